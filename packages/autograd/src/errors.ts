@@ -1,0 +1,21 @@
+/**
+ * @file The library's one error type. Every check that rejects user input throws a
+ * `ChainruleError` whose message names the operation, the offending argument and what was
+ * expected, so a caller can tell our errors from bugs (a TypeError from deep inside).
+ */
+
+export class ChainruleError extends Error {
+  /** The operation that refused its input, e.g. `"matmul"`. */
+  readonly op: string;
+
+  constructor(op: string, message: string) {
+    super(`${op}: ${message}`);
+    this.name = "ChainruleError";
+    this.op = op;
+  }
+}
+
+/** Shorthand for `throw new ChainruleError(op, message)` in expression position. */
+export function fail(op: string, message: string): never {
+  throw new ChainruleError(op, message);
+}

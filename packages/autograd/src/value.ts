@@ -1,0 +1,181 @@
+/**
+ * @file The scalar engine: a `Value` holds one number, its gradient, the values it was computed
+ * from, and the rule that differentiates the operation that made it. Reading this file with
+ * graph.ts and rules.ts is the whole of reverse mode. Imports graph.ts, rules.ts, errors.ts.
+ *
+ * `Value` is first-order on purpose: its derivatives are plain numbers, not Values, so it stays
+ * small enough to read in one sitting. Gradients of gradients live in the Tensor engine.
+ */
+
+import { ChainruleError } from "./errors.js";
+import { topoSort } from "./graph.js";
+import { type BinaryRule, binary, powRule, type UnaryRule, unary } from "./rules.js";
+
+const NO_PARENTS: readonly Value[] = Object.freeze([]);
+
+/** A scalar node of a computation graph. */
+export class Value {
+  /** The number this node holds. */
+  data: number;
+  /** ∂L/∂(this node) after `L.backward()`; accumulates over backward passes until zeroed. */
+  grad: number;
+  /** The values this one was computed from (empty for a leaf). */
+  readonly parents: readonly Value[];
+  /** The elementwise rule that made this node: forward map and local derivative (null for a leaf). */
+  readonly rule: UnaryRule | BinaryRule | null;
+  /** A name for pictures and traces, e.g. `"w1"`. */
+  label: string;
+  /** Scratch mark for graph.ts's topological sort. */
+  mark: number;
+
+  /**
+   * A leaf holding `data`, e.g. `new Value(0.8, "w1")`. Operations pass the values they read
+   * and their rule; a user-made node with a rule of its own takes part in `backward` like any.
+   */
+  constructor(
+    data: number,
+    label = "",
+    parents: readonly Value[] = NO_PARENTS,
+    rule: UnaryRule | BinaryRule | null = null,
+  ) {
+    if (typeof data !== "number" || !Number.isFinite(data)) {
+      throw new ChainruleError(rule?.name ?? "Value", `data must be a finite number, got ${describe(data)}`);
+    }
+    this.data = data;
+    this.grad = 0;
+    this.parents = parents;
+    this.rule = rule;
+    this.label = label;
+    this.mark = 0;
+  }
+
+  /** The operation's name (`"mul"`, `"tanh"`, …), or `"leaf"` for an input or constant. */
+  get op(): string {
+    return this.rule === null ? "leaf" : this.rule.name;
+  }
+
+  add(other: Value | number): Value {
+    return binaryOp(binary.add, this, other);
+  }
+  sub(other: Value | number): Value {
+    return binaryOp(binary.sub, this, other);
+  }
+  mul(other: Value | number): Value {
+    return binaryOp(binary.mul, this, other);
+  }
+  div(other: Value | number): Value {
+    return binaryOp(binary.div, this, other);
+  }
+  /** `this` raised to a constant exponent. For a variable exponent write `b.mul(a.log()).exp()`. */
+  pow(exponent: number): Value {
+    if (typeof exponent !== "number" || !Number.isFinite(exponent)) {
+      const what =
+        (exponent as unknown) instanceof Value ? "a Value (only constant exponents are supported)" : describe(exponent);
+      throw new ChainruleError("pow", `exponent must be a finite number, got ${what}`);
+    }
+    return unaryOp(powRule(exponent), this);
+  }
+  neg(): Value {
+    return unaryOp(unary.neg, this);
+  }
+  exp(): Value {
+    return unaryOp(unary.exp, this);
+  }
+  log(): Value {
+    return unaryOp(unary.log, this);
+  }
+  sqrt(): Value {
+    return unaryOp(unary.sqrt, this);
+  }
+  abs(): Value {
+    return unaryOp(unary.abs, this);
+  }
+  tanh(): Value {
+    return unaryOp(unary.tanh, this);
+  }
+  sigmoid(): Value {
+    return unaryOp(unary.sigmoid, this);
+  }
+  relu(): Value {
+    return unaryOp(unary.relu, this);
+  }
+
+  /**
+   * Reverse mode from this node: ∂this/∂v for every v it was computed from. Leaves accumulate
+   * (`+=`) across calls, as in PyTorch, so zero them between steps (`zeroGrad`); intermediate
+   * nodes hold the gradient of the latest pass only.
+   */
+  backward(): void {
+    const order = topoSort<Value>(this);
+    for (const node of order) if (node.rule !== null) node.grad = 0;
+    this.grad = this.rule === null ? this.grad + 1 : 1; // ∂L/∂L = 1
+    for (let i = order.length - 1; i >= 0; i--) {
+      const node = order[i] as Value;
+      const rule = node.rule;
+      if (rule === null) continue;
+      const g = node.grad;
+      const parents = node.parents;
+      // Chain rule: each parent receives (local derivative) × (gradient from above). `+=`, because
+      // a value used twice (x·x, a + a) receives one contribution per use.
+      if (parents.length === 1) {
+        const x = parents[0] as Value;
+        x.grad += (rule as UnaryRule).df(x.data, node.data) * g;
+      } else {
+        const a = parents[0] as Value;
+        const b = parents[1] as Value;
+        a.grad += (rule as BinaryRule).da(a.data, b.data, node.data) * g;
+        b.grad += (rule as BinaryRule).db(a.data, b.data, node.data) * g;
+      }
+    }
+  }
+
+  toString(): string {
+    const name = this.label === "" ? "" : `${this.label}: `;
+    return `Value(${name}data=${this.data}, grad=${this.grad}${this.rule === null ? "" : `, op=${this.op}`})`;
+  }
+}
+
+function unaryOp(rule: UnaryRule, x: Value): Value {
+  const y = rule.f(x.data);
+  if (!Number.isFinite(y)) {
+    throw new ChainruleError(
+      rule.name,
+      `${rule.name}(${x.data}) is ${y}: the input is outside the domain or the result overflows`,
+    );
+  }
+  return new Value(y, "", [x], rule);
+}
+
+function binaryOp(rule: BinaryRule, a: Value, other: Value | number): Value {
+  const b = toValue(rule.name, other);
+  const y = rule.f(a.data, b.data);
+  if (!Number.isFinite(y)) {
+    throw new ChainruleError(
+      rule.name,
+      `${rule.name}(${a.data}, ${b.data}) is ${y}: the inputs are outside the domain or the result overflows`,
+    );
+  }
+  return new Value(y, "", [a, b], rule);
+}
+
+function toValue(op: string, x: unknown): Value {
+  if (x instanceof Value) return x;
+  if (typeof x === "number" && Number.isFinite(x)) return new Value(x);
+  throw new ChainruleError(op, `operand must be a Value or a finite number, got ${describe(x)}`);
+}
+
+function describe(x: unknown): string {
+  if (typeof x === "number") return String(x);
+  if (x === null) return "null";
+  if (typeof x === "object") return x.constructor?.name ?? "object";
+  return typeof x === "string" ? `the string ${JSON.stringify(x)}` : typeof x;
+}
+
+/**
+ * Set gradients to 0: of every node reachable from a root (`zeroGrad(loss)`), or of the listed
+ * values (`zeroGrad(model.parameters())`).
+ */
+export function zeroGrad(target: Value | Iterable<Value>): void {
+  const nodes = target instanceof Value ? topoSort<Value>(target) : target;
+  for (const v of nodes) v.grad = 0;
+}

@@ -1,0 +1,7 @@
+/**
+ * @file The demo `pnpm demo` runs.
+ */
+
+import { seedNetwork } from "./seed-network.js";
+
+seedNetwork();

@@ -1,0 +1,5 @@
+/**
+ * @file The public surface of @chainrule/nn.
+ */
+
+export {};
