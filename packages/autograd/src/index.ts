@@ -15,5 +15,6 @@ export {
   type SubjectInput,
 } from "./gradcheck.js";
 export { type GraphNode, topoSort } from "./graph.js";
+export { Random } from "./random.js";
 export { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "./rules.js";
 export { Value, zeroGrad } from "./value.js";
