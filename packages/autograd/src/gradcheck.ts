@@ -16,6 +16,7 @@
 
 import { ChainruleError } from "./errors.js";
 import { topoSort } from "./graph.js";
+import { noGrad, runBackward, Tensor, zeros } from "./tensor.js";
 import { Value } from "./value.js";
 
 export type Dtype = "float64" | "float32";
@@ -101,14 +102,33 @@ export const DEFAULT_TOLERANCES: Record<Dtype, { eps: number; atol: number; rtol
  * const report = gradcheck((a, b) => a.mul(b).tanh(), [new Value(0.3), new Value(-1.2)]);
  * if (!report.ok) console.log(report.toString());
  * ```
- * Inputs are restored and the gradients found on the graph's leaves are left as they were.
+ * For tensors, `f` may return any shape: every element of the Jacobian is compared (one backward
+ * pass per output element), and the check runs in float32 if any input is float32.
+ * Inputs are restored and no `.grad` is changed.
  */
 export function gradcheck(
   f: (...inputs: Value[]) => Value,
   inputs: Value[],
+  options?: GradcheckOptions,
+): GradcheckReport;
+export function gradcheck(
+  f: (...inputs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  options?: GradcheckOptions,
+): GradcheckReport;
+export function gradcheck(
+  f: ((...inputs: Value[]) => Value) | ((...inputs: Tensor[]) => Tensor),
+  inputs: Value[] | Tensor[],
   options: GradcheckOptions = {},
 ): GradcheckReport {
-  return checkSubject(valueSubject(f, inputs, options.names), options);
+  if (!Array.isArray(inputs) || inputs.length === 0) {
+    throw new ChainruleError("gradcheck", "inputs must be a non-empty array of Values or Tensors");
+  }
+  const subject =
+    inputs[0] instanceof Tensor
+      ? tensorSubject(f as (...inputs: Tensor[]) => Tensor, inputs as Tensor[], options.names)
+      : valueSubject(f as (...inputs: Value[]) => Value, inputs as Value[], options.names);
+  return checkSubject(subject, options);
 }
 
 /** The core comparison, for any Subject. */
@@ -304,6 +324,57 @@ function valueSubject(f: (...inputs: Value[]) => Value, inputs: Value[], names?:
       leaves.forEach((v, k) => {
         v.grad = saved[k] as number;
       });
+      return J;
+    },
+  };
+}
+
+/** The Tensor engine as a Subject: inputs of any shape, an output of any shape. */
+function tensorSubject(f: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], names?: string[]): Subject {
+  inputs.forEach((t, i) => {
+    if (!(t instanceof Tensor))
+      throw new ChainruleError("gradcheck", `input ${i} must be a Tensor like the first, got ${typeof t}`);
+  });
+  const check = (out: unknown): Tensor => {
+    if (!(out instanceof Tensor)) throw new ChainruleError("gradcheck", `f must return a Tensor, got ${typeof out}`);
+    return out;
+  };
+  // Gradients are taken with respect to fresh leaves sharing the inputs' storage, so perturbing an
+  // input is seen by both, and nothing of the caller's graph or .grad is touched.
+  const leaves = inputs.map((t) => {
+    const leaf = t.detach().requireGrad();
+    leaf.label = t.label;
+    return leaf;
+  });
+  const first = check(noGrad(() => f(...inputs)));
+  return {
+    dtype: inputs.some((t) => t.dtype === "float32") || first.dtype === "float32" ? "float32" : "float64",
+    outputShape: first.shape,
+    inputs: inputs.map((t, i) => ({
+      name: names?.[i] ?? (t.label !== "" ? t.label : `input ${i}`),
+      shape: t.shape,
+      size: t.size,
+      get: (k) => t.data[k] as number,
+      set: (k, v) => {
+        t.data[k] = v;
+      },
+    })),
+    evaluate: () => check(noGrad(() => f(...inputs))).data,
+    analyticJacobian() {
+      const out = check(f(...leaves));
+      const m = out.size;
+      const J = inputs.map((t) => new Float64Array(m * t.size));
+      if (!out.requiresGrad) return J; // f does not depend on its inputs: a zero Jacobian
+      for (let j = 0; j < m; j++) {
+        const seed = zeros(out.shape, { dtype: out.dtype });
+        seed.data[j] = 1;
+        const grads = runBackward(out, seed, { retainGraph: true }, leaves);
+        grads.forEach((g, i) => {
+          if (g === null) return;
+          const n = (inputs[i] as Tensor).size;
+          (J[i] as Float64Array).set(g.data, j * n);
+        });
+      }
       return J;
     },
   };

@@ -15,6 +15,37 @@ export {
   type SubjectInput,
 } from "./gradcheck.js";
 export { type GraphNode, topoSort } from "./graph.js";
+export type { Dtype as TensorDtype, FloatArray } from "./ndarray.js";
+export { mm } from "./ops/matmul.js";
+export type { IndexLike, SliceRange } from "./ops/movement.js";
 export { Random } from "./random.js";
 export { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "./rules.js";
+export { broadcastShapes, type Shape } from "./shape.js";
+export {
+  arange,
+  type BackwardFn,
+  type BackwardOptions,
+  type CreateOptions,
+  concat,
+  eye,
+  fromStorage,
+  full,
+  isGradEnabled,
+  linspace,
+  type NestedArray,
+  noGrad,
+  ones,
+  onesLike,
+  rand,
+  randn,
+  stack,
+  Tensor,
+  type TensorLike,
+  type TensorOptions,
+  tensor,
+  where,
+  withGradMode,
+  zeros,
+  zerosLike,
+} from "./tensor.js";
 export { Value, zeroGrad } from "./value.js";

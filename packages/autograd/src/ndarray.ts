@@ -1,0 +1,272 @@
+/**
+ * @file The numeric loops: plain indexed loops over row-major typed arrays, no gradients, no
+ * allocation inside inner loops. Broadcasting reads operands through zero strides instead of
+ * copying them. Imports shape.ts and rules.ts (types only).
+ */
+
+import type { BinaryRule } from "./rules.js";
+import { broadcastStrides, type Shape, sizeOf, stridesOf } from "./shape.js";
+
+export type Dtype = "float64" | "float32";
+export type FloatArray = Float64Array | Float32Array;
+
+export function allocate(dtype: Dtype, size: number): FloatArray {
+  return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+}
+
+/**
+ * Visit the rows (last axis) of `shape` in row-major order with two strided operands: `visit(p, q)`
+ * gets the offsets of the row's first element in operand P and Q, whose strides along each axis
+ * are `sp` and `sq`. The caller walks the row itself with the last-axis strides, so the callback
+ * runs once per row, not once per element.
+ */
+function forEachRow(
+  shape: Shape,
+  sp: readonly number[],
+  sq: readonly number[],
+  visit: (p: number, q: number) => void,
+): void {
+  const nd = shape.length;
+  if (nd <= 1) {
+    visit(0, 0);
+    return;
+  }
+  if (sizeOf(shape) === 0) return;
+  const outer = nd - 1;
+  const index = new Array<number>(outer).fill(0);
+  let p = 0;
+  let q = 0;
+  for (;;) {
+    visit(p, q);
+    // Odometer: advance the last outer axis, carrying into the ones before it.
+    let d = outer - 1;
+    for (; d >= 0; d--) {
+      const i = (index[d] as number) + 1;
+      if (i < (shape[d] as number)) {
+        index[d] = i;
+        p += sp[d] as number;
+        q += sq[d] as number;
+        break;
+      }
+      index[d] = 0;
+      p -= (sp[d] as number) * ((shape[d] as number) - 1);
+      q -= (sq[d] as number) * ((shape[d] as number) - 1);
+    }
+    if (d < 0) return;
+  }
+}
+
+/** out[i] = f(x[i]). */
+export function mapUnary(f: (x: number) => number, x: FloatArray, out: FloatArray): void {
+  for (let i = 0; i < x.length; i++) out[i] = f(x[i] as number);
+}
+
+/** out[i] = df(x[i], y[i])·g[i]: an elementwise backward step in one loop (no graph). */
+export function unaryGrad(
+  df: (x: number, y: number) => number,
+  x: FloatArray,
+  y: FloatArray,
+  g: FloatArray,
+  out: FloatArray,
+): void {
+  for (let i = 0; i < x.length; i++) out[i] = df(x[i] as number, y[i] as number) * (g[i] as number);
+}
+
+/** out = f(a, b) with a and b broadcast to outShape. */
+export function mapBinary(
+  f: (a: number, b: number) => number,
+  a: FloatArray,
+  aShape: Shape,
+  b: FloatArray,
+  bShape: Shape,
+  outShape: Shape,
+  out: FloatArray,
+): void {
+  if (a.length === out.length && b.length === out.length) {
+    for (let i = 0; i < out.length; i++) out[i] = f(a[i] as number, b[i] as number);
+    return;
+  }
+  if (b.length === 1 && a.length === out.length) {
+    const bv = b[0] as number;
+    for (let i = 0; i < out.length; i++) out[i] = f(a[i] as number, bv);
+    return;
+  }
+  const sa = broadcastStrides(aShape, outShape);
+  const sb = broadcastStrides(bShape, outShape);
+  const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
+  const la = outShape.length === 0 ? 0 : (sa[sa.length - 1] as number);
+  const lb = outShape.length === 0 ? 0 : (sb[sb.length - 1] as number);
+  let o = 0;
+  forEachRow(outShape, sa, sb, (ia, ib) => {
+    for (let j = 0; j < n; j++) out[o++] = f(a[ia + j * la] as number, b[ib + j * lb] as number);
+  });
+}
+
+/**
+ * The two partial-derivative products of a broadcast binary op, in the output's shape:
+ * ga[i] = ∂y/∂a·g[i] and gb[i] = ∂y/∂b·g[i] (either may be null when not wanted).
+ */
+export function binaryGrad(
+  rule: BinaryRule,
+  a: FloatArray,
+  aShape: Shape,
+  b: FloatArray,
+  bShape: Shape,
+  y: FloatArray,
+  g: FloatArray,
+  outShape: Shape,
+  ga: FloatArray | null,
+  gb: FloatArray | null,
+): void {
+  const sa = broadcastStrides(aShape, outShape);
+  const sb = broadcastStrides(bShape, outShape);
+  const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
+  const la = outShape.length === 0 ? 0 : (sa[sa.length - 1] as number);
+  const lb = outShape.length === 0 ? 0 : (sb[sb.length - 1] as number);
+  let o = 0;
+  forEachRow(outShape, sa, sb, (ia, ib) => {
+    for (let j = 0; j < n; j++, o++) {
+      const av = a[ia + j * la] as number;
+      const bv = b[ib + j * lb] as number;
+      const yv = y[o] as number;
+      const gv = g[o] as number;
+      if (ga !== null) ga[o] = rule.da(av, bv, yv) * gv;
+      if (gb !== null) gb[o] = rule.db(av, bv, yv) * gv;
+    }
+  });
+}
+
+/** Materialise x (of `shape`) broadcast to `outShape`. */
+export function expand(x: FloatArray, shape: Shape, outShape: Shape, out: FloatArray): void {
+  const sx = broadcastStrides(shape, outShape);
+  const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
+  const lx = outShape.length === 0 ? 0 : (sx[sx.length - 1] as number);
+  let o = 0;
+  forEachRow(outShape, sx, sx, (ix) => {
+    for (let j = 0; j < n; j++) out[o++] = x[ix + j * lx] as number;
+  });
+}
+
+export type ReduceKind = "sum" | "max" | "min";
+
+/**
+ * Reduce x (of `shape`) over `axes` into `out` (of the keepdims shape). For max/min, `arg` (if
+ * given) receives, for each output element, the flat index in x of the first extreme element.
+ */
+export function reduce(
+  kind: ReduceKind,
+  x: FloatArray,
+  shape: Shape,
+  axes: readonly number[],
+  out: FloatArray,
+  arg?: Int32Array,
+): void {
+  // Strides of the output seen from the input's index space: 0 along reduced axes, so every
+  // element of a reduced fibre lands on the same output element.
+  const keep = shape.map((d, i) => (axes.includes(i) ? 1 : d));
+  const so = stridesOf(keep).map((s, i) => (axes.includes(i) ? 0 : s));
+  const sx = stridesOf(shape);
+  const n = shape.length === 0 ? 1 : (shape[shape.length - 1] as number);
+  const lo = shape.length === 0 ? 0 : (so[so.length - 1] as number);
+  if (kind === "sum") {
+    out.fill(0);
+    forEachRow(shape, sx, so, (ix, io) => {
+      for (let j = 0; j < n; j++) out[io + j * lo] = (out[io + j * lo] as number) + (x[ix + j] as number);
+    });
+    return;
+  }
+  const better = kind === "max" ? (v: number, best: number) => v > best : (v: number, best: number) => v < best;
+  out.fill(Number.NaN);
+  const seen = new Uint8Array(out.length);
+  forEachRow(shape, sx, so, (ix, io) => {
+    for (let j = 0; j < n; j++) {
+      const v = x[ix + j] as number;
+      const k = io + j * lo;
+      // NaN propagates, as in NumPy: once an output is NaN nothing replaces it.
+      if (seen[k] === 0 || (!Number.isNaN(out[k] as number) && (better(v, out[k] as number) || Number.isNaN(v)))) {
+        seen[k] = 1;
+        out[k] = v;
+        if (arg !== undefined) arg[k] = ix + j;
+      }
+    }
+  });
+}
+
+/** out = x with its axes permuted: out axis i is x axis perm[i]. */
+export function permute(x: FloatArray, shape: Shape, perm: readonly number[], out: FloatArray): void {
+  const sx = stridesOf(shape);
+  const outShape = perm.map((p) => shape[p] as number);
+  const sp = perm.map((p) => sx[p] as number);
+  const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
+  const lx = outShape.length === 0 ? 0 : (sp[sp.length - 1] as number);
+  let o = 0;
+  forEachRow(outShape, sp, sp, (ix) => {
+    for (let j = 0; j < n; j++) out[o++] = x[ix + j * lx] as number;
+  });
+}
+
+/**
+ * A strided window of x: along each axis, elements start[d], start[d] + step[d], … (outShape[d]
+ * of them). With `scatter`, the opposite: write `x` (of outShape) into that window of `out`.
+ */
+export function window(
+  x: FloatArray,
+  shape: Shape,
+  start: readonly number[],
+  step: readonly number[],
+  outShape: Shape,
+  out: FloatArray,
+  scatter = false,
+): void {
+  const sx = stridesOf(shape);
+  const sw = sx.map((s, d) => s * (step[d] as number));
+  const base = start.reduce((acc, s, d) => acc + s * (sx[d] as number), 0);
+  const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
+  const lw = outShape.length === 0 ? 0 : (sw[sw.length - 1] as number);
+  let o = 0;
+  forEachRow(outShape, sw, sw, (iw) => {
+    if (scatter) for (let j = 0; j < n; j++) out[base + iw + j * lw] = x[o++] as number;
+    else for (let j = 0; j < n; j++) out[o++] = x[base + iw + j * lw] as number;
+  });
+}
+
+/**
+ * Gather along `axis` of `full` (of `shape`): picked[…, i, …] = full[…, index[i], …]. With
+ * `scatterAdd`, the adjoint: full[…, index[i], …] += picked[…, i, …] (full zeroed by the caller).
+ */
+export function gather(
+  full: FloatArray,
+  shape: Shape,
+  axis: number,
+  index: Int32Array,
+  picked: FloatArray,
+  scatterAdd = false,
+): void {
+  const outer = sizeOf(shape.slice(0, axis));
+  const inner = sizeOf(shape.slice(axis + 1));
+  const len = shape[axis] as number;
+  const m = index.length;
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < m; i++) {
+      const src = (o * len + (index[i] as number)) * inner;
+      const dst = (o * m + i) * inner;
+      if (scatterAdd)
+        for (let j = 0; j < inner; j++) full[src + j] = (full[src + j] as number) + (picked[dst + j] as number);
+      else for (let j = 0; j < inner; j++) picked[dst + j] = full[src + j] as number;
+    }
+  }
+}
+
+/** Concatenate arrays along `axis`; shapes agree except along that axis. */
+export function concat(parts: readonly { data: FloatArray; shape: Shape }[], axis: number, out: FloatArray): void {
+  const first = parts[0];
+  if (first === undefined) return;
+  const outer = sizeOf(first.shape.slice(0, axis));
+  let offset = 0;
+  const total = parts.reduce((acc, p) => acc + sizeOf(p.shape.slice(axis)), 0);
+  for (const p of parts) {
+    const chunk = sizeOf(p.shape.slice(axis));
+    for (let o = 0; o < outer; o++) out.set(p.data.subarray(o * chunk, (o + 1) * chunk), o * total + offset);
+    offset += chunk;
+  }
+}

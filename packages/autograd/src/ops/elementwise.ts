@@ -1,0 +1,194 @@
+/**
+ * @file Elementwise operations on tensors, each forward beside its derivative rule. The forward
+ * maps come from rules.ts (shared with `Value`). Every rule has two forms with one meaning:
+ * - composed: the derivative written with Tensor operations, so that a recorded backward pass
+ *   (`createGraph`) can be differentiated again;
+ * - fused: one loop over the scalar derivative of rules.ts, used when nothing is recorded.
+ * The property tests check the two against each other. Imports tensor.ts, ndarray.ts, rules.ts,
+ * shape.ts, errors.ts.
+ */
+
+import { ChainruleError } from "../errors.js";
+import { allocate, binaryGrad, type Dtype, expand, mapBinary, mapUnary, unaryGrad } from "../ndarray.js";
+import { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "../rules.js";
+import { broadcastShapes, formatShape, sameShape } from "../shape.js";
+import { fromOp, isGradEnabled, Tensor, type TensorLike, toTensor } from "../tensor.js";
+
+/** ∂y/∂x as a tensor (or a constant), from the input x and the output y. */
+type UnaryDerivative = (x: Tensor, y: Tensor) => Tensor | number;
+
+const unaryDerivative: Record<UnaryOp, UnaryDerivative> = {
+  neg: () => -1, //                                   ∂(−x)/∂x = −1
+  exp: (_x, y) => y, //                               ∂eˣ/∂x = eˣ = y
+  log: (x) => x.pow(-1), //                           ∂ln x/∂x = 1/x
+  sqrt: (_x, y) => y.mul(2).pow(-1), //               ∂√x/∂x = 1/(2√x)
+  abs: (x) => x.sign(), //                            ∂|x|/∂x = sign(x)
+  tanh: (_x, y) => y.mul(y).neg().add(1), //          ∂tanh x/∂x = 1 − y²
+  sigmoid: (_x, y) => y.mul(y.neg().add(1)), //       ∂σ(x)/∂x = y(1 − y)
+  relu: (x) => x.gt(0), //                            ∂relu(x)/∂x = [x > 0]
+};
+
+export function unaryOp(name: UnaryOp, x: Tensor): Tensor {
+  return applyUnary(unary[name], x, unaryDerivative[name]);
+}
+
+function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative): Tensor {
+  const out = allocate(x.dtype, x.size);
+  mapUnary(rule.f, x.data, out);
+  return fromOp(rule.name, out, x.shape, [x], (g, y) => {
+    if (isGradEnabled()) return [g.mul(derivative(x, y))];
+    const gx = allocate(g.dtype, g.size);
+    unaryGrad(rule.df, x.data, y.data, g.data, gx);
+    return [new Tensor(gx, x.shape)];
+  });
+}
+
+/** Elementwise power; a number exponent is a unary rule, a tensor exponent a binary one. */
+export function pow(x: Tensor, exponent: TensorLike): Tensor {
+  if (typeof exponent === "number") {
+    // ∂xᵖ/∂x = p·xᵖ⁻¹
+    return applyUnary(powRule(exponent), x, (x) => x.pow(exponent - 1).mul(exponent));
+  }
+  return binaryOp("pow", x, exponent);
+}
+
+/** ∂L/∂a and ∂L/∂b in the output's shape, written with tensor ops (g = ∂L/∂y). */
+type BinaryDerivative = (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor, Tensor];
+
+// NOTE: at a = 0 the exponent's derivative aᵇ·ln a is taken as 0 (its limit for b > 0); safeLog
+// keeps log's input positive so no −∞·0 appears.
+const safeLog = (a: Tensor) => where(a.gt(0), a, 1).log();
+
+const binaryDerivative: Record<BinaryOp, BinaryDerivative> = {
+  add: (g) => [g, g], //                                        ∂(a+b) = (1, 1)
+  sub: (g) => [g, g.neg()], //                                  ∂(a−b) = (1, −1)
+  mul: (g, a, b) => [g.mul(b), g.mul(a)], //                    ∂(a·b) = (b, a)
+  div: (g, _a, b, y) => [g.div(b), g.mul(y).div(b).neg()], //   ∂(a/b) = (1/b, −a/b²)
+  pow: (g, a, b, y) => [g.mul(b).mul(a.pow(b.sub(1))), g.mul(y).mul(safeLog(a))], // (b·aᵇ⁻¹, aᵇ·ln a)
+  maximum: (g, a, b) => [g.mul(a.ge(b)), g.mul(a.lt(b))], //    ([a ≥ b], [a < b])
+  minimum: (g, a, b) => [g.mul(a.le(b)), g.mul(a.gt(b))], //    ([a ≤ b], [a > b])
+};
+
+function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
+  const b = toTensor(name, other, a);
+  const rule: BinaryRule = binary[name];
+  const shape = broadcastShapes(name, a.shape, b.shape);
+  const dtype = promote(a.dtype, b.dtype);
+  const out = allocate(dtype, sizeOfShape(shape));
+  mapBinary(rule.f, a.data, a.shape, b.data, b.shape, shape, out);
+  return fromOp(name, out, shape, [a, b], (g, y) => {
+    if (isGradEnabled() || name === "add" || name === "sub") return binaryDerivative[name](g, a, b, y);
+    const ga = a.requiresGrad ? allocate(g.dtype, g.size) : null;
+    const gb = b.requiresGrad ? allocate(g.dtype, g.size) : null;
+    binaryGrad(rule, a.data, a.shape, b.data, b.shape, y.data, g.data, shape, ga, gb);
+    return [ga && new Tensor(ga, shape), gb && new Tensor(gb, shape)];
+  });
+}
+
+function sizeOfShape(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** The one dtype rule: mixing float32 and float64 gives float64 (numbers take the tensor's dtype). */
+export function promote(a: Dtype, b: Dtype): Dtype {
+  return a === b ? a : "float64";
+}
+
+export const add = (a: Tensor, b: TensorLike) => binaryOp("add", a, b);
+export const sub = (a: Tensor, b: TensorLike) => binaryOp("sub", a, b);
+export const mul = (a: Tensor, b: TensorLike) => binaryOp("mul", a, b);
+export const div = (a: Tensor, b: TensorLike) => binaryOp("div", a, b);
+export const maximum = (a: Tensor, b: TensorLike) => binaryOp("maximum", a, b);
+export const minimum = (a: Tensor, b: TensorLike) => binaryOp("minimum", a, b);
+
+/** Limit to [min, max], as maximum then minimum: the gradient passes where x is inside (and at the bounds). */
+export function clamp(x: Tensor, min?: number, max?: number): Tensor {
+  for (const [name, v] of [
+    ["min", min],
+    ["max", max],
+  ] as const) {
+    if (v !== undefined && (typeof v !== "number" || Number.isNaN(v)))
+      throw new ChainruleError("clamp", `${name} must be a number, got ${String(v)}`);
+  }
+  if (min !== undefined && max !== undefined && min > max)
+    throw new ChainruleError("clamp", `min ${min} is greater than max ${max}`);
+  let out = x;
+  if (min !== undefined) out = out.maximum(min);
+  if (max !== undefined) out = out.minimum(max);
+  return out;
+}
+
+const comparisons = {
+  eq: (a: number, b: number) => (a === b ? 1 : 0),
+  ne: (a: number, b: number) => (a !== b ? 1 : 0),
+  gt: (a: number, b: number) => (a > b ? 1 : 0),
+  ge: (a: number, b: number) => (a >= b ? 1 : 0),
+  lt: (a: number, b: number) => (a < b ? 1 : 0),
+  le: (a: number, b: number) => (a <= b ? 1 : 0),
+};
+
+/** 1 where the comparison holds, else 0, in the promoted dtype. Not differentiable: no graph. */
+export function compare(name: keyof typeof comparisons, a: Tensor, other: TensorLike): Tensor {
+  const b = toTensor(name, other, a);
+  const shape = broadcastShapes(name, a.shape, b.shape);
+  const out = allocate(promote(a.dtype, b.dtype), sizeOfShape(shape));
+  mapBinary(comparisons[name], a.data, a.shape, b.data, b.shape, shape, out);
+  return new Tensor(out, shape);
+}
+
+/** −1, 0 or 1 (no gradient: the derivative of sign is 0 wherever it exists). */
+export function sign(x: Tensor): Tensor {
+  const out = allocate(x.dtype, x.size);
+  mapUnary(Math.sign, x.data, out);
+  return new Tensor(out, x.shape);
+}
+
+/** y = x in another dtype      ∂L/∂x = ∂L/∂y cast back */
+export function astype(x: Tensor, dtype: Dtype): Tensor {
+  if (dtype !== "float64" && dtype !== "float32") {
+    throw new ChainruleError("astype", `dtype must be "float64" or "float32", got ${JSON.stringify(dtype)}`);
+  }
+  if (dtype === x.dtype) return x;
+  const out = allocate(dtype, x.size);
+  out.set(x.data);
+  return fromOp("astype", out, x.shape, [x], (g) => [g.astype(x.dtype)]);
+}
+
+/** y = cond ? a : b      ∂L/∂a = cond ? g : 0,  ∂L/∂b = cond ? 0 : g */
+export function where(cond: Tensor, aLike: TensorLike, bLike: TensorLike): Tensor {
+  if (!(cond instanceof Tensor)) throw new ChainruleError("where", `cond must be a Tensor, got ${typeof cond}`);
+  const a = toTensor("where", aLike, cond);
+  const b = toTensor("where", bLike, a instanceof Tensor ? a : cond);
+  const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
+  const dtype = promote(a.dtype, b.dtype);
+  const n = sizeOfShape(shape);
+  const c = allocate("float64", n);
+  const av = allocate(dtype, n);
+  const bv = allocate(dtype, n);
+  expand(cond.data, cond.shape, shape, c);
+  expand(a.data, a.shape, shape, av);
+  expand(b.data, b.shape, shape, bv);
+  const out = allocate(dtype, n);
+  for (let i = 0; i < n; i++) out[i] = c[i] !== 0 ? (av[i] as number) : (bv[i] as number);
+  const mask = new Tensor(c, shape);
+  return fromOp("where", out, shape, [cond, a, b], (g) => [null, where(mask, g, 0), where(mask, 0, g)]);
+}
+
+/** t += alpha·other in place (other broadcast to t's shape); no graph. */
+export function addInPlace(t: Tensor, otherLike: TensorLike, alpha: number): void {
+  const other = toTensor("addInPlace", otherLike, t);
+  if (!sameShape(broadcastShapes("addInPlace", t.shape, other.shape), t.shape)) {
+    throw new ChainruleError("addInPlace", `cannot broadcast ${formatShape(other.shape)} into ${formatShape(t.shape)}`);
+  }
+  const d = t.data;
+  if (other.size === t.size) {
+    const o = other.data;
+    for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) + alpha * (o[i] as number);
+  } else {
+    const o = allocate(t.dtype, t.size);
+    expand(other.data, other.shape, t.shape, o);
+    for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) + alpha * (o[i] as number);
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * @file The matrix product, with NumPy's semantics, beside its derivative rule. One primitive,
+ * `mm(a, b, transA, transB)` = op(A)·op(B) over broadcast batches, does all the arithmetic; its
+ * derivative is written with the same primitive (so it can be differentiated again), and the
+ * transposes the backward pass needs are flags for the kernel, never copies. Imports tensor.ts,
+ * kernels/matmul.ts, ndarray.ts, shape.ts, errors.ts.
+ */
+
+import { ChainruleError } from "../errors.js";
+import { gemm } from "../kernels/matmul.js";
+import { allocate } from "../ndarray.js";
+import { broadcastShapes, broadcastStrides, formatShape, sizeOf, stridesOf } from "../shape.js";
+import { fromOp, Tensor } from "../tensor.js";
+import { promote } from "./elementwise.js";
+
+/**
+ * NumPy's matmul: 2-D products; batched products with the leading axes broadcast; a 1-D first
+ * operand is a row vector and a 1-D second operand a column vector, their added axis removed from
+ * the result (so vector·vector is a 0-d dot product).
+ */
+export function matmul(a: Tensor, b: Tensor): Tensor {
+  if (!(a instanceof Tensor) || !(b instanceof Tensor)) {
+    throw new ChainruleError("matmul", "both operands must be Tensors");
+  }
+  if (a.ndim === 0 || b.ndim === 0) {
+    throw new ChainruleError(
+      "matmul",
+      `operands must have at least one axis, got shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} (use mul for scalars)`,
+    );
+  }
+  const k1 = a.shape[a.ndim - 1] as number;
+  const k2 = (b.ndim === 1 ? b.shape[0] : b.shape[b.ndim - 2]) as number;
+  if (k1 !== k2) {
+    throw new ChainruleError(
+      "matmul",
+      `shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} are not aligned: ${k1} (last axis of the first) ≠ ${k2} (${b.ndim === 1 ? "length of the second" : "second-to-last axis of the second"})`,
+    );
+  }
+  const a2 = a.ndim === 1 ? a.reshape([1, k1]) : a;
+  const b2 = b.ndim === 1 ? b.reshape([k2, 1]) : b;
+  let out = mm(a2, b2, false, false);
+  if (b.ndim === 1) out = out.squeeze(-1);
+  if (a.ndim === 1) out = out.squeeze(a.ndim === 1 && b.ndim === 1 ? -1 : -2);
+  return out;
+}
+
+/**
+ * C = op(A)·op(B) for tensors of rank ≥ 2, batched over broadcast leading axes; op(X) is Xᵀ
+ * (of the last two axes) when the flag is set.
+ *
+ *   C = A·B      ∂L/∂A = G·Bᵀ,   ∂L/∂B = Aᵀ·G
+ *
+ * and with the flags: ∂L/∂A = op(B)·Gᵀ when A is stored transposed, ∂L/∂B = Gᵀ·op(A) when B is.
+ * The engine sums batch axes that were broadcast.
+ */
+export function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+  if (a.ndim < 2 || b.ndim < 2)
+    throw new ChainruleError(
+      "matmul",
+      `mm needs operands of rank ≥ 2, got ${formatShape(a.shape)} and ${formatShape(b.shape)}`,
+    );
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const [m, k] = transA ? [ac, ar] : [ar, ac];
+  const [kb, n] = transB ? [bc, br] : [br, bc];
+  if (k !== kb) {
+    throw new ChainruleError(
+      "matmul",
+      `shapes ${formatShape(a.shape)} and ${formatShape(b.shape)} are not aligned${transA || transB ? " (with transposes)" : ""}: ${k} ≠ ${kb}`,
+    );
+  }
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  const batch = broadcastShapes("matmul", batchA, batchB);
+  const shape = [...batch, m, n];
+  const dtype = promote(a.dtype, b.dtype);
+  const ad = a.dtype === dtype ? a.data : Float64Array.from(a.data);
+  const bd = b.dtype === dtype ? b.data : Float64Array.from(b.data);
+  const out = allocate(dtype, sizeOf(shape));
+  // Offsets of each batch's matrices: broadcast strides over the batch axes, in matrices.
+  const sa = broadcastStrides(batchA, batch);
+  const sb = broadcastStrides(batchB, batch);
+  const sBatch = stridesOf(batch);
+  const count = sizeOf(batch);
+  for (let i = 0; i < count; i++) {
+    let ia = 0;
+    let ib = 0;
+    let rest = i;
+    for (let d = 0; d < batch.length; d++) {
+      const idx = Math.floor(rest / (sBatch[d] as number));
+      rest -= idx * (sBatch[d] as number);
+      ia += idx * (sa[d] as number);
+      ib += idx * (sb[d] as number);
+    }
+    gemm(transA, transB, m, n, k, ad, ia * ar * ac, bd, ib * br * bc, out, i * m * n);
+  }
+  return fromOp("matmul", out, shape, [a, b], (g) => [
+    a.requiresGrad ? (transA ? mm(b, g, transB, true) : mm(g, b, false, !transB)) : null,
+    b.requiresGrad ? (transB ? mm(g, a, true, transA) : mm(a, g, !transA, false)) : null,
+  ]);
+}
