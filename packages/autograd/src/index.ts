@@ -42,10 +42,11 @@ export {
   Tensor,
   type TensorLike,
   type TensorOptions,
+  type TensorStep,
   tensor,
   where,
   withGradMode,
   zeros,
   zerosLike,
 } from "./tensor.js";
-export { Value, zeroGrad } from "./value.js";
+export { Value, type ValueStep, zeroGrad } from "./value.js";

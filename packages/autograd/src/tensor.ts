@@ -55,6 +55,15 @@ export interface BackwardOptions {
   retainGraph?: boolean;
   /** Record the backward pass itself, so that the gradients can be differentiated again (implies retainGraph). */
   createGraph?: boolean;
+  /** Called after each node's rule runs, with ∂L/∂node and what it sent to each parent (traces use it). */
+  onStep?: (step: TensorStep) => void;
+}
+
+/** One step of a backward pass: a node, ∂L/∂node, and ∂L/∂parent as sent to each parent (null: none). */
+export interface TensorStep {
+  node: Tensor;
+  grad: Tensor;
+  parentGrads: readonly (Tensor | null)[];
 }
 
 /** A number, or nested arrays of numbers, or a typed array: what `tensor()` accepts. */
@@ -535,6 +544,13 @@ export function runBackward(
         );
       }
       const grads = rule(g, node);
+      if (options.onStep !== undefined) {
+        options.onStep({
+          node,
+          grad: g,
+          parentGrads: node.parents.map((p, k) => (p.requiresGrad ? (grads[k] ?? null) : null)),
+        });
+      }
       node.parents.forEach((parent, k) => {
         const gp = grads[k];
         if (!parent.requiresGrad || gp === null || gp === undefined) return;

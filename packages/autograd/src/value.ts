@@ -13,6 +13,13 @@ import { type BinaryRule, binary, powRule, type UnaryRule, unary } from "./rules
 
 const NO_PARENTS: readonly Value[] = Object.freeze([]);
 
+/** One step of a backward pass: a node, ∂L/∂node, and ∂node/∂parent for each of its parents. */
+export interface ValueStep {
+  node: Value;
+  grad: number;
+  local: number[];
+}
+
 /** A scalar node of a computation graph. */
 export class Value {
   /** The number this node holds. */
@@ -103,9 +110,11 @@ export class Value {
   /**
    * Reverse mode from this node: ∂this/∂v for every v it was computed from. Leaves accumulate
    * (`+=`) across calls, as in PyTorch, so zero them between steps (`zeroGrad`); intermediate
-   * nodes hold the gradient of the latest pass only.
+   * nodes hold the gradient of the latest pass only. `onStep` sees each node's step as it
+   * happens (traces use it).
    */
-  backward(): void {
+  backward(options: { onStep?: (step: ValueStep) => void } = {}): void {
+    const onStep = options.onStep;
     const order = topoSort<Value>(this);
     for (const node of order) if (node.rule !== null) node.grad = 0;
     this.grad = this.rule === null ? this.grad + 1 : 1; // ∂L/∂L = 1
@@ -119,12 +128,17 @@ export class Value {
       // a value used twice (x·x, a + a) receives one contribution per use.
       if (parents.length === 1) {
         const x = parents[0] as Value;
-        x.grad += (rule as UnaryRule).df(x.data, node.data) * g;
+        const d = (rule as UnaryRule).df(x.data, node.data);
+        x.grad += d * g;
+        if (onStep !== undefined) onStep({ node, grad: g, local: [d] });
       } else {
         const a = parents[0] as Value;
         const b = parents[1] as Value;
-        a.grad += (rule as BinaryRule).da(a.data, b.data, node.data) * g;
-        b.grad += (rule as BinaryRule).db(a.data, b.data, node.data) * g;
+        const da = (rule as BinaryRule).da(a.data, b.data, node.data);
+        const db = (rule as BinaryRule).db(a.data, b.data, node.data);
+        a.grad += da * g;
+        b.grad += db * g;
+        if (onStep !== undefined) onStep({ node, grad: g, local: [da, db] });
       }
     }
   }
