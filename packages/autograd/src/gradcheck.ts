@@ -1,8 +1,9 @@
 /**
  * @file Gradient checking: compare the gradients autograd computes with central finite
- * differences, and say which element disagrees and by how much. Works on anything that can be
- * presented as a `Subject` (values in, values out, analytic Jacobian); value.ts and tensor.ts
- * each provide one. Imports errors.ts, graph.ts, value.ts.
+ * differences, say which element disagrees and by how much, and — when a whole function fails —
+ * which operation's derivative rule is to blame. Works on anything presented as a `Subject`
+ * (values in, values out, analytic Jacobian); the Value and Tensor engines each get one here.
+ * Imports errors.ts, graph.ts, random.ts, rules.ts, shape.ts, tensor.ts, value.ts.
  *
  * Finite differences are an approximation, so the check has limits a user should know:
  * - Round-off: (f(x+h) − f(x−h))/2h loses about half the digits of the dtype. In float64 with
@@ -16,7 +17,22 @@
 
 import { ChainruleError } from "./errors.js";
 import { topoSort } from "./graph.js";
-import { noGrad, runBackward, Tensor, zeros } from "./tensor.js";
+import { Random } from "./random.js";
+import type { BinaryRule, UnaryRule } from "./rules.js";
+import { formatShape, stridesOf } from "./shape.js";
+import {
+  concat,
+  noGrad,
+  provenanceOf,
+  runBackward,
+  sumToShape,
+  Tensor,
+  tensor,
+  withGradMode,
+  withProvenance,
+  zeros,
+  zerosLike,
+} from "./tensor.js";
 import { Value } from "./value.js";
 
 export type Dtype = "float64" | "float32";
@@ -30,6 +46,16 @@ export interface GradcheckOptions {
   rtol?: number;
   /** Names of the inputs, for the report (default: their labels, else `input 0`, `input 1`, …). */
   names?: string[];
+  /**
+   * "full" (default) compares every element of the Jacobian. "fast" compares one random
+   * projection vᵀJu (one backward pass, two evaluations: cheap for large inputs), and on a failure
+   * runs the full check to name the element.
+   */
+  mode?: "full" | "fast";
+  /** On a failure, re-check every operation's own derivative rule and name the first wrong one (default true). */
+  blame?: boolean;
+  /** Seed of the random projections (fast mode, blame). */
+  seed?: number;
 }
 
 /** One compared element of the Jacobian: ∂output[outIndex]/∂input[index]. */
@@ -49,13 +75,27 @@ export interface GradcheckElement {
   kink?: { left: number; right: number };
 }
 
+/** The operation whose own derivative rule disagrees with finite differences at the values it saw. */
+export interface Blame {
+  op: string;
+  label: string;
+  inputShapes: number[][];
+  outputShape: number[];
+  /** Where the node was created (stack frames outside the library), when known. */
+  createdAt: string | null;
+  /** vᵀ·(∂node/∂parents)·u by the rule, and by finite differences of the node alone. */
+  analytic: number;
+  numeric: number;
+}
+
 export interface GradcheckReport {
   ok: boolean;
   dtype: Dtype;
+  mode: "full" | "fast";
   eps: number;
   atol: number;
   rtol: number;
-  /** Number of Jacobian elements compared. */
+  /** Number of Jacobian elements compared (1 for a fast check that passed). */
   checked: number;
   /** Number of elements outside tolerance. */
   failures: number;
@@ -65,8 +105,12 @@ export interface GradcheckReport {
   worst: GradcheckElement | null;
   /** Elements that sit on a kink and were accepted as one-sided derivatives. */
   kinks: GradcheckElement[];
+  /** Fast mode: the projection vᵀJu by autograd and by finite differences. */
+  projection?: { analytic: number; numeric: number };
+  /** On failure: the first operation whose derivative rule is wrong (absent if every rule checks out). */
+  blame?: Blame;
   warnings: string[];
-  /** A readable summary: verdict, worst element, warnings. */
+  /** A readable summary: verdict, worst element, blame, warnings. */
   toString(): string;
 }
 
@@ -77,6 +121,8 @@ export interface SubjectInput {
   size: number;
   get(k: number): number;
   set(k: number, v: number): void;
+  /** Multi-index of element k, when the elements are a sample of a larger tensor. */
+  indexOf?(k: number): number[];
 }
 
 /** What gradcheck needs from a kind of graph. */
@@ -88,9 +134,19 @@ export interface Subject {
   evaluate(): ArrayLike<number>;
   /** J[i] is input i's Jacobian block, row-major [output element][input element]. */
   analyticJacobian(): Float64Array[];
+  /** vᵀJ for each input: one backward pass seeded with v. */
+  analyticVjp(v: Float64Array): Float64Array[];
+  /** Re-check each operation's own rule; the first that disagrees (or null). */
+  blame?(tolerance: Tolerance): Blame | null;
 }
 
-export const DEFAULT_TOLERANCES: Record<Dtype, { eps: number; atol: number; rtol: number }> = {
+export interface Tolerance {
+  eps: number;
+  atol: number;
+  rtol: number;
+}
+
+export const DEFAULT_TOLERANCES: Record<Dtype, Tolerance> = {
   float64: { eps: 1e-6, atol: 1e-5, rtol: 1e-3 },
   float32: { eps: 1e-3, atol: 1e-2, rtol: 1e-2 },
 };
@@ -131,17 +187,49 @@ export function gradcheck(
   return checkSubject(subject, options);
 }
 
+/**
+ * Second derivatives: checks, by finite differences, the gradient of vᵀf(inputs) — itself computed
+ * by a recorded backward pass — for a fixed random v. This is what makes `createGraph` trustworthy.
+ */
+export function gradgradcheck(
+  f: (...inputs: Tensor[]) => Tensor,
+  inputs: Tensor[],
+  options: GradcheckOptions = {},
+): GradcheckReport {
+  if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((t) => t instanceof Tensor)) {
+    throw new ChainruleError(
+      "gradgradcheck",
+      "inputs must be a non-empty array of Tensors (the Value engine is first-order)",
+    );
+  }
+  const out = noGrad(() => f(...inputs));
+  if (!(out instanceof Tensor)) throw new ChainruleError("gradgradcheck", `f must return a Tensor, got ${typeof out}`);
+  const random = new Random(options.seed ?? 0);
+  const v = tensor(
+    Array.from({ length: out.size }, () => random.uniform(0.5, 1.5)),
+    { shape: out.shape, dtype: out.dtype },
+  );
+  // G(x) = ∂(vᵀf)/∂x for every input, flattened and joined: a function gradcheck can differentiate.
+  const G = (...xs: Tensor[]): Tensor =>
+    withGradMode(true, () => {
+      const vars = xs.map((x) => (x.requiresGrad ? x : x.detach().requireGrad()));
+      const y = f(...vars);
+      if (!y.requiresGrad) return zeros([vars.reduce((n, x) => n + x.size, 0)], { dtype: y.dtype });
+      const grads = runBackward(y, v, { createGraph: true }, vars);
+      return concat(grads.map((g, i) => (g ?? zerosLike(vars[i] as Tensor)).reshape([-1])));
+    });
+  return checkSubject(tensorSubject(G, inputs, options.names), options);
+}
+
 /** The core comparison, for any Subject. */
 export function checkSubject(subject: Subject, options: GradcheckOptions = {}): GradcheckReport {
   const defaults = DEFAULT_TOLERANCES[subject.dtype];
-  const eps = options.eps ?? defaults.eps;
-  const atol = options.atol ?? defaults.atol;
-  const rtol = options.rtol ?? defaults.rtol;
-  for (const [name, v] of [
-    ["eps", eps],
-    ["atol", atol],
-    ["rtol", rtol],
-  ] as const) {
+  const tol: Tolerance = {
+    eps: options.eps ?? defaults.eps,
+    atol: options.atol ?? defaults.atol,
+    rtol: options.rtol ?? defaults.rtol,
+  };
+  for (const [name, v] of Object.entries(tol)) {
     if (!(v >= 0) || !Number.isFinite(v) || (name === "eps" && v === 0)) {
       throw new ChainruleError(
         "gradcheck",
@@ -149,119 +237,191 @@ export function checkSubject(subject: Subject, options: GradcheckOptions = {}): 
       );
     }
   }
+  let report: GradcheckReport;
+  if (options.mode === "fast") {
+    report = fastCheck(subject, tol, options.seed ?? 0);
+    if (!report.ok) {
+      const full = fullCheck(subject, tol);
+      report = {
+        ...full,
+        mode: "fast",
+        projection: report.projection as { analytic: number; numeric: number },
+        ok: false,
+      };
+    }
+  } else {
+    report = fullCheck(subject, tol);
+  }
+  if (!report.ok && options.blame !== false && subject.blame !== undefined) {
+    const blame = subject.blame(tol);
+    if (blame !== null) report.blame = blame;
+  }
+  if (subject.dtype === "float32") {
+    report.warnings.push(
+      "checked in float32: finite differences keep only about 3 significant digits here; float64 is the reliable setting",
+    );
+  }
+  if (report.kinks.length > 0) {
+    report.warnings.push(
+      `${report.kinks.length} element(s) sit on a kink (the one-sided slopes differ); their analytic value was accepted as a one-sided derivative`,
+    );
+  }
+  const r = report;
+  r.toString = () => formatReport(r);
+  return r;
+}
+
+/** Compare an analytic value with central and one-sided differences; kinks accept either side. */
+function compare(a: number, fp: number, f0: number, fm: number, t: Tolerance) {
+  const within = (err: number, ref: number) => err <= t.atol + t.rtol * Math.abs(ref);
+  const numeric = (fp - fm) / (2 * t.eps);
+  let err = Math.abs(a - numeric);
+  let ref = numeric;
+  let kink: { left: number; right: number } | undefined;
+  const left = (f0 - fm) / t.eps;
+  const right = (fp - f0) / t.eps;
+  if (!within(err, numeric) && !within(Math.abs(left - right), Math.max(Math.abs(left), Math.abs(right)))) {
+    kink = { left, right }; // not differentiable here: any one-sided derivative is a valid answer
+    const eL = Math.abs(a - left);
+    const eR = Math.abs(a - right);
+    if (within(eL, left) || within(eR, right)) {
+      err = Math.min(eL, eR);
+      ref = eL <= eR ? left : right;
+    }
+  }
+  const ok = Number.isFinite(a) && within(err, ref);
+  return { numeric, err: Number.isFinite(a) ? err : Number.POSITIVE_INFINITY, ref, kink, ok };
+}
+
+function emptyReport(subject: Subject, t: Tolerance, mode: "full" | "fast"): GradcheckReport {
+  return {
+    ok: true,
+    dtype: subject.dtype,
+    mode,
+    ...t,
+    checked: 0,
+    failures: 0,
+    maxAbsError: 0,
+    maxRelError: 0,
+    worst: null,
+    kinks: [],
+    warnings: [],
+    toString: () => "",
+  };
+}
+
+function fullCheck(subject: Subject, t: Tolerance): GradcheckReport {
+  const r = emptyReport(subject, t, "full");
   const base = Float64Array.from(subject.evaluate());
   const m = base.length;
   const analytic = subject.analyticJacobian();
   const outStrides = stridesOf(subject.outputShape);
-
-  let checked = 0;
-  let failures = 0;
-  let maxAbsError = 0;
-  let maxRelError = 0;
-  let worst: GradcheckElement | null = null;
   let worstScore = -1;
-  const kinks: GradcheckElement[] = [];
-
   subject.inputs.forEach((input, i) => {
     const J = analytic[i] as Float64Array;
     const inStrides = stridesOf(input.shape);
     for (let k = 0; k < input.size; k++) {
       const x = input.get(k);
-      input.set(k, x + eps);
+      input.set(k, x + t.eps);
       const plus = Float64Array.from(subject.evaluate());
-      input.set(k, x - eps);
+      input.set(k, x - t.eps);
       const minus = Float64Array.from(subject.evaluate());
       input.set(k, x);
       for (let j = 0; j < m; j++) {
         const a = J[j * input.size + k] as number;
-        const fp = plus[j] as number;
-        const fm = minus[j] as number;
-        const f0 = base[j] as number;
-        const numeric = (fp - fm) / (2 * eps);
-        const tol = (ref: number) => atol + rtol * Math.abs(ref);
-        let err = Math.abs(a - numeric);
-        let ref = numeric;
-        let kink: { left: number; right: number } | undefined;
-        const left = (f0 - fm) / eps;
-        const right = (fp - f0) / eps;
-        if (err > tol(numeric) && Math.abs(left - right) > tol(Math.max(Math.abs(left), Math.abs(right)))) {
-          // Not differentiable here: any one-sided derivative is a valid answer.
-          kink = { left, right };
-          const eL = Math.abs(a - left);
-          const eR = Math.abs(a - right);
-          if (eL <= tol(left) || eR <= tol(right)) {
-            err = Math.min(eL, eR);
-            ref = eL <= eR ? left : right;
-          }
-        }
-        const rel = err / Math.max(Math.abs(ref), Number.MIN_VALUE);
-        const ok = err <= tol(ref) && Number.isFinite(a);
+        const c = compare(a, plus[j] as number, base[j] as number, minus[j] as number, t);
         const element: GradcheckElement = {
           input: i,
           inputName: input.name,
-          index: unravel(k, inStrides),
+          index: input.indexOf ? input.indexOf(k) : unravel(k, inStrides),
           outIndex: unravel(j, outStrides),
           analytic: a,
-          numeric,
-          absError: Number.isFinite(a) ? err : Number.POSITIVE_INFINITY,
-          relError: Number.isFinite(a) ? rel : Number.POSITIVE_INFINITY,
-          ...(kink === undefined ? {} : { kink }),
+          numeric: c.numeric,
+          absError: c.err,
+          relError: c.err / Math.max(Math.abs(c.ref), Number.MIN_VALUE),
+          ...(c.kink === undefined ? {} : { kink: c.kink }),
         };
-        checked++;
-        if (!ok) failures++;
-        else if (kink !== undefined) kinks.push(element);
-        maxAbsError = Math.max(maxAbsError, element.absError);
-        if (Math.abs(ref) > atol) maxRelError = Math.max(maxRelError, element.relError);
-        const score = element.absError / tol(ref);
+        r.checked++;
+        if (!c.ok) r.failures++;
+        else if (c.kink !== undefined) r.kinks.push(element);
+        r.maxAbsError = Math.max(r.maxAbsError, element.absError);
+        if (Math.abs(c.ref) > t.atol) r.maxRelError = Math.max(r.maxRelError, element.relError);
+        const score = element.absError / (t.atol + t.rtol * Math.abs(c.ref));
         if (score > worstScore) {
           worstScore = score;
-          worst = element;
+          r.worst = element;
         }
       }
     }
   });
+  r.ok = r.failures === 0;
+  return r;
+}
 
-  const warnings: string[] = [];
-  if (subject.dtype === "float32") {
-    warnings.push(
-      "checked in float32: finite differences keep only about 3 significant digits here; float64 is the reliable setting",
-    );
-  }
-  if (kinks.length > 0) {
-    warnings.push(
-      `${kinks.length} element(s) sit on a kink (the one-sided slopes differ); their analytic value was accepted as a one-sided derivative`,
-    );
-  }
-  const report: GradcheckReport = {
-    ok: failures === 0,
-    dtype: subject.dtype,
-    eps,
-    atol,
-    rtol,
-    checked,
-    failures,
-    maxAbsError,
-    maxRelError,
-    worst,
-    kinks,
-    warnings,
-    toString: () => formatReport(report),
+/** vᵀJu by one backward pass against (vᵀf(x + εu) − vᵀf(x − εu))/2ε by two evaluations. */
+function fastCheck(subject: Subject, t: Tolerance, seed: number): GradcheckReport {
+  const r = emptyReport(subject, t, "fast");
+  const random = new Random(seed);
+  const base = Float64Array.from(subject.evaluate());
+  const v = Float64Array.from(base, () => random.uniform(-1, 1));
+  const us = subject.inputs.map((input) => Float64Array.from({ length: input.size }, () => random.uniform(-1, 1)));
+  const vjps = subject.analyticVjp(v);
+  let analytic = 0;
+  vjps.forEach((g, i) => {
+    const u = us[i] as Float64Array;
+    for (let k = 0; k < g.length; k++) analytic += (g[k] as number) * (u[k] as number);
+  });
+  const originals = subject.inputs.map((input) => Float64Array.from({ length: input.size }, (_, k) => input.get(k)));
+  const shift = (s: number) =>
+    subject.inputs.forEach((input, i) => {
+      const x0 = originals[i] as Float64Array;
+      const u = us[i] as Float64Array;
+      for (let k = 0; k < input.size; k++) input.set(k, (x0[k] as number) + s * t.eps * (u[k] as number));
+    });
+  const project = (out: ArrayLike<number>) => {
+    let s = 0;
+    for (let j = 0; j < v.length; j++) s += (v[j] as number) * (out[j] as number);
+    return s;
   };
-  return report;
+  shift(1);
+  const fp = project(subject.evaluate());
+  shift(-1);
+  const fm = project(subject.evaluate());
+  shift(0);
+  const c = compare(analytic, fp, project(base), fm, t);
+  r.checked = 1;
+  r.failures = c.ok ? 0 : 1;
+  r.ok = c.ok;
+  r.maxAbsError = c.err;
+  r.maxRelError = c.err / Math.max(Math.abs(c.ref), Number.MIN_VALUE);
+  r.projection = { analytic, numeric: c.numeric };
+  return r;
 }
 
 function formatReport(r: GradcheckReport): string {
   const head = r.ok ? "gradcheck passed" : "gradcheck FAILED";
   const lines = [
-    `${head} (${r.dtype}, eps=${r.eps}, atol=${r.atol}, rtol=${r.rtol}): ${r.failures} of ${r.checked} element(s) outside tolerance; max |error| ${fmt(r.maxAbsError)}, max relative error ${fmt(r.maxRelError)}`,
+    `${head} (${r.dtype}, ${r.mode}, eps=${r.eps}, atol=${r.atol}, rtol=${r.rtol}): ${r.failures} of ${r.checked} element(s) outside tolerance; max |error| ${fmt(r.maxAbsError)}, max relative error ${fmt(r.maxRelError)}`,
   ];
+  if (r.projection !== undefined) {
+    lines.push(`  projection vᵀJu: analytic ${fmt(r.projection.analytic)}, numeric ${fmt(r.projection.numeric)}`);
+  }
   const w = r.worst;
-  if (w !== null) {
+  if (w !== null && (r.mode === "full" || !r.ok)) {
     const out = w.outIndex.length === 0 ? "" : ` of output [${w.outIndex.join(", ")}]`;
     const at = w.index.length === 0 ? "" : ` element [${w.index.join(", ")}]`;
     lines.push(
       `  worst: ∂out${out}/∂${w.inputName}${at}: analytic ${fmt(w.analytic)}, numeric ${fmt(w.numeric)}, |error| ${fmt(w.absError)}, relative ${fmt(w.relError)}`,
     );
+  }
+  const b = r.blame;
+  if (b !== undefined) {
+    const name = b.label === "" ? `'${b.op}'` : `'${b.op}' (${b.label})`;
+    lines.push(
+      `  blame: the derivative rule of ${name} disagrees with finite differences at the values it saw: inputs ${b.inputShapes.map((s) => formatShape(s)).join(", ")} → output ${formatShape(b.outputShape)}; vᵀJu by the rule ${fmt(b.analytic)}, numeric ${fmt(b.numeric)}`,
+    );
+    if (b.createdAt !== null && b.createdAt !== "")
+      lines.push(`  created at: ${b.createdAt.split("\n").join("\n              ")}`);
   }
   for (const warning of r.warnings) lines.push(`  note: ${warning}`);
   return lines.join("\n");
@@ -269,16 +429,6 @@ function formatReport(r: GradcheckReport): string {
 
 function fmt(x: number): string {
   return Number.isFinite(x) ? x.toPrecision(6) : String(x);
-}
-
-function stridesOf(shape: readonly number[]): number[] {
-  const strides = new Array<number>(shape.length);
-  let s = 1;
-  for (let d = shape.length - 1; d >= 0; d--) {
-    strides[d] = s;
-    s *= shape[d] as number;
-  }
-  return strides;
 }
 
 function unravel(flat: number, strides: number[]): number[] {
@@ -289,6 +439,8 @@ function unravel(flat: number, strides: number[]): number[] {
   });
 }
 
+// ---- the two engines as Subjects ----
+
 /** The Value engine as a Subject: every input is a 0-d element, the output one number. */
 function valueSubject(f: (...inputs: Value[]) => Value, inputs: Value[], names?: string[]): Subject {
   inputs.forEach((v, i) => {
@@ -298,6 +450,20 @@ function valueSubject(f: (...inputs: Value[]) => Value, inputs: Value[], names?:
     const out = f(...inputs);
     if (!(out instanceof Value)) throw new ChainruleError("gradcheck", `f must return a Value, got ${typeof out}`);
     return out;
+  };
+  const gradient = (): Float64Array[] => {
+    const out = run();
+    // Leave every leaf's gradient as we found it: save, zero, backward, read, restore.
+    const leaves = topoSort<Value>(out).filter((v) => v.rule === null);
+    const saved = leaves.map((v) => v.grad);
+    for (const v of leaves) v.grad = 0;
+    for (const v of inputs) v.grad = 0;
+    out.backward();
+    const J = inputs.map((v) => Float64Array.of(v.grad));
+    leaves.forEach((v, k) => {
+      v.grad = saved[k] as number;
+    });
+    return J;
   };
   return {
     dtype: "float64",
@@ -312,21 +478,45 @@ function valueSubject(f: (...inputs: Value[]) => Value, inputs: Value[], names?:
       },
     })),
     evaluate: () => [run().data],
-    analyticJacobian() {
-      const out = run();
-      // Leave every leaf's gradient as we found it: save, zero, backward, read, restore.
-      const leaves = topoSort<Value>(out).filter((v) => v.rule === null);
-      const saved = leaves.map((v) => v.grad);
-      for (const v of leaves) v.grad = 0;
-      for (const v of inputs) v.grad = 0;
-      out.backward();
-      const J = inputs.map((v) => Float64Array.of(v.grad));
-      leaves.forEach((v, k) => {
-        v.grad = saved[k] as number;
-      });
-      return J;
-    },
+    analyticJacobian: gradient,
+    analyticVjp: (v) => gradient().map((g) => g.map((x) => x * (v[0] as number))),
+    blame: (t) => blameValues(run(), t),
   };
+}
+
+/** Each Value node's rule against central differences of its own forward map, inputs first. */
+function blameValues(root: Value, t: Tolerance): Blame | null {
+  for (const node of topoSort<Value>(root)) {
+    const rule = node.rule;
+    if (rule === null) continue;
+    const xs = node.parents.map((p) => p.data);
+    const fOf = (args: number[]) =>
+      args.length === 1
+        ? (rule as UnaryRule).f(args[0] as number)
+        : (rule as BinaryRule).f(args[0] as number, args[1] as number);
+    for (let i = 0; i < xs.length; i++) {
+      const local =
+        xs.length === 1
+          ? (rule as UnaryRule).df(xs[0] as number, node.data)
+          : i === 0
+            ? (rule as BinaryRule).da(xs[0] as number, xs[1] as number, node.data)
+            : (rule as BinaryRule).db(xs[0] as number, xs[1] as number, node.data);
+      const at = (d: number) => fOf(xs.map((x, k) => (k === i ? x + d : x)));
+      const c = compare(local, at(t.eps), node.data, at(-t.eps), t);
+      if (!c.ok) {
+        return {
+          op: rule.name,
+          label: node.label,
+          inputShapes: xs.map(() => []),
+          outputShape: [],
+          createdAt: null,
+          analytic: local,
+          numeric: c.numeric,
+        };
+      }
+    }
+  }
+  return null;
 }
 
 /** The Tensor engine as a Subject: inputs of any shape, an output of any shape. */
@@ -347,6 +537,10 @@ function tensorSubject(f: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], nam
     return leaf;
   });
   const first = check(noGrad(() => f(...inputs)));
+  const vjp = (out: Tensor, seed: Tensor): Float64Array[] => {
+    const grads = out.requiresGrad ? runBackward(out, seed, { retainGraph: true }, leaves) : leaves.map(() => null);
+    return grads.map((g, i) => (g === null ? new Float64Array((inputs[i] as Tensor).size) : Float64Array.from(g.data)));
+  };
   return {
     dtype: inputs.some((t) => t.dtype === "float32") || first.dtype === "float32" ? "float32" : "float64",
     outputShape: first.shape,
@@ -364,18 +558,189 @@ function tensorSubject(f: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], nam
       const out = check(f(...leaves));
       const m = out.size;
       const J = inputs.map((t) => new Float64Array(m * t.size));
-      if (!out.requiresGrad) return J; // f does not depend on its inputs: a zero Jacobian
       for (let j = 0; j < m; j++) {
         const seed = zeros(out.shape, { dtype: out.dtype });
         seed.data[j] = 1;
-        const grads = runBackward(out, seed, { retainGraph: true }, leaves);
-        grads.forEach((g, i) => {
-          if (g === null) return;
-          const n = (inputs[i] as Tensor).size;
-          (J[i] as Float64Array).set(g.data, j * n);
+        vjp(out, seed).forEach((g, i) => {
+          (J[i] as Float64Array).set(g, j * (inputs[i] as Tensor).size);
         });
       }
       return J;
     },
+    analyticVjp(v) {
+      const out = check(f(...leaves));
+      return vjp(out, tensor(v, { shape: out.shape, dtype: out.dtype }));
+    },
+    blame: (t) => blameTensors(check(withProvenance(() => f(...leaves))), t),
   };
+}
+
+/**
+ * Each recorded node's rule against finite differences of the node alone, at the values it saw:
+ * vᵀ(∂node/∂parents)u by the rule, and by replaying the node with its parents nudged along ±εu.
+ * Inputs-first order, so the first disagreement is the earliest wrong rule.
+ */
+function blameTensors(root: Tensor, t: Tolerance): Blame | null {
+  const random = new Random(1);
+  for (const node of topoSort(root, (n) => n.requiresGrad)) {
+    const replay = provenanceOf(node)?.replay;
+    const rule = node.backwardFn;
+    if (replay === null || replay === undefined || rule === null) continue;
+    const parents = node.parents.filter((p) => p.requiresGrad);
+    const v = tensor(
+      Array.from({ length: node.size }, () => random.uniform(-1, 1)),
+      { shape: node.shape, dtype: node.dtype },
+    );
+    const us = parents.map((p) => Float64Array.from({ length: p.size }, () => random.uniform(-1, 1)));
+    let analytic = 0;
+    const grads = noGrad(() => rule(v, node));
+    node.parents.forEach((p, k) => {
+      const g = grads[k];
+      const i = parents.indexOf(p);
+      if (i < 0 || g === null || g === undefined) return;
+      const gp = noGrad(() => sumToShape(node.op, g, p));
+      const u = us[i] as Float64Array;
+      for (let e = 0; e < gp.size; e++) analytic += (gp.data[e] as number) * (u[e] as number);
+    });
+    const originals = parents.map((p) => p.data.slice());
+    const shift = (s: number) =>
+      parents.forEach((p, i) => {
+        const x0 = originals[i] as ArrayLike<number>;
+        const u = us[i] as Float64Array;
+        for (let e = 0; e < p.size; e++) p.data[e] = (x0[e] as number) + s * t.eps * (u[e] as number);
+      });
+    const project = (out: Tensor) => {
+      let s = 0;
+      for (let e = 0; e < out.size; e++) s += (v.data[e] as number) * (out.data[e] as number);
+      return s;
+    };
+    let fp: number;
+    let fm: number;
+    try {
+      shift(1);
+      fp = project(noGrad(replay));
+      shift(-1);
+      fm = project(noGrad(replay));
+    } finally {
+      shift(0);
+    }
+    const c = compare(analytic, fp, project(node), fm, t);
+    if (!c.ok) {
+      return {
+        op: node.op,
+        label: node.label,
+        inputShapes: node.parents.map((p) => [...p.shape]),
+        outputShape: [...node.shape],
+        createdAt: provenanceOf(node)?.createdAt ?? null,
+        analytic,
+        numeric: c.numeric,
+      };
+    }
+  }
+  return null;
+}
+
+// ---- whole models ----
+
+/** What gradcheckModule needs of a model: its parameters by name (nn's Module has this). */
+export interface HasNamedParameters {
+  namedParameters(): Iterable<readonly [string, Tensor]>;
+}
+
+export interface ModuleCheckOptions extends Omit<GradcheckOptions, "names" | "mode"> {
+  /** Check at most this many elements of each parameter, chosen at random (default 32). */
+  maxElements?: number;
+}
+
+export interface ModuleCheckReport {
+  ok: boolean;
+  /** One report per parameter tensor, in `namedParameters()` order. */
+  parameters: { name: string; shape: number[]; report: GradcheckReport }[];
+  toString(): string;
+}
+
+/**
+ * Check the gradients of `loss()` with respect to every parameter of a model, one report per
+ * parameter tensor, so a failure names the layer's weight or bias that is off. Large parameters
+ * are sampled (`maxElements`), since each checked element costs two evaluations of the loss.
+ *
+ * ```ts
+ * const r = gradcheckModule(model, () => mseLoss(model.forward(x), y));
+ * ```
+ */
+export function gradcheckModule(
+  model: HasNamedParameters,
+  loss: () => Tensor,
+  options: ModuleCheckOptions = {},
+): ModuleCheckReport {
+  if (typeof model?.namedParameters !== "function") {
+    throw new ChainruleError("gradcheckModule", "model must have namedParameters() (an nn Module)");
+  }
+  const named = [...model.namedParameters()].map(([name, p]) => ({ name, p }));
+  if (named.length === 0) throw new ChainruleError("gradcheckModule", "the model has no parameters");
+  const random = new Random(options.seed ?? 0);
+  const { maxElements = 32, ...rest } = options;
+  const evaluate = () => {
+    const out = noGrad(loss);
+    if (!(out instanceof Tensor) || out.size !== 1)
+      throw new ChainruleError("gradcheckModule", "loss() must return a one-element Tensor");
+    return out.data;
+  };
+  const analytic = () => {
+    const out = withGradMode(true, loss);
+    const params = named.map(({ p }) => p);
+    return out.requiresGrad ? runBackward(out, undefined, { retainGraph: true }, params) : params.map(() => null);
+  };
+  const grads = analytic();
+  const parameters = named.map(({ name, p }, i) => {
+    const strides = stridesOf(p.shape);
+    const picks =
+      p.size <= maxElements
+        ? Array.from({ length: p.size }, (_, k) => k)
+        : random
+            .permutation(p.size)
+            .slice(0, maxElements)
+            .sort((a, b) => a - b);
+    const g = grads[i];
+    const subject: Subject = {
+      dtype: p.dtype,
+      outputShape: [],
+      inputs: [
+        {
+          name,
+          shape: [picks.length],
+          size: picks.length,
+          get: (k) => p.data[picks[k] as number] as number,
+          set: (k, v) => {
+            p.data[picks[k] as number] = v;
+          },
+          indexOf: (k) => unravel(picks[k] as number, strides),
+        },
+      ],
+      evaluate,
+      analyticJacobian: () => [
+        Float64Array.from(picks, (k) => (g === null || g === undefined ? 0 : (g.data[k] as number))),
+      ],
+      analyticVjp: (v) => [
+        Float64Array.from(picks, (k) => (g === null || g === undefined ? 0 : (g.data[k] as number)) * (v[0] as number)),
+      ],
+    };
+    return { name, shape: [...p.shape], report: checkSubject(subject, rest) };
+  });
+  const report: ModuleCheckReport = {
+    ok: parameters.every((x) => x.report.ok),
+    parameters,
+    toString: () =>
+      [
+        `gradcheckModule ${report.ok ? "passed" : "FAILED"}: ${parameters.filter((x) => !x.report.ok).length} of ${parameters.length} parameter tensor(s) off`,
+        ...parameters.map(({ name, shape, report: r }) => {
+          const worst =
+            r.worst === null
+              ? ""
+              : `, worst element [${r.worst.index.join(", ")}]: analytic ${fmt(r.worst.analytic)}, numeric ${fmt(r.worst.numeric)}`;
+          return `  ${r.ok ? "ok  " : "FAIL"} ${name} ${formatShape(shape)}: ${r.checked} element(s) checked, max |error| ${fmt(r.maxAbsError)}${worst}`;
+        }),
+      ].join("\n"),
+  };
+  return report;
 }

@@ -2,8 +2,11 @@
  * @file The public surface of @chainrule/autograd: every export is named here.
  */
 
+export { type CustomOpDefinition, customOp } from "./custom.js";
 export { ChainruleError } from "./errors.js";
+export { grad, jvp, valueAndGrad, vjp } from "./functional.js";
 export {
+  type Blame,
   checkSubject,
   DEFAULT_TOLERANCES,
   type Dtype,
@@ -11,8 +14,14 @@ export {
   type GradcheckOptions,
   type GradcheckReport,
   gradcheck,
+  gradcheckModule,
+  gradgradcheck,
+  type HasNamedParameters,
+  type ModuleCheckOptions,
+  type ModuleCheckReport,
   type Subject,
   type SubjectInput,
+  type Tolerance,
 } from "./gradcheck.js";
 export { type GraphNode, topoSort } from "./graph.js";
 export type { Dtype as TensorDtype, FloatArray } from "./ndarray.js";

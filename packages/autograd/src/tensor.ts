@@ -441,7 +441,8 @@ function checkInPlace(op: string, t: Tensor): void {
 
 /**
  * Make an op's result. When recording and some input requires grad, the result joins the graph
- * with `backwardFn` as its rule; otherwise it is a plain tensor with no graph.
+ * with `backwardFn` as its rule; otherwise it is a plain tensor with no graph. `replay` recomputes
+ * the op from its parents' current values; it is kept only while provenance is recorded.
  */
 export function fromOp(
   op: string,
@@ -449,13 +450,58 @@ export function fromOp(
   shape: readonly number[],
   parents: readonly Tensor[],
   backwardFn: BackwardFn,
+  replay?: () => Tensor,
 ): Tensor {
   if (gradEnabled) {
     for (const p of parents) {
-      if (p.requiresGrad) return new Tensor(data, shape, true, op, parents, backwardFn);
+      if (p.requiresGrad) {
+        const node = new Tensor(data, shape, true, op, parents, backwardFn);
+        if (recordingProvenance) provenance.set(node, { replay: replay ?? null, createdAt: creationSite() });
+        return node;
+      }
     }
   }
   return new Tensor(data, shape);
+}
+
+/** What a node remembers about its making, recorded only on request (blame, anomaly detection). */
+export interface Provenance {
+  /** Recompute the node from its parents' current values (null for ops that cannot). */
+  replay: (() => Tensor) | null;
+  /** The stack at the node's creation, outside the library's own frames. */
+  createdAt: string;
+}
+
+// Off by default, so ordinary runs pay nothing: no stacks captured, no closures kept.
+let recordingProvenance = false;
+const provenance = new WeakMap<Tensor, Provenance>();
+
+/** Run `fn` recording, for every graph node it makes, how to replay it and where it was created. */
+export function withProvenance<T>(fn: () => T): T {
+  const previous = recordingProvenance;
+  recordingProvenance = true;
+  try {
+    return fn();
+  } finally {
+    recordingProvenance = previous;
+  }
+}
+
+export function provenanceOf(t: Tensor): Provenance | undefined {
+  return provenance.get(t);
+}
+
+// Frames inside the library's own sources or build (not its tests) are skipped.
+const LIBRARY_FRAME = /[\\/](packages[\\/]autograd|@chainrule[\\/]autograd)[\\/](src|dist)[\\/](?![^\n]*\.test\.)/;
+
+/** The first frames of the current stack that lie outside this package: where the user made the node. */
+function creationSite(): string {
+  const frames = (new Error().stack ?? "")
+    .split("\n")
+    .slice(1)
+    .map((l) => l.trim());
+  const outside = frames.filter((f) => !LIBRARY_FRAME.test(f));
+  return (outside.length > 0 ? outside : frames).slice(0, 3).join("\n");
 }
 
 /** Turn a number operand into a 0-d tensor of `like`'s dtype; check everything else is a Tensor. */
@@ -584,7 +630,7 @@ function accumulate(t: Tensor, g: Tensor, createGraph: boolean): void {
  * the parent's own shape, and cast to its dtype. Made of Tensor ops, so it is recorded when the
  * backward pass is.
  */
-function sumToShape(op: string, g: Tensor, parent: Tensor): Tensor {
+export function sumToShape(op: string, g: Tensor, parent: Tensor): Tensor {
   let out = g;
   if (!sameShape(g.shape, parent.shape)) {
     const extra = g.ndim - parent.ndim;

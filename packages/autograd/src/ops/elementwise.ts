@@ -35,12 +35,19 @@ export function unaryOp(name: UnaryOp, x: Tensor): Tensor {
 function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative): Tensor {
   const out = allocate(x.dtype, x.size);
   mapUnary(rule.f, x.data, out);
-  return fromOp(rule.name, out, x.shape, [x], (g, y) => {
-    if (isGradEnabled()) return [g.mul(derivative(x, y))];
-    const gx = allocate(g.dtype, g.size);
-    unaryGrad(rule.df, x.data, y.data, g.data, gx);
-    return [new Tensor(gx, x.shape)];
-  });
+  return fromOp(
+    rule.name,
+    out,
+    x.shape,
+    [x],
+    (g, y) => {
+      if (isGradEnabled()) return [g.mul(derivative(x, y))];
+      const gx = allocate(g.dtype, g.size);
+      unaryGrad(rule.df, x.data, y.data, g.data, gx);
+      return [new Tensor(gx, x.shape)];
+    },
+    () => applyUnary(rule, x, derivative),
+  );
 }
 
 /** Elementwise power; a number exponent is a unary rule, a tensor exponent a binary one. */
@@ -76,13 +83,20 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
   const dtype = promote(a.dtype, b.dtype);
   const out = allocate(dtype, sizeOfShape(shape));
   mapBinary(rule.f, a.data, a.shape, b.data, b.shape, shape, out);
-  return fromOp(name, out, shape, [a, b], (g, y) => {
-    if (isGradEnabled() || name === "add" || name === "sub") return binaryDerivative[name](g, a, b, y);
-    const ga = a.requiresGrad ? allocate(g.dtype, g.size) : null;
-    const gb = b.requiresGrad ? allocate(g.dtype, g.size) : null;
-    binaryGrad(rule, a.data, a.shape, b.data, b.shape, y.data, g.data, shape, ga, gb);
-    return [ga && new Tensor(ga, shape), gb && new Tensor(gb, shape)];
-  });
+  return fromOp(
+    name,
+    out,
+    shape,
+    [a, b],
+    (g, y) => {
+      if (isGradEnabled() || name === "add" || name === "sub") return binaryDerivative[name](g, a, b, y);
+      const ga = a.requiresGrad ? allocate(g.dtype, g.size) : null;
+      const gb = b.requiresGrad ? allocate(g.dtype, g.size) : null;
+      binaryGrad(rule, a.data, a.shape, b.data, b.shape, y.data, g.data, shape, ga, gb);
+      return [ga && new Tensor(ga, shape), gb && new Tensor(gb, shape)];
+    },
+    () => binaryOp(name, a, b),
+  );
 }
 
 function sizeOfShape(shape: readonly number[]): number {
@@ -153,7 +167,14 @@ export function astype(x: Tensor, dtype: Dtype): Tensor {
   if (dtype === x.dtype) return x;
   const out = allocate(dtype, x.size);
   out.set(x.data);
-  return fromOp("astype", out, x.shape, [x], (g) => [g.astype(x.dtype)]);
+  return fromOp(
+    "astype",
+    out,
+    x.shape,
+    [x],
+    (g) => [g.astype(x.dtype)],
+    () => astype(x, dtype),
+  );
 }
 
 /** y = cond ? a : b      ∂L/∂a = cond ? g : 0,  ∂L/∂b = cond ? 0 : g */
@@ -173,7 +194,14 @@ export function where(cond: Tensor, aLike: TensorLike, bLike: TensorLike): Tenso
   const out = allocate(dtype, n);
   for (let i = 0; i < n; i++) out[i] = c[i] !== 0 ? (av[i] as number) : (bv[i] as number);
   const mask = new Tensor(c, shape);
-  return fromOp("where", out, shape, [cond, a, b], (g) => [null, where(mask, g, 0), where(mask, 0, g)]);
+  return fromOp(
+    "where",
+    out,
+    shape,
+    [cond, a, b],
+    (g) => [null, where(mask, g, 0), where(mask, 0, g)],
+    () => where(cond, a, b),
+  );
 }
 
 /** t += alpha·other in place (other broadcast to t's shape); no graph. */

@@ -94,8 +94,15 @@ export function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tens
     }
     gemm(transA, transB, m, n, k, ad, ia * ar * ac, bd, ib * br * bc, out, i * m * n);
   }
-  return fromOp("matmul", out, shape, [a, b], (g) => [
-    a.requiresGrad ? (transA ? mm(b, g, transB, true) : mm(g, b, false, !transB)) : null,
-    b.requiresGrad ? (transB ? mm(g, a, true, transA) : mm(a, g, !transA, false)) : null,
-  ]);
+  return fromOp(
+    "matmul",
+    out,
+    shape,
+    [a, b],
+    (g) => [
+      a.requiresGrad ? (transA ? mm(b, g, transB, true) : mm(g, b, false, !transB)) : null,
+      b.requiresGrad ? (transB ? mm(g, a, true, transA) : mm(a, g, !transA, false)) : null,
+    ],
+    () => mm(a, b, transA, transB),
+  );
 }

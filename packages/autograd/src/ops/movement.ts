@@ -43,7 +43,14 @@ export function reshape(x: Tensor, shapeLike: readonly number[]): Tensor {
     );
   }
   if (sameShape(shape, x.shape)) return x;
-  return fromOp("reshape", x.data, shape, [x], (g) => [g.reshape(x.shape)]);
+  return fromOp(
+    "reshape",
+    x.data,
+    shape,
+    [x],
+    (g) => [g.reshape(x.shape)],
+    () => reshape(x, shape),
+  );
 }
 
 /** y = x with axes reordered (y axis i = x axis perm[i])      ∂L/∂x = g permuted by perm⁻¹ */
@@ -65,7 +72,14 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
   perm.forEach((p, i) => {
     inverse[p] = i;
   });
-  return fromOp("permute", out, shape, [x], (g) => [g.permute(inverse)]);
+  return fromOp(
+    "permute",
+    out,
+    shape,
+    [x],
+    (g) => [g.permute(inverse)],
+    () => permute(x, perm),
+  );
 }
 
 /** permute(axes), or swap the last two axes when none are given. */
@@ -91,7 +105,14 @@ export function expand(x: Tensor, shapeLike: readonly number[]): Tensor {
   if (sameShape(shape, x.shape)) return x;
   const out = allocate(x.dtype, sizeOf(shape));
   expandKernel(x.data, x.shape, shape, out);
-  return fromOp("expand", out, shape, [x], (g) => [g]);
+  return fromOp(
+    "expand",
+    out,
+    shape,
+    [x],
+    (g) => [g],
+    () => expand(x, shape),
+  );
 }
 
 export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
@@ -171,18 +192,42 @@ export function slice(x: Tensor, ranges: readonly (SliceRange | null)[]): Tensor
   });
   const out = allocate(x.dtype, sizeOf(shape));
   window(x.data, x.shape, start, step, shape, out);
-  return fromOp("slice", out, shape, [x], (g) => [sliceScatter(g, x.shape, start, step)]);
+  return fromOp(
+    "slice",
+    out,
+    shape,
+    [x],
+    (g) => [sliceScatter(g, x.shape, start, step)],
+    () => slice(x, ranges),
+  );
 }
 
 /** y = zeros of `shape` with g written into the window      ∂L/∂g = that window of ∂L/∂y */
 function sliceScatter(g: Tensor, shape: readonly number[], start: number[], step: number[]): Tensor {
   const out = allocate(g.dtype, sizeOf(shape));
   window(g.data, shape, start, step, g.shape, out, true);
-  return fromOp("sliceScatter", out, shape, [g], (h) => {
-    const back = allocate(h.dtype, g.size);
-    window(h.data, shape, start, step, g.shape, back);
-    return [fromOp("slice", back, g.shape, [h], (k) => [sliceScatter(k, shape, start, step)])];
-  });
+  return fromOp(
+    "sliceScatter",
+    out,
+    shape,
+    [g],
+    (h) => [sliceWindow(h, g.shape, start, step)],
+    () => sliceScatter(g, shape, start, step),
+  );
+}
+
+/** The window of h by a precomputed start and step (the adjoint of sliceScatter). */
+function sliceWindow(h: Tensor, shape: readonly number[], start: number[], step: number[]): Tensor {
+  const out = allocate(h.dtype, sizeOf(shape));
+  window(h.data, h.shape, start, step, shape, out);
+  return fromOp(
+    "slice",
+    out,
+    shape,
+    [h],
+    (k) => [sliceScatter(k, h.shape, start, step)],
+    () => sliceWindow(h, shape, start, step),
+  );
 }
 
 export type IndexLike = readonly number[] | Int32Array | Tensor;
@@ -211,14 +256,28 @@ export function take(x: Tensor, indices: IndexLike, axis: number): Tensor {
   shape[a] = index.length;
   const out = allocate(x.dtype, sizeOf(shape));
   gather(x.data, x.shape, a, index, out);
-  return fromOp("take", out, shape, [x], (g) => [scatterAdd(g, x.shape, a, index)]);
+  return fromOp(
+    "take",
+    out,
+    shape,
+    [x],
+    (g) => [scatterAdd(g, x.shape, a, index)],
+    () => take(x, index, a),
+  );
 }
 
 /** y = zeros of `shape` with g's slices added at `index` along axis      ∂L/∂g = take(∂L/∂y) */
 function scatterAdd(g: Tensor, shape: readonly number[], axis: number, index: Int32Array): Tensor {
   const out = allocate(g.dtype, sizeOf(shape));
   gather(out, shape, axis, index, g.data, true);
-  return fromOp("scatterAdd", out, shape, [g], (h) => [take(h, index, axis)]);
+  return fromOp(
+    "scatterAdd",
+    out,
+    shape,
+    [g],
+    (h) => [take(h, index, axis)],
+    () => scatterAdd(g, shape, axis, index),
+  );
 }
 
 /** y = x₁ ‖ x₂ ‖ … along axis      ∂L/∂xᵢ = the matching slice of g */
@@ -247,8 +306,14 @@ export function concat(tensors: readonly Tensor[], axis: number): Tensor {
   concatKernel(parts, a, out);
   const bounds: number[] = [0];
   for (const t of parts) bounds.push((bounds[bounds.length - 1] as number) + (t.shape[a] as number));
-  return fromOp("concat", out, shape, parts, (g) =>
-    parts.map((_, i) => g.slice(...shape.map((_, d) => (d === a ? ([bounds[i], bounds[i + 1]] as const) : null)))),
+  return fromOp(
+    "concat",
+    out,
+    shape,
+    parts,
+    (g) =>
+      parts.map((_, i) => g.slice(...shape.map((_, d) => (d === a ? ([bounds[i], bounds[i + 1]] as const) : null)))),
+    () => concat(parts, a),
   );
 }
 

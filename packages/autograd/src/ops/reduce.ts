@@ -17,7 +17,14 @@ export function sum(x: Tensor, axis: Axis, keepdims: boolean): Tensor {
   const out = allocate(x.dtype, sizeOf(keep));
   reduce("sum", x.data, x.shape, axes, out);
   const shape = keepdims ? keep : reducedShape(x.shape, axes, false);
-  return fromOp("sum", out, shape, [x], (g) => [g.reshape(keep).expand(x.shape)]);
+  return fromOp(
+    "sum",
+    out,
+    shape,
+    [x],
+    (g) => [g.reshape(keep).expand(x.shape)],
+    () => sum(x, axes, keepdims),
+  );
 }
 
 /** y = Σ x / n over axes (composed: its gradient is g/n broadcast back) */
@@ -46,11 +53,18 @@ export function extreme(kind: "max" | "min", x: Tensor, axis: Axis, keepdims: bo
   const arg = new Int32Array(out.length);
   reduce(kind, x.data, x.shape, axes, out, arg);
   const shape = keepdims ? keep : reducedShape(x.shape, axes, false);
-  return fromOp(kind, out, shape, [x], (g) => {
-    const mask = allocate(g.dtype, x.size); // one-hot of the chosen elements: a constant
-    for (const i of arg) mask[i] = 1;
-    return [new Tensor(mask, x.shape).mul(g.reshape(keep))];
-  });
+  return fromOp(
+    kind,
+    out,
+    shape,
+    [x],
+    (g) => {
+      const mask = allocate(g.dtype, x.size); // one-hot of the chosen elements: a constant
+      for (const i of arg) mask[i] = 1;
+      return [new Tensor(mask, x.shape).mul(g.reshape(keep))];
+    },
+    () => extreme(kind, x, axes, keepdims),
+  );
 }
 
 /** Index of the first extreme element along one axis (or of the flattened tensor); no gradient. */

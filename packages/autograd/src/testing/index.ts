@@ -7,8 +7,10 @@
 
 import fc from "fast-check";
 import type { Dtype, GradcheckOptions, GradcheckReport } from "../gradcheck.js";
-import { gradcheck } from "../gradcheck.js";
+import { gradcheck, gradgradcheck } from "../gradcheck.js";
 import { type Tensor, tensor } from "../tensor.js";
+
+export { gradcheckModule, type ModuleCheckReport } from "../gradcheck.js";
 
 export interface ShapeConstraints {
   minRank?: number;
@@ -124,6 +126,8 @@ export function tensorArb(
 export interface CheckGradientsOptions extends GradcheckOptions {
   /** fast-check runs (default 50). */
   numRuns?: number;
+  /** Also check second derivatives (gradgradcheck) for every input. */
+  gradgrad?: boolean;
   /** fast-check seed, to replay a failure. */
   seed?: number;
 }
@@ -138,13 +142,16 @@ export function checkGradients<T extends Tensor[]>(
   inputs: fc.Arbitrary<T>,
   options: CheckGradientsOptions = {},
 ): void {
-  const { numRuns = 50, seed, ...gradcheckOptions } = options;
+  const { numRuns = 50, seed, gradgrad = false, ...gradcheckOptions } = options;
+  const fn = f as (...inputs: Tensor[]) => Tensor;
   fc.assert(
     fc.property(inputs, (xs) => {
-      const report: GradcheckReport = gradcheck(f as (...inputs: Tensor[]) => Tensor, xs, gradcheckOptions);
-      if (!report.ok) {
-        const shapes = xs.map((x) => `[${x.shape.join(", ")}]`).join(", ");
-        throw new Error(`inputs of shapes ${shapes}\n${report.toString()}`);
+      const shapes = () => xs.map((x) => `[${x.shape.join(", ")}]`).join(", ");
+      const report: GradcheckReport = gradcheck(fn, xs, gradcheckOptions);
+      if (!report.ok) throw new Error(`inputs of shapes ${shapes()}\n${report.toString()}`);
+      if (gradgrad) {
+        const second = gradgradcheck(fn, xs, gradcheckOptions);
+        if (!second.ok) throw new Error(`second derivatives, inputs of shapes ${shapes()}\n${second.toString()}`);
       }
     }),
     { numRuns, ...(seed === undefined ? {} : { seed }) },
