@@ -36,6 +36,7 @@ export {
   type BackwardOptions,
   type CreateOptions,
   concat,
+  detectAnomaly,
   eye,
   fromStorage,
   full,
@@ -47,6 +48,7 @@ export {
   onesLike,
   rand,
   randn,
+  setAnomalyDetection,
   stack,
   Tensor,
   type TensorLike,
@@ -59,3 +61,25 @@ export {
   zerosLike,
 } from "./tensor.js";
 export { Value, type ValueStep, zeroGrad } from "./value.js";
+export {
+  type Chain,
+  type ChainFactor,
+  type ChainOptions,
+  type ChainPath,
+  chainFor,
+  type FormatChainOptions,
+  formatChain,
+} from "./viz/chain.js";
+export { type DotOptions, type NodeKind, nodeKind, toDot } from "./viz/dot.js";
+export type { GraphValue } from "./viz/format.js";
+export { type GroupFn, groupByLabelPrefix, type LabelGroupOptions } from "./viz/groups.js";
+export { renderDotToSvg, renderSvg } from "./viz/svg.js";
+export {
+  type FormatTraceOptions,
+  formatTrace,
+  type Trace,
+  type TraceEdge,
+  type TraceOptions,
+  type TraceStep,
+  traceBackward,
+} from "./viz/trace.js";

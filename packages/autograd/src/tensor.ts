@@ -101,6 +101,8 @@ export class Tensor implements GraphNode<Tensor> {
   mark: number;
   /** Keep `.grad` on this non-leaf tensor too (see `retainGrad`). */
   retainsGrad: boolean;
+  /** The in-place epoch when this tensor was made: storages changed in place after it are stale for its rule. */
+  readonly epoch: number;
 
   constructor(
     data: FloatArray,
@@ -126,6 +128,7 @@ export class Tensor implements GraphNode<Tensor> {
     this.backwardFn = backwardFn;
     this.mark = 0;
     this.retainsGrad = false;
+    this.epoch = inPlaceEpoch;
   }
 
   get dtype(): Dtype {
@@ -140,6 +143,10 @@ export class Tensor implements GraphNode<Tensor> {
   /** True for tensors not made by a recorded operation. */
   get isLeaf(): boolean {
     return this.backwardFn === null;
+  }
+  /** How many times this tensor's storage has been changed in place (shared with views of it). */
+  get version(): number {
+    return modifiedAt.get(this.data)?.version ?? 0;
   }
 
   // ---- reading out ----
@@ -383,18 +390,21 @@ export class Tensor implements GraphNode<Tensor> {
   fill_(value: number): this {
     checkInPlace("fill_", this);
     this.data.fill(value);
+    markModified(this.data, "fill_");
     return this;
   }
   /** this += alpha·other, in place (other broadcasts to this tensor's shape). */
   addInPlace(other: TensorLike, alpha = 1): this {
     checkInPlace("addInPlace", this);
     elementwise.addInPlace(this, other, alpha);
+    markModified(this.data, "addInPlace");
     return this;
   }
   /** this *= factor, in place. */
   mulInPlace(factor: number): this {
     checkInPlace("mulInPlace", this);
     for (let i = 0; i < this.data.length; i++) this.data[i] = (this.data[i] as number) * factor;
+    markModified(this.data, "mulInPlace");
     return this;
   }
   /** Overwrite the values with those of another tensor of the same shape, in place. */
@@ -407,6 +417,7 @@ export class Tensor implements GraphNode<Tensor> {
       );
     }
     this.data.set(source.data);
+    markModified(this.data, "copy_");
     return this;
   }
 
@@ -420,6 +431,60 @@ export class Tensor implements GraphNode<Tensor> {
     const flags = this.requiresGrad ? ", requiresGrad" : "";
     const name = this.label === "" ? "" : `${this.label}: `;
     return `Tensor(${name}${values}, shape=${formatShape(this.shape)}, dtype=${this.dtype}${flags})`;
+  }
+}
+
+// ---- in-place safety ----
+//
+// Every in-place change bumps a global epoch and records, for the storage it changed, that epoch
+// and the op. A node made before the change whose rule reads that storage would compute its
+// gradient from the new values: backward refuses instead. A node carries one number (its epoch),
+// so the check costs nothing until something is changed in place.
+
+let inPlaceEpoch = 0;
+const modifiedAt = new WeakMap<FloatArray, { epoch: number; version: number; op: string }>();
+
+function markModified(data: FloatArray, op: string): void {
+  inPlaceEpoch++;
+  modifiedAt.set(data, { epoch: inPlaceEpoch, version: (modifiedAt.get(data)?.version ?? 0) + 1, op });
+}
+
+// Rules that never read their inputs' or output's values (they move or sum g only), and rules
+// that read only their own output (y = eˣ: dy/dx = y).
+const READS_NO_VALUES = new Set([
+  "add",
+  "sub",
+  "neg",
+  "reshape",
+  "permute",
+  "expand",
+  "slice",
+  "sliceScatter",
+  "take",
+  "scatterAdd",
+  "concat",
+  "sum",
+  "astype",
+]);
+const READS_OUTPUT_ONLY = new Set(["exp", "sigmoid", "tanh", "sqrt"]);
+
+/** Refuse to run a rule whose saved tensors were changed in place after the node was made. */
+function checkSavedTensors(node: Tensor): void {
+  if (node.epoch === inPlaceEpoch || READS_NO_VALUES.has(node.op)) return;
+  const saved = READS_OUTPUT_ONLY.has(node.op) ? [node] : [...node.parents, node];
+  for (const t of saved) {
+    const m = modifiedAt.get(t.data);
+    if (m !== undefined && m.epoch > node.epoch) {
+      const which =
+        t === node
+          ? "its output"
+          : `its input of shape ${formatShape(t.shape)}${t.label === "" ? "" : ` (${t.label})`}`;
+      const where = provenanceOf(node)?.createdAt;
+      throw new ChainruleError(
+        "backward",
+        `'${node.op}' saved ${which} for its derivative, but it was modified in place by ${m.op} after '${node.op}' used it, so the gradient would use the new values${where ? `; '${node.op}' was created at ${where}` : ""}. Update a clone, or recompute the forward pass after the change.`,
+      );
+    }
   }
 }
 
@@ -452,6 +517,7 @@ export function fromOp(
   backwardFn: BackwardFn,
   replay?: () => Tensor,
 ): Tensor {
+  if (anomalyMode) checkForward(op, data, parents);
   if (gradEnabled) {
     for (const p of parents) {
       if (p.requiresGrad) {
@@ -462,6 +528,60 @@ export function fromOp(
     }
   }
   return new Tensor(data, shape);
+}
+
+// ---- anomaly detection ----
+
+let anomalyMode = false;
+
+/**
+ * Run `fn` with anomaly detection: the first operation whose output, or whose derivative rule's
+ * result, contains NaN or ±Infinity throws, naming the op, its input shapes and where it was
+ * created. Creation sites are captured only in this mode, so ordinary runs pay nothing.
+ */
+export function detectAnomaly<T>(fn: () => T): T {
+  const previous = anomalyMode;
+  anomalyMode = true;
+  try {
+    return withProvenance(fn);
+  } finally {
+    anomalyMode = previous;
+  }
+}
+
+/** Switch anomaly detection (and creation-site recording) on or off for everything that follows. */
+export function setAnomalyDetection(enabled: boolean): void {
+  anomalyMode = enabled;
+  recordingProvenance = enabled;
+}
+
+function firstNonFinite(data: FloatArray): number {
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i] as number)) return i;
+  return -1;
+}
+
+function checkForward(op: string, data: FloatArray, parents: readonly Tensor[]): void {
+  const i = firstNonFinite(data);
+  if (i < 0) return;
+  const shapes = parents.map((p) => formatShape(p.shape)).join(", ");
+  throw new ChainruleError(
+    op,
+    `anomaly: the output contains ${data[i]} at flat index ${i} (inputs of shape ${shapes}); created at ${creationSite()}`,
+  );
+}
+
+function checkGradients(node: Tensor, grads: readonly (Tensor | null)[]): void {
+  grads.forEach((g, k) => {
+    if (g === null || g === undefined) return;
+    const i = firstNonFinite(g.data);
+    if (i < 0) return;
+    const shapes = node.parents.map((p) => formatShape(p.shape)).join(", ");
+    const where = provenanceOf(node)?.createdAt ?? "unknown (made outside detectAnomaly)";
+    throw new ChainruleError(
+      node.op,
+      `anomaly: the derivative rule produced ${g.data[i]} in the gradient for input ${k} (inputs of shape ${shapes}); the node was created at ${where}`,
+    );
+  });
 }
 
 /** What a node remembers about its making, recorded only on request (blame, anomaly detection). */
@@ -589,7 +709,9 @@ export function runBackward(
           `the graph through '${node.op}' was already used by a backward pass, which released what it saved; pass { retainGraph: true } to the first backward to run through it again`,
         );
       }
+      checkSavedTensors(node);
       const grads = rule(g, node);
+      if (anomalyMode) checkGradients(node, grads);
       if (options.onStep !== undefined) {
         options.onStep({
           node,
@@ -620,6 +742,7 @@ function accumulate(t: Tensor, g: Tensor, createGraph: boolean): void {
     const acc = t.grad.data;
     const src = g.data;
     for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + (src[i] as number);
+    markModified(acc, "gradient accumulation");
   } else {
     t.grad = t.grad.add(g);
   }

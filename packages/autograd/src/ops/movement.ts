@@ -233,6 +233,12 @@ function sliceWindow(h: Tensor, shape: readonly number[], start: number[], step:
 export type IndexLike = readonly number[] | Int32Array | Tensor;
 
 function toIndex(op: string, indices: IndexLike, len: number, axis: number): Int32Array {
+  if (!(indices instanceof Tensor) && !(indices instanceof Int32Array) && !Array.isArray(indices)) {
+    throw new ChainruleError(
+      op,
+      `indices must be an array of integers, an Int32Array or a 1-d Tensor, got ${String(indices)}`,
+    );
+  }
   const raw: ArrayLike<number> = indices instanceof Tensor ? indices.data : indices;
   if (indices instanceof Tensor && indices.ndim !== 1) {
     throw new ChainruleError(op, `indices must be 1-d, got shape ${formatShape(indices.shape)}`);

@@ -6,7 +6,7 @@
 import { ChainruleError } from "../errors.js";
 import { allocate, reduce } from "../ndarray.js";
 import { formatShape, normalizeAxes, normalizeAxis, reducedShape, sizeOf } from "../shape.js";
-import { fromOp, noGrad, Tensor } from "../tensor.js";
+import { fromOp, full, noGrad, Tensor } from "../tensor.js";
 
 type Axis = number | readonly number[] | undefined;
 
@@ -97,6 +97,10 @@ export function argExtreme(kind: "max" | "min", x: Tensor, axis: number | undefi
  */
 export function logsumexp(x: Tensor, axis: Axis, keepdims: boolean): Tensor {
   const axes = normalizeAxes("logsumexp", axis, x.ndim);
+  if (axes.some((a) => x.shape[a] === 0)) {
+    // log Σ over nothing = log 0 = −∞, as NumPy/SciPy define it (and nothing to differentiate).
+    return full(reducedShape(x.shape, axes, keepdims), Number.NEGATIVE_INFINITY, { dtype: x.dtype });
+  }
   const m = noGrad(() => x.max(axes, true));
   // NOTE: where every element is −∞ (or the max is ±∞) shift by 0 instead, so x − m has no ∞ − ∞.
   for (let i = 0; i < m.size; i++) if (!Number.isFinite(m.data[i] as number)) m.data[i] = 0;
