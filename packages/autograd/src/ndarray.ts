@@ -118,14 +118,29 @@ export function binaryGrad(
   ga: FloatArray | null,
   gb: FloatArray | null,
 ): void {
+  const n = g.length;
+  if ((a.length === n || a.length === 1) && (b.length === n || b.length === 1)) {
+    // No broadcasting beyond scalars: one flat loop (the common case, and every 0-d op).
+    const sa = a.length === n ? 1 : 0;
+    const sb = b.length === n ? 1 : 0;
+    for (let i = 0; i < n; i++) {
+      const av = a[i * sa] as number;
+      const bv = b[i * sb] as number;
+      const yv = y[i] as number;
+      const gv = g[i] as number;
+      if (ga !== null) ga[i] = rule.da(av, bv, yv) * gv;
+      if (gb !== null) gb[i] = rule.db(av, bv, yv) * gv;
+    }
+    return;
+  }
   const sa = broadcastStrides(aShape, outShape);
   const sb = broadcastStrides(bShape, outShape);
-  const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
+  const row = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
   const la = outShape.length === 0 ? 0 : (sa[sa.length - 1] as number);
   const lb = outShape.length === 0 ? 0 : (sb[sb.length - 1] as number);
   let o = 0;
   forEachRow(outShape, sa, sb, (ia, ib) => {
-    for (let j = 0; j < n; j++, o++) {
+    for (let j = 0; j < row; j++, o++) {
       const av = a[ia + j * la] as number;
       const bv = b[ib + j * lb] as number;
       const yv = y[o] as number;

@@ -50,7 +50,8 @@ export function checkShape(op: string, shape: unknown): number[] {
  * NumPy broadcasting: align shapes at the right; each pair of dimensions must be equal or one of
  * them 1, and the result takes the larger.
  */
-export function broadcastShapes(op: string, a: Shape, b: Shape): number[] {
+export function broadcastShapes(op: string, a: Shape, b: Shape): readonly number[] {
+  if (b.length === 0 || sameShape(a, b)) return a; // the common cases, without a new array
   const n = Math.max(a.length, b.length);
   const out = new Array<number>(n);
   for (let i = 0; i < n; i++) {

@@ -83,19 +83,23 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
   const dtype = promote(a.dtype, b.dtype);
   const out = allocate(dtype, sizeOfShape(shape));
   mapBinary(rule.f, a.data, a.shape, b.data, b.shape, shape, out);
+  // A number operand is a constant, not a graph node (as in PyTorch's tensor-scalar ops): the
+  // node keeps only the tensor parent, and the 0-d constant lives only while the op runs.
+  const parents = typeof other === "number" ? [a] : [a, b];
   return fromOp(
     name,
     out,
     shape,
-    [a, b],
+    parents,
     (g, y) => {
-      if (isGradEnabled() || name === "add" || name === "sub") return binaryDerivative[name](g, a, b, y);
+      const c = toTensor(name, other, a); // b again (the closure keeps `other`, not a 0-d tensor)
+      if (isGradEnabled() || name === "add" || name === "sub") return binaryDerivative[name](g, a, c, y);
       const ga = a.requiresGrad ? allocate(g.dtype, g.size) : null;
-      const gb = b.requiresGrad ? allocate(g.dtype, g.size) : null;
-      binaryGrad(rule, a.data, a.shape, b.data, b.shape, y.data, g.data, shape, ga, gb);
+      const gb = c.requiresGrad ? allocate(g.dtype, g.size) : null;
+      binaryGrad(rule, a.data, a.shape, c.data, c.shape, y.data, g.data, shape, ga, gb);
       return [ga && new Tensor(ga, shape), gb && new Tensor(gb, shape)];
     },
-    () => binaryOp(name, a, b),
+    () => binaryOp(name, a, other),
   );
 }
 
