@@ -489,18 +489,24 @@ function blameValues(root: Value, t: Tolerance): Blame | null {
   for (const node of topoSort<Value>(root)) {
     const rule = node.rule;
     if (rule === null) continue;
+    // A number operand (node.constant) is held fixed: the node is then a function of its one parent.
+    const k = node.constant;
     const xs = node.parents.map((p) => p.data);
     const fOf = (args: number[]) =>
-      args.length === 1
-        ? (rule as UnaryRule).f(args[0] as number)
-        : (rule as BinaryRule).f(args[0] as number, args[1] as number);
+      k !== null
+        ? (rule as BinaryRule).f(args[0] as number, k)
+        : args.length === 1
+          ? (rule as UnaryRule).f(args[0] as number)
+          : (rule as BinaryRule).f(args[0] as number, args[1] as number);
     for (let i = 0; i < xs.length; i++) {
       const local =
-        xs.length === 1
-          ? (rule as UnaryRule).df(xs[0] as number, node.data)
-          : i === 0
-            ? (rule as BinaryRule).da(xs[0] as number, xs[1] as number, node.data)
-            : (rule as BinaryRule).db(xs[0] as number, xs[1] as number, node.data);
+        k !== null
+          ? (rule as BinaryRule).da(xs[0] as number, k, node.data)
+          : xs.length === 1
+            ? (rule as UnaryRule).df(xs[0] as number, node.data)
+            : i === 0
+              ? (rule as BinaryRule).da(xs[0] as number, xs[1] as number, node.data)
+              : (rule as BinaryRule).db(xs[0] as number, xs[1] as number, node.data);
       const at = (d: number) => fOf(xs.map((x, k) => (k === i ? x + d : x)));
       const c = compare(local, at(t.eps), node.data, at(-t.eps), t);
       if (!c.ok) {

@@ -9,7 +9,7 @@
 
 import { ChainruleError } from "./errors.js";
 import { topoSort } from "./graph.js";
-import { type BinaryRule, binary, powRule, type UnaryRule, unary } from "./rules.js";
+import { type BinaryRule, binary, type UnaryRule, unary } from "./rules.js";
 
 const NO_PARENTS: readonly Value[] = Object.freeze([]);
 
@@ -34,6 +34,12 @@ export class Value {
   label: string;
   /** Scratch mark for graph.ts's topological sort. */
   mark: number;
+  /**
+   * The number operand of a binary op with a plain number (`x.mul(3)`: 3), or null. Such a
+   * constant is part of the node rather than a node of its own, which keeps long scalar graphs
+   * small; pictures show it inside the op's box.
+   */
+  readonly constant: number | null;
 
   /**
    * A leaf holding `data`, e.g. `new Value(0.8, "w1")`. Operations pass the values they read
@@ -44,6 +50,7 @@ export class Value {
     label = "",
     parents: readonly Value[] = NO_PARENTS,
     rule: UnaryRule | BinaryRule | null = null,
+    constant: number | null = null,
   ) {
     if (typeof data !== "number" || !Number.isFinite(data)) {
       throw new ChainruleError(rule?.name ?? "Value", `data must be a finite number, got ${describe(data)}`);
@@ -54,6 +61,7 @@ export class Value {
     this.rule = rule;
     this.label = label;
     this.mark = 0;
+    this.constant = constant;
   }
 
   /** The operation's name (`"mul"`, `"tanh"`, …), or `"leaf"` for an input or constant. */
@@ -80,7 +88,7 @@ export class Value {
         (exponent as unknown) instanceof Value ? "a Value (only constant exponents are supported)" : describe(exponent);
       throw new ChainruleError("pow", `exponent must be a finite number, got ${what}`);
     }
-    return unaryOp(powRule(exponent), this);
+    return binaryOp(binary.pow, this, exponent);
   }
   neg(): Value {
     return unaryOp(unary.neg, this);
@@ -126,7 +134,13 @@ export class Value {
       const parents = node.parents;
       // Chain rule: each parent receives (local derivative) × (gradient from above). `+=`, because
       // a value used twice (x·x, a + a) receives one contribution per use.
-      if (parents.length === 1) {
+      if (node.constant !== null) {
+        // a ∘ c with a number c: only a receives a gradient
+        const a = parents[0] as Value;
+        const da = (rule as BinaryRule).da(a.data, node.constant, node.data);
+        a.grad += da * g;
+        if (onStep !== undefined) onStep({ node, grad: g, local: [da] });
+      } else if (parents.length === 1) {
         const x = parents[0] as Value;
         const d = (rule as UnaryRule).df(x.data, node.data);
         x.grad += d * g;
@@ -161,21 +175,19 @@ function unaryOp(rule: UnaryRule, x: Value): Value {
 }
 
 function binaryOp(rule: BinaryRule, a: Value, other: Value | number): Value {
-  const b = toValue(rule.name, other);
-  const y = rule.f(a.data, b.data);
+  const isValue = other instanceof Value;
+  if (!isValue && (typeof other !== "number" || !Number.isFinite(other))) {
+    throw new ChainruleError(rule.name, `operand must be a Value or a finite number, got ${describe(other)}`);
+  }
+  const b = isValue ? other.data : other;
+  const y = rule.f(a.data, b);
   if (!Number.isFinite(y)) {
     throw new ChainruleError(
       rule.name,
-      `${rule.name}(${a.data}, ${b.data}) is ${y}: the inputs are outside the domain or the result overflows`,
+      `${rule.name}(${a.data}, ${b}) is ${y}: the inputs are outside the domain or the result overflows`,
     );
   }
-  return new Value(y, "", [a, b], rule);
-}
-
-function toValue(op: string, x: unknown): Value {
-  if (x instanceof Value) return x;
-  if (typeof x === "number" && Number.isFinite(x)) return new Value(x);
-  throw new ChainruleError(op, `operand must be a Value or a finite number, got ${describe(x)}`);
+  return isValue ? new Value(y, "", [a, other], rule) : new Value(y, "", [a], rule, b);
 }
 
 function describe(x: unknown): string {
