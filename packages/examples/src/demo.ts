@@ -2,6 +2,6 @@
  * @file The demo `pnpm demo` runs.
  */
 
-import { seedNetwork } from "./seed-network.js";
+import { seedNetwork } from "./examples/seed-network.js";
 
 seedNetwork();

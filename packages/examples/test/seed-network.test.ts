@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { seedNetwork } from "../src/seed-network.js";
+import { seedNetwork } from "../src/examples/seed-network.js";
 
 test("seed-network reproduces the worked instance three ways", () => {
   const lines: string[] = [];
