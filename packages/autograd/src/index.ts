@@ -77,6 +77,7 @@ export { renderDotToSvg, renderSvg } from "./viz/svg.js";
 export {
   type FormatTraceOptions,
   formatTrace,
+  gradientsAfter,
   type Trace,
   type TraceEdge,
   type TraceOptions,
