@@ -421,6 +421,17 @@ export class Tensor implements GraphNode<Tensor> {
     return this;
   }
 
+  /**
+   * Change the storage in place with `update` (for fused loops such as optimizers' updates), with
+   * the same checks and version bump as every in-place method; `op` names the change in errors.
+   */
+  update_(op: string, update: (data: FloatArray) => void): this {
+    checkInPlace(op, this);
+    update(this.data);
+    markModified(this.data, op);
+    return this;
+  }
+
   /** A copy with its own storage, and no graph. */
   clone(): Tensor {
     return new Tensor(this.data.slice(), this.shape);

@@ -1,5 +1,99 @@
 /**
- * @file The public surface of @chainrule/nn.
+ * @file The public surface of @chainrule/nn: every export is named here. Layers and models
+ * (module.ts, linear.ts, mlp.ts, activations.ts), the scalar flavour (scalar.ts), losses,
+ * initializers, optimizers, data helpers, and model files (serialization.ts over safetensors.ts).
  */
 
-export {};
+export {
+  ACTIVATIONS,
+  type ActivationName,
+  activationFunction,
+  Identity,
+  identity,
+  LeakyReLU,
+  leakyRelu,
+  ReLU,
+  relu,
+  Sigmoid,
+  Softmax,
+  sigmoid,
+  softmax,
+  Tanh,
+  tanh,
+} from "./activations.js";
+export { accuracy, type BatchOptions, batches, oneHot } from "./data.js";
+export {
+  calculateGain,
+  constant_,
+  fans,
+  gaussian12_,
+  heNormal_,
+  heUniform_,
+  normal_,
+  symmetricUniform_,
+  uniform_,
+  xavierNormal_,
+  xavierUniform_,
+  zeros_,
+} from "./init.js";
+export { initLinear, LINEAR_INITS, Linear, type LinearInit, type LinearOptions } from "./linear.js";
+export {
+  type BinaryCrossEntropyOptions,
+  binaryCrossEntropy,
+  binaryCrossEntropyWithLogits,
+  type CrossEntropyOptions,
+  crossEntropy,
+  type MSELossOptions,
+  mseLoss,
+  quadraticCost,
+  type Reduction,
+} from "./losses.js";
+export { MLP, type MLPOptions } from "./mlp.js";
+export { type LoadStateDictOptions, Module, type ModuleConfig, parameter, Sequential } from "./module.js";
+export {
+  Adam,
+  type AdamOptions,
+  AdamW,
+  CosineAnnealingLR,
+  clipGradNorm,
+  type Hyperparameters,
+  Optimizer,
+  type OptimizerStateDict,
+  SGD,
+  type SGDOptions,
+  StepLR,
+} from "./optim.js";
+export {
+  decodeSafetensors,
+  encodeSafetensors,
+  loadSafetensors,
+  type SafetensorsDtype,
+  type SafetensorsFile,
+  type SafetensorsFileHandle,
+  type SafetensorsFileSystem,
+  type StoredTensor,
+  saveSafetensors,
+} from "./safetensors.js";
+export {
+  Layer,
+  Neuron,
+  type ScalarActivation,
+  type ScalarInit,
+  ScalarMLP,
+  ScalarModule,
+  type ScalarOptions,
+} from "./scalar.js";
+export {
+  decodeModel,
+  decodeOptimizer,
+  encodeModel,
+  encodeOptimizer,
+  FORMAT_VERSION,
+  type LoadedModel,
+  type LoadModelOptions,
+  loadModel,
+  loadOptimizer,
+  type SaveOptions,
+  saveModel,
+  saveOptimizer,
+} from "./serialization.js";

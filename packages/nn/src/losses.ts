@@ -1,0 +1,240 @@
+/**
+ * @file Loss functions, composed from tensor ops so that autograd derives their gradients. Each
+ * checks its shapes and names itself in errors. Imports module.ts (for `describe`) and the public
+ * API of @chainrule/autograd.
+ *
+ * The constants of `mseLoss` (e = ŷ − y, N = number of elements, m = ŷ.shape[0] examples):
+ *
+ * | call                                    | value            | gradient ∂/∂ŷ | PyTorch                        |
+ * | --------------------------------------- | ---------------- | ------------- | ------------------------------ |
+ * | mseLoss(ŷ, y)  (reduction "mean")       | Σ e² / N         | 2e / N        | F.mse_loss(ŷ, y)               |
+ * | { reduction: "sum" }                    | Σ e²             | 2e            | reduction="sum"                |
+ * | { reduction: "batchmean" }              | Σ e² / m         | 2e / m        | reduction="sum", then / m      |
+ * | { reduction: "none" }                   | e² (elementwise) | —             | reduction="none"               |
+ * | { half: true, … }                       | ½ × the above    | e / N, …      |                                |
+ * | quadraticCost(a, y) = { half: true, reduction: "batchmean" } | (1/m) Σₓ ½‖a(x) − y(x)‖² | e / m | |
+ *
+ * The default is PyTorch's, so numbers agree with torch out of the box; the chapter's quadratic
+ * cost, whose ½ cancels the 2 of the derivative (∂C/∂a = a − y), is `quadraticCost`.
+ */
+
+import { ChainruleError, stack, Tensor, zerosLike } from "@chainrule/autograd";
+import { describe } from "./module.js";
+
+/** How per-element (or per-example) losses are combined. */
+export type Reduction = "mean" | "sum" | "none";
+
+export interface MSELossOptions {
+  /** "mean" (default: over all N elements), "sum", "batchmean" (over the m = shape[0] examples), "none". */
+  reduction?: Reduction | "batchmean";
+  /** Multiply by ½, the chapter's quadratic cost (default false, as PyTorch). */
+  half?: boolean;
+}
+
+function checkTensor(op: string, name: string, x: unknown): asserts x is Tensor {
+  if (!(x instanceof Tensor)) throw new ChainruleError(op, `${name} must be a Tensor, got ${describe(x)}`);
+}
+
+function checkSameShape(op: string, a: Tensor, b: Tensor, names: [string, string]): void {
+  const same = a.ndim === b.ndim && a.shape.every((d, i) => d === b.shape[i]);
+  if (!same) {
+    throw new ChainruleError(
+      op,
+      `${names[0]} has shape [${a.shape.join(", ")}] but ${names[1]} has shape [${b.shape.join(", ")}]; they must match`,
+    );
+  }
+}
+
+function checkReduction<R extends string>(op: string, reduction: R, allowed: readonly R[]): void {
+  if (!allowed.includes(reduction)) {
+    throw new ChainruleError(
+      op,
+      `reduction must be ${allowed.map((r) => `"${r}"`).join(", ")}, got ${describe(reduction)}`,
+    );
+  }
+}
+
+/** Combine losses by mean / sum / none. */
+function reduce(losses: Tensor, reduction: Reduction): Tensor {
+  if (reduction === "none") return losses;
+  return reduction === "sum" ? losses.sum() : losses.mean();
+}
+
+/**
+ * Mean squared error between predictions ŷ and targets y of the same shape; see the table at
+ * the top of this file for every reduction's constant. Default: Σ(ŷ − y)²/N over all N elements.
+ *
+ * @example
+ * mseLoss(pred, target);                                     // PyTorch's F.mse_loss
+ * mseLoss(a, y, { half: true, reduction: "batchmean" });     // the chapter's C, = quadraticCost(a, y)
+ */
+export function mseLoss(prediction: Tensor, target: Tensor, options: MSELossOptions = {}): Tensor {
+  const op = "mseLoss";
+  checkTensor(op, "prediction", prediction);
+  checkTensor(op, "target", target);
+  checkSameShape(op, prediction, target, ["prediction", "target"]);
+  const reduction = options.reduction ?? "mean";
+  checkReduction(op, reduction, ["mean", "sum", "batchmean", "none"]);
+  const e = prediction.sub(target);
+  let loss = e.mul(e); // e²      ∂(e²)/∂e = 2e (e is used twice: the two contributions add)
+  if (options.half === true) loss = loss.mul(0.5); // ½e²      ∂/∂e = e
+  if (reduction === "batchmean") {
+    const m = prediction.ndim === 0 ? 1 : (prediction.shape[0] as number);
+    if (m === 0) throw new ChainruleError(op, "batchmean needs at least one example (shape[0] is 0)");
+    return loss.sum().div(m);
+  }
+  if (reduction === "mean" && prediction.size === 0) {
+    throw new ChainruleError(op, 'the mean of an empty tensor is undefined; use reduction "sum"');
+  }
+  return reduce(loss, reduction);
+}
+
+/**
+ * The chapter's quadratic cost, C = (1/m) Σₓ ½‖a(x) − y(x)‖², the mean over the m examples
+ * (rows) of half the squared norm: ∂C/∂a = (a − y)/m. For a single example vector a of shape [n],
+ * C = ½‖a − y‖² is `mseLoss(a, y, { half: true, reduction: "sum" })`.
+ */
+export function quadraticCost(a: Tensor, y: Tensor): Tensor {
+  return mseLoss(a, y, { half: true, reduction: "batchmean" });
+}
+
+export interface CrossEntropyOptions {
+  /** "mean" over examples (default), "sum", or "none" (one loss per example). */
+  reduction?: Reduction;
+}
+
+/**
+ * Softmax cross-entropy from logits z [..., C] (classes on the last axis, examples on the
+ * leading axes), computed stably as −log softmax(z) = logsumexp(z) − z:
+ *
+ *   class labels y (integers in [0, C)):   ℓ = −log softmax(z)[y]           ∂ℓ/∂z = softmax(z) − onehot(y)
+ *   probabilities t (same shape as z):     ℓ = −Σ_c t_c log softmax(z)_c    ∂ℓ/∂z = softmax(z)·Σt − t
+ *
+ * Labels are a number array, an Int32Array or a Tensor with the leading shape of z (a single
+ * number for one example of shape [C]); a Tensor of
+ * z's own shape is read as probabilities (e.g. one-hot rows). The mean divides by the number
+ * of examples, as PyTorch's F.cross_entropy does for both kinds of target.
+ *
+ * @example
+ * crossEntropy(logits, [2, 0, 1]);        // logits: [3, C]
+ * crossEntropy(logits, oneHot([2, 0, 1], C));
+ */
+export function crossEntropy(
+  logits: Tensor,
+  target: Tensor | readonly number[] | Int32Array | number,
+  options: CrossEntropyOptions = {},
+): Tensor {
+  const op = "crossEntropy";
+  if (typeof target === "number") target = [target]; // one example's label
+  checkTensor(op, "logits", logits);
+  const reduction = options.reduction ?? "mean";
+  checkReduction(op, reduction, ["mean", "sum", "none"]);
+  if (logits.ndim === 0) throw new ChainruleError(op, "logits must have a class axis: shape [..., C], got []");
+  const classes = logits.shape[logits.ndim - 1] as number;
+  const lead = logits.shape.slice(0, -1);
+  const count = lead.reduce((a, b) => a * b, 1);
+  const logp = logits.logSoftmax(-1);
+
+  let losses: Tensor;
+  if (target instanceof Tensor && target.ndim === logits.ndim) {
+    checkSameShape(op, logits, target, ["logits", "probability targets"]);
+    losses = logp.mul(target).sum(-1).neg(); // −Σ_c t_c log p_c, per example
+  } else {
+    let labels: ArrayLike<number>;
+    if (target instanceof Tensor) {
+      const sameLead = target.ndim === lead.length && target.shape.every((d, i) => d === lead[i]);
+      if (!sameLead) {
+        throw new ChainruleError(
+          op,
+          `target of shape [${target.shape.join(", ")}] fits neither class labels of shape [${lead.join(", ")}] nor probabilities of shape [${logits.shape.join(", ")}]`,
+        );
+      }
+      labels = target.data;
+    } else if (Array.isArray(target) || target instanceof Int32Array) {
+      labels = target as ArrayLike<number>;
+      if (labels.length !== count) {
+        throw new ChainruleError(
+          op,
+          `${labels.length} labels given for ${count} examples (logits of shape [${logits.shape.join(", ")}])`,
+        );
+      }
+    } else {
+      throw new ChainruleError(op, `target must be a Tensor, a number array or an Int32Array, got ${describe(target)}`);
+    }
+    // Position of each example's label in the flattened log-probabilities: row·C + label.
+    const index = new Int32Array(count);
+    for (let i = 0; i < count; i++) {
+      const y = labels[i] as number;
+      if (!Number.isInteger(y) || y < 0 || y >= classes) {
+        throw new ChainruleError(op, `label ${y} at position ${i} is not a class index in [0, ${classes})`);
+      }
+      index[i] = i * classes + y;
+    }
+    losses = logp
+      .reshape([count * classes])
+      .take(index)
+      .neg()
+      .reshape(lead); // −log p[y]
+  }
+  if (reduction === "mean" && count === 0) throw new ChainruleError(op, "the mean over 0 examples is undefined");
+  return reduce(losses, reduction);
+}
+
+export interface BinaryCrossEntropyOptions {
+  /** "mean" over all elements (default), "sum", or "none". */
+  reduction?: Reduction;
+}
+
+// log(max(p, e⁻¹⁰⁰)) ≥ −100: a probability of exactly 0 or 1 gives a finite loss and gradient.
+const LOG_FLOOR = Math.exp(-100);
+
+/**
+ * Binary cross-entropy of probabilities p ∈ [0, 1] against targets y (same shape, usually 0/1):
+ *
+ *   ℓ = −(y·log p + (1 − y)·log(1 − p))      ∂ℓ/∂p = (p − y) / (p(1 − p))
+ *
+ * NOTE: like PyTorch, each log is kept ≥ −100, here by taking the log of max(p, e⁻¹⁰⁰), so p = 0
+ * or 1 gives a finite loss and a zero (not NaN) gradient where the floor applies. Prefer
+ * `binaryCrossEntropyWithLogits` after a sigmoid: it is stable for any logit.
+ */
+export function binaryCrossEntropy(p: Tensor, y: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
+  const op = "binaryCrossEntropy";
+  checkTensor(op, "probabilities", p);
+  checkTensor(op, "target", y);
+  checkSameShape(op, p, y, ["probabilities", "target"]);
+  const reduction = options.reduction ?? "mean";
+  checkReduction(op, reduction, ["mean", "sum", "none"]);
+  for (let i = 0; i < p.size; i++) {
+    const v = p.data[i] as number;
+    if (!(v >= 0 && v <= 1)) {
+      throw new ChainruleError(
+        op,
+        `probabilities must lie in [0, 1]; element ${i} is ${v} (pass logits to binaryCrossEntropyWithLogits)`,
+      );
+    }
+  }
+  const logP = p.maximum(LOG_FLOOR).log();
+  const log1mP = p.neg().add(1).maximum(LOG_FLOOR).log();
+  const losses = y.mul(logP).add(y.neg().add(1).mul(log1mP)).neg();
+  return reduce(losses, reduction);
+}
+
+/**
+ * Binary cross-entropy of σ(z) from logits z, without forming σ(z):
+ *
+ *   ℓ = log(1 + eᶻ) − y·z = logsumexp(0, z) − y·z      ∂ℓ/∂z = σ(z) − y
+ *
+ * logsumexp keeps it finite for any z, and its gradient (a softmax over [0, z]) is exactly σ(z)
+ * even at z = 0, where a max(z, 0) + log(1 + e^−|z|) composition would pick up the kinks of
+ * max and |·| and give −y instead of ½ − y. PyTorch: F.binary_cross_entropy_with_logits.
+ */
+export function binaryCrossEntropyWithLogits(z: Tensor, y: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
+  const op = "binaryCrossEntropyWithLogits";
+  checkTensor(op, "logits", z);
+  checkTensor(op, "target", y);
+  checkSameShape(op, z, y, ["logits", "target"]);
+  const reduction = options.reduction ?? "mean";
+  checkReduction(op, reduction, ["mean", "sum", "none"]);
+  const softplus = stack([zerosLike(z), z], -1).logsumexp(-1); // log(e⁰ + eᶻ)
+  return reduce(softplus.sub(y.mul(z)), reduction);
+}

@@ -1,0 +1,295 @@
+/**
+ * @file The `Module` contract of nn (micrograd's `parameters()` + `zeroGrad()`, plus `forward`):
+ * a module is a plain class whose fields hold its parameters (leaf Tensors with requiresGrad) and
+ * its children (Modules, or arrays of them). Nothing is registered: the fields are read when
+ * asked, in declaration order, so `namedParameters()` names are the dotted field paths
+ * (`layers.0.weight`), which are also the names in state dicts and model files. Also here:
+ * `Sequential`, the `parameter` helper, and the checked `loadStateDict`. Imports the public API
+ * of @chainrule/autograd.
+ */
+
+import { ChainruleError, noGrad, Tensor, type TensorDtype } from "@chainrule/autograd";
+
+/** What `config()` returns: JSON-ready, with the class in `type`; saved in model files' metadata. */
+export interface ModuleConfig {
+  type: string;
+  [key: string]: unknown;
+}
+
+/** Options of `loadStateDict`. */
+export interface LoadStateDictOptions {
+  /** Refuse missing and unexpected names (default true). Shapes and dtypes are always checked. */
+  strict?: boolean;
+}
+
+/**
+ * Make `t` a parameter: a leaf that requires grad, labelled `label` (for graph pictures and
+ * gradcheck reports). Returns `t`.
+ *
+ * @example
+ * class Scale extends Module {
+ *   readonly scale = parameter(tensor(1.5), "scale");
+ *   forward(x: Tensor) { return x.mul(this.scale); }
+ * }
+ */
+export function parameter(t: Tensor, label?: string): Tensor {
+  if (!(t instanceof Tensor)) throw new ChainruleError("parameter", `expected a Tensor, got ${describe(t)}`);
+  t.requireGrad(true); // throws for a non-leaf, naming the op that made it
+  if (label !== undefined) t.label = label;
+  return t;
+}
+
+/** A field value that counts as a parameter: a leaf that requires grad (a computed tensor does not). */
+function isParameter(x: unknown): x is Tensor {
+  return x instanceof Tensor && x.isLeaf && x.requiresGrad;
+}
+
+/**
+ * The base class of layers and models. A subclass declares its parameters and children as fields
+ * and implements `forward`; everything else is derived from the fields.
+ *
+ * @example
+ * class TwoLayer extends Module {
+ *   readonly hidden = new Linear(2, 4, { random });
+ *   readonly out = new Linear(4, 1, { random });
+ *   forward(x: Tensor) { return this.out.forward(this.hidden.forward(x).tanh()); }
+ * }
+ * new TwoLayer().namedParameters().map(([name]) => name);
+ * // ["hidden.weight", "hidden.bias", "out.weight", "out.bias"]
+ */
+export abstract class Module {
+  /** Training or evaluation mode, set recursively by `train()` / `eval()` (for layers such as dropout). */
+  training = true;
+
+  /** The computation: inputs in, output out. Calling a model is `model.forward(x)`. */
+  abstract forward(...inputs: Tensor[]): Tensor;
+
+  /**
+   * Every module of the tree with its dotted path, this one first as `""`, parents before their
+   * children. A module reachable twice (shared) is listed once, under its first path.
+   */
+  namedModules(): Array<[string, Module]> {
+    const out: Array<[string, Module]> = [];
+    walk(this, (name, m) => out.push([name, m]), null);
+    return out;
+  }
+
+  /**
+   * Parameters with their dotted names, in field-declaration order, depth first:
+   * `[["layers.0.weight", W], ["layers.0.bias", b], …]`. A tensor reachable under two names
+   * (a shared parameter) is listed once, under its first name.
+   */
+  namedParameters(): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    walk(this, null, (name, p) => out.push([name, p]));
+    return out;
+  }
+
+  /** The parameters, in the order of `namedParameters()`: what an optimizer is given. */
+  parameters(): Tensor[] {
+    return this.namedParameters().map(([, p]) => p);
+  }
+
+  /** Total number of parameter elements. */
+  numParameters(): number {
+    return this.parameters().reduce((n, p) => n + p.size, 0);
+  }
+
+  /** Set every parameter's label to its dotted name (containers do this when built). Returns this. */
+  labelParameters(): this {
+    for (const [name, p] of this.namedParameters()) p.label = name;
+    return this;
+  }
+
+  /** Drop every parameter's gradient (`grad = null`), before the next backward pass. */
+  zeroGrad(): void {
+    for (const p of this.parameters()) p.zeroGrad();
+  }
+
+  /** Set `training` on this module and all its children. Returns this. */
+  train(mode = true): this {
+    for (const [, m] of this.namedModules()) m.training = mode;
+    return this;
+  }
+
+  /** `train(false)`. Returns this. */
+  eval(): this {
+    return this.train(false);
+  }
+
+  /**
+   * The module's structure as JSON-ready data, saved in model files. The default names the class;
+   * built-in layers add their sizes and options.
+   */
+  config(): ModuleConfig {
+    return { type: this.constructor.name };
+  }
+
+  /** Copies of the parameters by dotted name (no graph, own storage): a snapshot. */
+  stateDict(): Map<string, Tensor> {
+    return new Map(this.namedParameters().map(([name, p]) => [name, p.clone()]));
+  }
+
+  /**
+   * Overwrite the parameters with the tensors of `state` (a Map or an object, dotted name →
+   * Tensor), in place, so optimizers keep working on the same tensors. Every name, shape and
+   * dtype is checked first; if anything is wrong, a ChainruleError lists every problem and no
+   * parameter is changed.
+   */
+  loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, options: LoadStateDictOptions = {}): void {
+    const op = "loadStateDict";
+    const entries = toEntries(op, state);
+    const problems = stateDictProblems(this, entries, options.strict ?? true);
+    if (problems.length > 0) throw new ChainruleError(op, formatProblems(problems));
+    const given = new Map(entries);
+    noGrad(() => {
+      for (const [name, p] of this.namedParameters()) {
+        const t = given.get(name);
+        if (t !== undefined) p.copy_(t as Tensor);
+      }
+    });
+  }
+
+  /** A tree of the module's children, one per line, each with its config. */
+  toString(): string {
+    const lines: string[] = [];
+    walk(
+      this,
+      (name, m, depth) => {
+        const { type, ...rest } = m.config();
+        // Numbers, strings and lists of them; nested configs appear as their own lines.
+        const shown = (v: unknown) =>
+          Array.isArray(v) ? v.every((x) => typeof x !== "object") : typeof v !== "object";
+        const args = Object.entries(rest)
+          .filter(([, v]) => shown(v))
+          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+          .join(", ");
+        lines.push(`${"  ".repeat(depth)}${name === "" ? "" : `(${name}) `}${type}(${args})`);
+      },
+      null,
+    );
+    return lines.join("\n");
+  }
+}
+
+/**
+ * Depth-first walk over a module's fields in declaration order, reporting modules and
+ * parameters with their dotted names; each module and each parameter is reported once.
+ */
+function walk(
+  root: Module,
+  onModule: ((name: string, m: Module, depth: number) => void) | null,
+  onParameter: ((name: string, p: Tensor) => void) | null,
+): void {
+  const seenModules = new Set<Module>();
+  const seenParameters = new Set<Tensor>();
+  const visit = (name: string, value: unknown, depth: number): void => {
+    if (isParameter(value)) {
+      if (seenParameters.has(value)) return;
+      seenParameters.add(value);
+      onParameter?.(name, value);
+    } else if (value instanceof Module) {
+      // The seen set also stops a cycle (a child holding its parent) from recursing forever.
+      if (seenModules.has(value)) return;
+      seenModules.add(value);
+      onModule?.(name, value, depth);
+      const prefix = name === "" ? "" : `${name}.`;
+      for (const [field, child] of Object.entries(value)) visit(prefix + field, child, depth + 1);
+    } else if (Array.isArray(value) && name !== "") {
+      value.forEach((item, i) => {
+        visit(`${name}.${i}`, item, depth);
+      });
+    }
+  };
+  visit("", root, 0);
+}
+
+/** Entries of a state dict given as a Map or a plain object (own keys only). */
+export function toEntries(op: string, state: unknown): Array<[string, unknown]> {
+  if (state instanceof Map) return [...state];
+  if (typeof state === "object" && state !== null && !Array.isArray(state)) return Object.entries(state);
+  throw new ChainruleError(op, `state must be a Map or an object of name → Tensor, got ${describe(state)}`);
+}
+
+/**
+ * Every way `entries` fails to fit `model`: missing and unexpected names (when strict), values
+ * that are not tensors, wrong shapes, wrong dtypes. Empty when it fits.
+ */
+export function stateDictProblems(model: Module, entries: Array<[string, unknown]>, strict: boolean): string[] {
+  const problems: string[] = [];
+  const own = new Map(model.namedParameters());
+  const given = new Map(entries);
+  for (const [name, p] of own) {
+    const t = given.get(name);
+    if (t === undefined) {
+      if (strict) problems.push(`missing "${name}" (${describeTensor(p.shape, p.dtype)})`);
+    } else if (!(t instanceof Tensor)) {
+      problems.push(`"${name}" is ${describe(t)}, not a Tensor`);
+    } else {
+      const sameShape = t.shape.length === p.shape.length && t.shape.every((d, i) => d === p.shape[i]);
+      if (!sameShape) {
+        problems.push(`"${name}" has shape [${t.shape.join(", ")}] but the model's is [${p.shape.join(", ")}]`);
+      }
+      if (t.dtype !== p.dtype) problems.push(`"${name}" has dtype ${t.dtype} but the model's is ${p.dtype}`);
+    }
+  }
+  if (strict) {
+    for (const name of given.keys()) {
+      if (!own.has(name)) problems.push(`unexpected "${name}" (the model has no parameter of that name)`);
+    }
+  }
+  return problems;
+}
+
+/** "2 problems:\n  - …\n  - …" */
+export function formatProblems(problems: readonly string[]): string {
+  const head = problems.length === 1 ? "1 problem" : `${problems.length} problems`;
+  return `${head}, nothing was loaded:\n${problems.map((p) => `  - ${p}`).join("\n")}`;
+}
+
+function describeTensor(shape: readonly number[], dtype: TensorDtype): string {
+  return `shape [${shape.join(", ")}], ${dtype}`;
+}
+
+/** A short description of a value of the wrong kind, for error messages. */
+export function describe(x: unknown): string {
+  if (x === null) return "null";
+  if (x === undefined) return "undefined";
+  if (Array.isArray(x)) return "an array";
+  if (typeof x === "object") return `a ${(x as object).constructor?.name ?? "object"}`;
+  if (typeof x === "string") return `the string ${JSON.stringify(x)}`;
+  return `${typeof x} ${String(x)}`;
+}
+
+/**
+ * Modules applied in order, each to the previous one's output. Children are named `layers.i`,
+ * so `new Sequential(new Linear(2, 3, { random }), new Tanh())` has `layers.0.weight`.
+ *
+ * @example
+ * const net = new Sequential(new Linear(784, 30, { random }), new Sigmoid(), new Linear(30, 10, { random }));
+ * net.forward(x); // x: [batch, 784] → [batch, 10]
+ */
+export class Sequential extends Module {
+  readonly layers: Module[];
+
+  constructor(...layers: Module[]) {
+    super();
+    layers.forEach((m, i) => {
+      if (!(m instanceof Module)) {
+        throw new ChainruleError("Sequential", `argument ${i} must be a Module, got ${describe(m)}`);
+      }
+    });
+    this.layers = layers;
+    this.labelParameters();
+  }
+
+  forward(x: Tensor): Tensor {
+    let y = x;
+    for (const m of this.layers) y = m.forward(y);
+    return y;
+  }
+
+  override config(): ModuleConfig {
+    return { type: "Sequential", layers: this.layers.map((m) => m.config()) };
+  }
+}

@@ -1,0 +1,536 @@
+/**
+ * @file Optimizers, simplest first (tinygrad's order): SGD with momentum, Nesterov and weight
+ * decay; Adam; AdamW. Then gradient clipping by norm and two learning-rate schedules. Each
+ * optimizer keeps per-parameter state (a step count, buffers) that `stateDict()` copies out and
+ * `loadStateDict()` checks and restores. Imports module.ts (for `describe`) and the public API of
+ * @chainrule/autograd.
+ *
+ * The update formulas are PyTorch's (torch.optim), in PyTorch's order of operations. Each
+ * `step()` is one loop per parameter over its storage, writing θ in place: the in-place tensor
+ * methods cover θ += α·x but not the √ and ÷ of Adam, and one pass allocates nothing and reads
+ * like the formula. The loops run inside `noGrad`, so nothing is recorded.
+ */
+
+import { ChainruleError, noGrad, Tensor, zerosLike } from "@chainrule/autograd";
+import { describe } from "./module.js";
+
+/** Hyperparameter values as a state dict holds them: JSON-ready. */
+export type Hyperparameters = Record<string, number | boolean | readonly number[]>;
+
+/** What `stateDict()` returns: enough to continue training exactly where it stopped. */
+export interface OptimizerStateDict {
+  /** "SGD", "Adam" or "AdamW": a state dict only loads into an optimizer of the same type. */
+  type: string;
+  /** lr and the rest, by the option names of the constructor. */
+  hyperparameters: Hyperparameters;
+  /** One entry per parameter, in the order the parameters were given: steps taken and buffers. */
+  state: Array<{ step: number; buffers: Record<string, Tensor> }>;
+}
+
+/**
+ * The optimizer contract: `step()` moves every parameter that has a gradient, `zeroGrad()`
+ * drops the gradients. `lr` may be changed between steps (schedules do).
+ */
+export abstract class Optimizer {
+  /** The parameters, in the order given; state dicts refer to them by this index. */
+  readonly params: readonly Tensor[];
+  /** Learning rate η. */
+  lr = 0;
+  /** Updates taken by each parameter (a parameter without a gradient at a step is skipped). */
+  protected readonly steps: number[];
+  /** Per-parameter buffers by name (momentumBuffer, expAvg, expAvgSq), created at first use. */
+  protected readonly buffers: Array<Record<string, Tensor>>;
+  /** "SGD", "Adam", "AdamW": each subclass names itself. */
+  get type(): string {
+    return "Optimizer";
+  }
+  /** The buffer names this optimizer keeps. */
+  protected abstract readonly bufferNames: readonly string[];
+
+  protected constructor(params: Iterable<Tensor>) {
+    const op = this.type; // a getter of the subclass, so it is already defined here
+    if (params === null || typeof (params as Partial<Iterable<Tensor>>)?.[Symbol.iterator] !== "function") {
+      throw new ChainruleError(
+        op,
+        `params must be an iterable of Tensors (e.g. model.parameters()), got ${describe(params)}`,
+      );
+    }
+    const list = [...params];
+    if (list.length === 0) throw new ChainruleError(op, "params is empty: there is nothing to optimize");
+    const seen = new Set<Tensor>();
+    list.forEach((p, i) => {
+      if (!(p instanceof Tensor)) throw new ChainruleError(op, `parameter ${i} must be a Tensor, got ${describe(p)}`);
+      if (!p.isLeaf || !p.requiresGrad) {
+        throw new ChainruleError(
+          op,
+          `parameter ${i}${p.label === "" ? "" : ` (${p.label})`} must be a leaf tensor with requiresGrad; it is ${p.isLeaf ? "a leaf without requiresGrad" : `the output of '${p.op}'`}`,
+        );
+      }
+      if (seen.has(p)) throw new ChainruleError(op, `parameter ${i} appears more than once`);
+      seen.add(p);
+    });
+    this.params = list;
+    this.steps = list.map(() => 0);
+    this.buffers = list.map(() => ({}));
+  }
+
+  /** One update of every parameter that has a gradient. */
+  abstract step(): void;
+
+  /** The hyperparameters, as the constructor's options. */
+  abstract hyperparameters(): Hyperparameters;
+
+  /**
+   * Check hyperparameters (constructor options, or those of a state dict) and return a function
+   * that sets them: validation throws before anything changes.
+   */
+  protected abstract configure(op: string, options: Record<string, unknown>): () => void;
+
+  /** Drop every parameter's gradient (`grad = null`). */
+  zeroGrad(): void {
+    for (const p of this.params) p.zeroGrad();
+  }
+
+  /** Copies of the hyperparameters, step counts and buffers. */
+  stateDict(): OptimizerStateDict {
+    return {
+      type: this.type,
+      hyperparameters: this.hyperparameters(),
+      state: this.params.map((_, i) => ({
+        step: this.steps[i] as number,
+        buffers: Object.fromEntries(
+          Object.entries(this.buffers[i] as Record<string, Tensor>).map(([k, t]) => [k, t.clone()]),
+        ),
+      })),
+    };
+  }
+
+  /**
+   * Restore a state dict of an optimizer of the same type over parameters of the same shapes and
+   * dtypes. Everything is checked first; a ChainruleError lists every problem and changes nothing.
+   */
+  loadStateDict(state: OptimizerStateDict): void {
+    const op = `${this.type}.loadStateDict`;
+    if (typeof state !== "object" || state === null)
+      throw new ChainruleError(op, `expected a state dict, got ${describe(state)}`);
+    const problems: string[] = [];
+    if (state.type !== this.type) problems.push(`it is the state of ${describe(state.type)}, not of ${this.type}`);
+    let apply: (() => void) | null = null;
+    try {
+      apply = this.configure(op, (state.hyperparameters ?? {}) as Record<string, unknown>);
+    } catch (error) {
+      if (!(error instanceof ChainruleError)) throw error;
+      problems.push(error.message.slice(op.length + 2));
+    }
+    const entries = Array.isArray(state.state) ? state.state : [];
+    if (entries.length !== this.params.length) {
+      problems.push(`it holds state for ${entries.length} parameters, this optimizer has ${this.params.length}`);
+    }
+    entries.forEach((entry, i) => {
+      const p = this.params[i];
+      if (p === undefined) return;
+      const step = entry?.step;
+      if (!Number.isInteger(step) || (step as number) < 0)
+        problems.push(`parameter ${i}: step ${describe(step)} is not an integer ≥ 0`);
+      for (const [name, t] of Object.entries(entry?.buffers ?? {})) {
+        if (!this.bufferNames.includes(name)) {
+          problems.push(`parameter ${i}: unknown buffer "${name}" (${this.type} keeps ${this.bufferNames.join(", ")})`);
+        } else if (!(t instanceof Tensor)) {
+          problems.push(`parameter ${i}: buffer "${name}" is ${describe(t)}, not a Tensor`);
+        } else {
+          const same = t.ndim === p.ndim && t.shape.every((d, k) => d === p.shape[k]);
+          if (!same)
+            problems.push(`parameter ${i}: buffer "${name}" has shape [${t.shape}], the parameter [${p.shape}]`);
+          if (t.dtype !== p.dtype)
+            problems.push(`parameter ${i}: buffer "${name}" is ${t.dtype}, the parameter ${p.dtype}`);
+        }
+      }
+    });
+    if (problems.length > 0 || apply === null) {
+      throw new ChainruleError(
+        op,
+        `${problems.length} problem(s), nothing was loaded:\n${problems.map((s) => `  - ${s}`).join("\n")}`,
+      );
+    }
+    apply();
+    entries.forEach((entry, i) => {
+      this.steps[i] = entry.step;
+      this.buffers[i] = Object.fromEntries(Object.entries(entry.buffers).map(([k, t]) => [k, t.clone()]));
+    });
+  }
+
+  /** The parameter's gradient storage, checked against the parameter; null when it has none. */
+  protected gradOf(i: number): Float64Array | Float32Array | null {
+    const p = this.params[i] as Tensor;
+    const g = p.grad;
+    if (g === null) return null;
+    if (g.size !== p.size) {
+      throw new ChainruleError(
+        `${this.type}.step`,
+        `parameter ${i} has shape [${p.shape}] but its gradient has shape [${g.shape}]`,
+      );
+    }
+    return g.data;
+  }
+
+  /** A state buffer of parameter i, zeros of its shape and dtype at first use. */
+  protected buffer(i: number, name: string): { data: Float64Array | Float32Array; fresh: boolean } {
+    const own = this.buffers[i] as Record<string, Tensor>;
+    const existing = own[name];
+    if (existing !== undefined) return { data: existing.data, fresh: false };
+    const t = zerosLike(this.params[i] as Tensor);
+    own[name] = t;
+    return { data: t.data, fresh: true };
+  }
+}
+
+/** A finite number within bounds, or a ChainruleError naming the option. */
+function readNumber(
+  op: string,
+  options: Record<string, unknown>,
+  name: string,
+  fallback: number | undefined,
+  check: (v: number) => boolean,
+  expected: string,
+): number {
+  const v = Object.hasOwn(options, name) && options[name] !== undefined ? options[name] : fallback;
+  if (typeof v !== "number" || !Number.isFinite(v) || !check(v)) {
+    throw new ChainruleError(op, `${name} must be ${expected}, got ${describe(v)}`);
+  }
+  return v;
+}
+
+function readBoolean(op: string, options: Record<string, unknown>, name: string, fallback: boolean): boolean {
+  const v = Object.hasOwn(options, name) && options[name] !== undefined ? options[name] : fallback;
+  if (typeof v !== "boolean") throw new ChainruleError(op, `${name} must be true or false, got ${describe(v)}`);
+  return v;
+}
+
+function checkOptions(op: string, options: unknown): Record<string, unknown> {
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new ChainruleError(op, `options must be an object, got ${describe(options)}`);
+  }
+  return options as Record<string, unknown>;
+}
+
+const nonNegative = (v: number) => v >= 0;
+
+export interface SGDOptions {
+  /** Learning rate η (required). */
+  lr: number;
+  /** Momentum μ (default 0: plain gradient descent). */
+  momentum?: number;
+  /** Dampening τ of the momentum's new gradient (default 0). */
+  dampening?: number;
+  /** L2 weight decay λ, added to the gradient as λθ (default 0). */
+  weightDecay?: number;
+  /** Nesterov momentum (default false; needs μ > 0 and τ = 0). */
+  nesterov?: boolean;
+}
+
+/**
+ * Stochastic gradient descent, torch.optim.SGD's update. For each parameter θ with gradient g:
+ *
+ *   d = g + λθ
+ *   b = d at the first step, then b ← μb + (1 − τ)d      (only when μ ≠ 0)
+ *   d = d + μb (Nesterov) or d = b
+ *   θ ← θ − η·d
+ *
+ * With μ = λ = 0 it is the chapter's θ ← θ − η·∂C/∂θ.
+ *
+ * @example
+ * const opt = new SGD(model.parameters(), { lr: 0.1, momentum: 0.9 });
+ * opt.zeroGrad(); loss.backward(); opt.step();
+ */
+export class SGD extends Optimizer {
+  override get type(): string {
+    return "SGD";
+  }
+  protected readonly bufferNames = ["momentumBuffer"] as const;
+  momentum = 0;
+  dampening = 0;
+  weightDecay = 0;
+  nesterov = false;
+
+  constructor(params: Iterable<Tensor>, options: SGDOptions) {
+    super(params);
+    this.configure("SGD", checkOptions("SGD", options))();
+  }
+
+  protected configure(op: string, options: Record<string, unknown>): () => void {
+    const lr = readNumber(op, options, "lr", undefined, nonNegative, "a number ≥ 0");
+    const momentum = readNumber(op, options, "momentum", 0, nonNegative, "a number ≥ 0");
+    const dampening = readNumber(op, options, "dampening", 0, () => true, "a finite number");
+    const weightDecay = readNumber(op, options, "weightDecay", 0, nonNegative, "a number ≥ 0");
+    const nesterov = readBoolean(op, options, "nesterov", false);
+    if (nesterov && (momentum <= 0 || dampening !== 0)) {
+      throw new ChainruleError(
+        op,
+        `nesterov needs momentum > 0 and dampening 0, got momentum ${momentum}, dampening ${dampening}`,
+      );
+    }
+    return () => {
+      Object.assign(this, { lr, momentum, dampening, weightDecay, nesterov });
+    };
+  }
+
+  hyperparameters(): Hyperparameters {
+    const { lr, momentum, dampening, weightDecay, nesterov } = this;
+    return { lr, momentum, dampening, weightDecay, nesterov };
+  }
+
+  step(): void {
+    const { lr, momentum, dampening, weightDecay, nesterov } = this;
+    noGrad(() => {
+      this.params.forEach((param, i) => {
+        const g = this.gradOf(i);
+        if (g === null) return;
+        const b = momentum !== 0 ? this.buffer(i, "momentumBuffer") : null;
+        // update_ bumps the parameter's version, so a graph still waiting on the old values refuses to run.
+        param.update_("SGD.step", (p) => {
+          for (let k = 0; k < p.length; k++) {
+            let d = g[k] as number;
+            if (weightDecay !== 0) d += weightDecay * (p[k] as number); // d = g + λθ
+            if (b !== null) {
+              const bk = b.fresh ? d : momentum * (b.data[k] as number) + (1 - dampening) * d; // b ← μb + (1 − τ)d
+              b.data[k] = bk;
+              d = nesterov ? d + momentum * bk : bk;
+            }
+            p[k] = (p[k] as number) - lr * d; // θ ← θ − η·d
+          }
+        });
+        this.steps[i] = (this.steps[i] as number) + 1;
+      });
+    });
+  }
+}
+
+export interface AdamOptions {
+  /** Learning rate η (default 1e-3). */
+  lr?: number;
+  /** Decay rates (β₁, β₂) of the moment estimates (default [0.9, 0.999]). */
+  betas?: readonly [number, number];
+  /** ε added to √v̂ (default 1e-8). */
+  eps?: number;
+  /** Weight decay λ (default 0 for Adam: L2, added to the gradient; 0.01 for AdamW: decoupled). */
+  weightDecay?: number;
+}
+
+/**
+ * Adam (Kingma & Ba, 2015), torch.optim.Adam's update. At step t, for θ with gradient g:
+ *
+ *   d = g + λθ                                   (L2 weight decay, if λ ≠ 0)
+ *   m ← β₁m + (1 − β₁)d                           first moment (computed as m + (1 − β₁)(d − m))
+ *   v ← β₂v + (1 − β₂)d²                          second moment
+ *   θ ← θ − (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+ *
+ * The bias corrections 1 − βᵗ undo the pull of m and v towards their zero start.
+ *
+ * @example
+ * const opt = new Adam(model.parameters(), { lr: 1e-3 });
+ */
+export class Adam extends Optimizer {
+  override get type(): string {
+    return "Adam";
+  }
+  protected readonly bufferNames = ["expAvg", "expAvgSq"] as const;
+  beta1 = 0.9;
+  beta2 = 0.999;
+  eps = 1e-8;
+  weightDecay = 0;
+  /** AdamW: decay θ by (1 − ηλ) apart from the gradient instead of adding λθ to it. */
+  protected get decoupled(): boolean {
+    return false;
+  }
+
+  constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
+    super(params);
+    this.configure(this.type, checkOptions(this.type, options))();
+  }
+
+  protected configure(op: string, options: Record<string, unknown>): () => void {
+    const lr = readNumber(op, options, "lr", 1e-3, nonNegative, "a number ≥ 0");
+    const betas = Object.hasOwn(options, "betas") && options.betas !== undefined ? options.betas : [0.9, 0.999];
+    const ok = (b: unknown) => typeof b === "number" && b >= 0 && b < 1;
+    if (!Array.isArray(betas) || betas.length !== 2 || !betas.every(ok)) {
+      throw new ChainruleError(op, `betas must be two numbers in [0, 1), got ${JSON.stringify(betas)}`);
+    }
+    const eps = readNumber(op, options, "eps", 1e-8, nonNegative, "a number ≥ 0");
+    const weightDecay = readNumber(op, options, "weightDecay", this.defaultWeightDecay(), nonNegative, "a number ≥ 0");
+    const [beta1, beta2] = betas as [number, number];
+    return () => {
+      Object.assign(this, { lr, beta1, beta2, eps, weightDecay });
+    };
+  }
+
+  /** 0 for Adam, 0.01 for AdamW (PyTorch's defaults). */
+  protected defaultWeightDecay(): number {
+    return 0;
+  }
+
+  hyperparameters(): Hyperparameters {
+    const { lr, beta1, beta2, eps, weightDecay } = this;
+    return { lr, betas: [beta1, beta2], eps, weightDecay };
+  }
+
+  step(): void {
+    const { lr, beta1, beta2, eps, weightDecay, decoupled } = this;
+    noGrad(() => {
+      this.params.forEach((param, i) => {
+        const g = this.gradOf(i);
+        if (g === null) return;
+        const m = this.buffer(i, "expAvg").data;
+        const v = this.buffer(i, "expAvgSq").data;
+        const t = (this.steps[i] as number) + 1;
+        this.steps[i] = t;
+        const stepSize = lr / (1 - beta1 ** t); // η / (1 − β₁ᵗ)
+        const bc2Sqrt = Math.sqrt(1 - beta2 ** t); // √(1 − β₂ᵗ)
+        param.update_(decoupled ? "AdamW.step" : "Adam.step", (p) => {
+          for (let k = 0; k < p.length; k++) {
+            let d = g[k] as number;
+            if (decoupled)
+              p[k] = (p[k] as number) * (1 - lr * weightDecay); // AdamW: θ ← θ(1 − ηλ)
+            else if (weightDecay !== 0) d += weightDecay * (p[k] as number); // Adam: d = g + λθ
+            const mk = (m[k] as number) + (1 - beta1) * (d - (m[k] as number)); // m ← β₁m + (1 − β₁)d
+            const vk = (v[k] as number) * beta2 + (1 - beta2) * d * d; //          v ← β₂v + (1 − β₂)d²
+            m[k] = mk;
+            v[k] = vk;
+            p[k] = (p[k] as number) - (stepSize * mk) / (Math.sqrt(vk) / bc2Sqrt + eps);
+          }
+        });
+      });
+    });
+  }
+}
+
+/**
+ * AdamW (Loshchilov & Hutter, 2019), torch.optim.AdamW: Adam whose weight decay shrinks θ
+ * directly, θ ← θ(1 − ηλ), before the Adam step, instead of passing through m and v. Default
+ * λ = 0.01.
+ */
+export class AdamW extends Adam {
+  override get type(): string {
+    return "AdamW";
+  }
+
+  protected override get decoupled(): boolean {
+    return true;
+  }
+
+  protected override defaultWeightDecay(): number {
+    return 0.01;
+  }
+}
+
+/**
+ * Scale the gradients of `params` in place so that their joint norm is at most `maxNorm`, as
+ * torch.nn.utils.clip_grad_norm_: with ‖g‖ the norm of all gradients taken as one vector, each
+ * is multiplied by maxNorm / (‖g‖ + 1e-6) when that is below 1. Returns ‖g‖ before clipping.
+ * `normType` is p of the p-norm (default 2; Infinity for the largest |gᵢ|).
+ */
+export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2): number {
+  const op = "clipGradNorm";
+  if (typeof maxNorm !== "number" || !(maxNorm >= 0))
+    throw new ChainruleError(op, `maxNorm must be a number ≥ 0, got ${describe(maxNorm)}`);
+  if (typeof normType !== "number" || !(normType > 0))
+    throw new ChainruleError(op, `normType must be a number > 0 or Infinity, got ${describe(normType)}`);
+  const grads: Tensor[] = [];
+  for (const p of params) {
+    if (!(p instanceof Tensor)) throw new ChainruleError(op, `params must hold Tensors, got ${describe(p)}`);
+    if (p.grad !== null) grads.push(p.grad);
+  }
+  let total = 0;
+  for (const g of grads) {
+    for (let k = 0; k < g.size; k++) {
+      const a = Math.abs(g.data[k] as number);
+      total = normType === Number.POSITIVE_INFINITY ? Math.max(total, a) : total + a ** normType;
+    }
+  }
+  if (normType !== Number.POSITIVE_INFINITY) total **= 1 / normType; // ‖g‖ₚ = (Σ|gᵢ|ᵖ)^(1/p)
+  const coefficient = maxNorm / (total + 1e-6);
+  if (coefficient < 1) {
+    noGrad(() => {
+      for (const p of params) {
+        const g = p.grad;
+        if (g === null) continue;
+        // A gradient recorded with createGraph is part of a graph: replace it instead of editing it.
+        if (g.isLeaf) g.mulInPlace(coefficient);
+        else p.grad = g.mul(coefficient);
+      }
+    });
+  }
+  return total;
+}
+
+/** Learning rate η₀·γ^⌊epoch / stepSize⌋ (torch.optim.lr_scheduler.StepLR): call `step()` once per epoch. */
+export class StepLR {
+  readonly optimizer: Optimizer;
+  readonly baseLr: number;
+  readonly stepSize: number;
+  readonly gamma: number;
+  /** Epochs completed (calls to `step()`). */
+  epoch = 0;
+
+  constructor(optimizer: Optimizer, options: { stepSize: number; gamma?: number }) {
+    if (!(optimizer instanceof Optimizer))
+      throw new ChainruleError("StepLR", `expected an Optimizer, got ${describe(optimizer)}`);
+    const { stepSize, gamma = 0.1 } = options ?? {};
+    if (!Number.isInteger(stepSize) || stepSize < 1) {
+      throw new ChainruleError("StepLR", `stepSize must be a positive integer, got ${describe(stepSize)}`);
+    }
+    if (typeof gamma !== "number" || !(gamma >= 0) || !Number.isFinite(gamma)) {
+      throw new ChainruleError("StepLR", `gamma must be a finite number ≥ 0, got ${describe(gamma)}`);
+    }
+    this.optimizer = optimizer;
+    this.baseLr = optimizer.lr;
+    this.stepSize = stepSize;
+    this.gamma = gamma;
+  }
+
+  /** End an epoch: set and return the learning rate of the next one. */
+  step(): number {
+    this.epoch++;
+    this.optimizer.lr = this.baseLr * this.gamma ** Math.floor(this.epoch / this.stepSize);
+    return this.optimizer.lr;
+  }
+}
+
+/**
+ * Cosine annealing from η₀ down to ηmin over tMax epochs (the closed form of
+ * torch.optim.lr_scheduler.CosineAnnealingLR, without restarts; past tMax it rises again, as
+ * PyTorch's does):
+ *
+ *   η(t) = ηmin + (η₀ − ηmin)·(1 + cos(π·t / tMax)) / 2
+ */
+export class CosineAnnealingLR {
+  readonly optimizer: Optimizer;
+  readonly baseLr: number;
+  readonly tMax: number;
+  readonly etaMin: number;
+  epoch = 0;
+
+  constructor(optimizer: Optimizer, options: { tMax: number; etaMin?: number }) {
+    if (!(optimizer instanceof Optimizer)) {
+      throw new ChainruleError("CosineAnnealingLR", `expected an Optimizer, got ${describe(optimizer)}`);
+    }
+    const { tMax, etaMin = 0 } = options ?? {};
+    if (!Number.isInteger(tMax) || tMax < 1) {
+      throw new ChainruleError("CosineAnnealingLR", `tMax must be a positive integer, got ${describe(tMax)}`);
+    }
+    if (typeof etaMin !== "number" || !Number.isFinite(etaMin) || etaMin < 0) {
+      throw new ChainruleError("CosineAnnealingLR", `etaMin must be a finite number ≥ 0, got ${describe(etaMin)}`);
+    }
+    this.optimizer = optimizer;
+    this.baseLr = optimizer.lr;
+    this.tMax = tMax;
+    this.etaMin = etaMin;
+  }
+
+  /** End an epoch: set and return the learning rate of the next one. */
+  step(): number {
+    this.epoch++;
+    const { baseLr, etaMin, tMax } = this;
+    this.optimizer.lr = etaMin + ((baseLr - etaMin) * (1 + Math.cos((Math.PI * this.epoch) / tMax))) / 2;
+    return this.optimizer.lr;
+  }
+}
