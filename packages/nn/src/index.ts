@@ -50,6 +50,7 @@ export {
 } from "./losses.js";
 export { MLP, type MLPOptions } from "./mlp.js";
 export { type LoadStateDictOptions, Module, type ModuleConfig, parameter, Sequential } from "./module.js";
+export { formatHealth, GradientMonitor, type GradientMonitorOptions, type LayerHealth } from "./monitor.js";
 export {
   Adam,
   type AdamOptions,
