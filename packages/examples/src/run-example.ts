@@ -7,7 +7,7 @@ import { examples } from "./registry.js";
 
 function usage(): string {
   const names = examples.map((e) => `  ${e.name.padEnd(14)} ${e.summary}`).join("\n");
-  return `usage: pnpm example <name> [--quick] [--out FILE] [--seed N]\n       pnpm example --list\n\nexamples:\n${names}`;
+  return `usage: pnpm example <name> [--quick] [--out FILE] [--seed N] [--step K]\n       pnpm example --list\n\nexamples:\n${names}`;
 }
 
 async function main(argv: string[]): Promise<number> {
@@ -38,11 +38,17 @@ async function main(argv: string[]): Promise<number> {
     console.error(`example: --seed must be an integer, got "${values.seed}"`);
     return 2;
   }
+  const step = values.step === undefined ? undefined : Number(values.step);
+  if (step !== undefined && (!Number.isInteger(step) || step < 1)) {
+    console.error(`example: --step must be a positive integer, got "${values.step}"`);
+    return 2;
+  }
   await example.run({
     print: (line) => console.log(line),
     quick: values.quick === true,
     ...(values.out === undefined ? {} : { out: values.out }),
     ...(seed === undefined ? {} : { seed }),
+    ...(step === undefined ? {} : { step }),
   });
   return 0;
 }
@@ -58,6 +64,7 @@ function parse(argv: string[]) {
       quick: { type: "boolean" },
       out: { type: "string" },
       seed: { type: "string" },
+      step: { type: "string" },
     },
   });
 }

@@ -7,7 +7,17 @@
  * what autograd stores.
  */
 
-import { type Tensor, tensor, Value } from "@chainrule/autograd";
+import { writeFileSync } from "node:fs";
+import {
+  chainFor,
+  formatChain,
+  formatTrace,
+  renderSvg,
+  type Tensor,
+  tensor,
+  traceBackward,
+  Value,
+} from "@chainrule/autograd";
 import type { Example } from "./types.js";
 
 /** The worked instance of the seed notes. */
@@ -31,20 +41,30 @@ export interface SeedNetworkResult {
 }
 
 /** Runs the scalar network and returns the three sets of gradients; `print` receives each line. */
-export function seedNetwork(print: (line: string) => void = console.log): SeedNetworkResult {
-  const { x, y } = worked;
-  const a0 = new Value(x, "a0");
+/** The network as a labelled Value graph, so pictures and traces speak the chapter's names. */
+export function buildSeedNetwork() {
+  const a0 = new Value(worked.x, "a0");
+  const y = new Value(worked.y, "y");
   const w1 = new Value(worked.w1, "w1");
   const b1 = new Value(worked.b1, "b1");
   const w2 = new Value(worked.w2, "w2");
   const b2 = new Value(worked.b2, "b2");
+  const label = (v: Value, name: string) => {
+    v.label = name;
+    return v;
+  };
+  // Forward pass: z = w·a + b, a = σ(z), layer by layer; then C = ½(a² − y)².
+  const z1 = label(w1.mul(a0).add(b1), "z1");
+  const a1 = label(z1.sigmoid(), "a1");
+  const z2 = label(w2.mul(a1).add(b2), "z2");
+  const a2 = label(z2.sigmoid(), "a2");
+  const C = label(a2.sub(y).pow(2).mul(0.5), "C");
+  return { a0, y, w1, b1, w2, b2, z1, a1, z2, a2, C };
+}
 
-  // Forward pass: z = w·a + b, a = σ(z), layer by layer.
-  const z1 = w1.mul(a0).add(b1);
-  const a1 = z1.sigmoid();
-  const z2 = w2.mul(a1).add(b2);
-  const a2 = z2.sigmoid();
-  const C = a2.sub(y).pow(2).mul(0.5);
+export function seedNetwork(print: (line: string) => void = console.log): SeedNetworkResult {
+  const { x, y } = worked;
+  const { a0, w1, w2, z1, a1, z2, a2, C } = buildSeedNetwork();
   C.backward();
 
   // Equations (A) and (B), evaluated by hand from the forward values.
@@ -147,12 +167,39 @@ export function matrixForm(print: (line: string) => void = console.log): MatrixF
   return { maxDifference };
 }
 
+/**
+ * The backward pass of the scalar network step by step (up to step `upTo`), then the chain of
+ * local derivatives behind ∂C/∂w² — equation (A) — and the extra factors that give ∂C/∂w¹ — (B).
+ */
+export function traceSeedNetwork(print: (line: string) => void, upTo?: number) {
+  const net = buildSeedNetwork();
+  const trace = traceBackward(net.C);
+  print("");
+  print("The backward pass, one node at a time (pnpm example seed-network --step K stops after step K)");
+  print(formatTrace(trace, upTo === undefined ? {} : { upTo }));
+  const A = chainFor(trace, net.w2);
+  const B = chainFor(trace, net.w1);
+  print("");
+  print("Equation (A): the chain of local derivatives from C down to w²");
+  print(formatChain(A));
+  print("");
+  print("Equation (B): the same factors, then the extra ones that reach w¹");
+  print(formatChain(B, { after: A }));
+  return { net, trace, steps: trace.steps.length };
+}
+
 export const example: Example = {
   name: "seed-network",
-  summary: "the chapter's two-layer network: autograd, equations (A)/(B) and finite differences side by side",
-  async run({ print }) {
+  summary: "the chapter's two-layer network: autograd, equations (A)/(B), finite differences, the trace",
+  async run({ print, out, step }) {
     const scalar = seedNetwork(print);
+    const { net, steps } = traceSeedNetwork(print, step);
+    if (out !== undefined) {
+      writeFileSync(out, await renderSvg(net.C, { inputs: [net.a0, net.y], title: "C = ½(a² − y)²" }));
+      print("");
+      print(`graph of the network written to ${out}`);
+    }
     const matrix = matrixForm(print);
-    return { ...scalar, ...matrix };
+    return { ...scalar, ...matrix, traceSteps: steps };
   },
 };

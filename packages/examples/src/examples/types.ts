@@ -12,6 +12,8 @@ export interface ExampleOptions {
   out?: string;
   /** Seed for everything random. */
   seed?: number;
+  /** Stop a step-by-step walk-through after this step. */
+  step?: number;
 }
 
 export interface Example {

@@ -1,0 +1,42 @@
+/**
+ * @file Pictures of computation graphs as SVG (Graphviz compiled to WebAssembly: no system
+ * install): the chapter's scalar network node by node, and Nielsen's 784–30–10 tensor network
+ * with each layer collapsed into one box.
+ */
+
+import { writeFileSync } from "node:fs";
+import { Random, renderSvg, tensor, toDot } from "@chainrule/autograd";
+import { MLP, quadraticCost } from "@chainrule/nn";
+import { buildSeedNetwork } from "./seed-network.js";
+import type { Example } from "./types.js";
+
+export const example: Example = {
+  name: "graph",
+  summary: "draw the seed network's graph, and a 784–30–10 network by layer, as SVG (--out FILE)",
+  async run({ print, out }) {
+    const file = out ?? "graph.svg";
+    const net = buildSeedNetwork();
+    net.C.backward();
+    const options = { inputs: [net.a0, net.y], title: "the chapter's network: C = ½(a² − y)²" };
+    const dot = toDot(net.C, options);
+    writeFileSync(file, await renderSvg(net.C, options));
+    const boxes = dot.split("\n").filter((l) => /^\s+n\d+ \[/.test(l)).length;
+    print(`the seed network: ${boxes} nodes, values and gradients after backward, written to ${file}`);
+
+    // The reference network, one box per layer: 23,860 parameters in a readable picture.
+    const mlp = new MLP([784, 30, 10], { activation: "sigmoid", outputActivation: "sigmoid", random: new Random(1) });
+    const x = tensor(new Float64Array(10 * 784).fill(0.5), { shape: [10, 784], label: "x" });
+    const y = tensor(new Float64Array(100), { shape: [10, 10], label: "y" });
+    const loss = quadraticCost(mlp.forward(x), y);
+    loss.label = "C";
+    loss.backward();
+    const mlpFile = file.replace(/(\.svg)?$/, "-mlp.svg");
+    const grouped = { groups: "labels" as const, inputs: [x, y], title: "784–30–10, one box per layer" };
+    writeFileSync(mlpFile, await renderSvg(loss, grouped));
+    const mlpBoxes = toDot(loss, grouped)
+      .split("\n")
+      .filter((l) => /^\s+n\d+ \[/.test(l)).length;
+    print(`the 784–30–10 network, layers collapsed: ${mlpBoxes} boxes, written to ${mlpFile}`);
+    return { file, boxes, mlpFile, mlpBoxes };
+  },
+};
