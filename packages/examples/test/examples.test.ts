@@ -1,7 +1,13 @@
 /**
  * Every example runs in its quick mode, and what it prints and returns holds.
  */
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { XMLValidator } from "fast-xml-parser";
 import { describe, expect, test } from "vitest";
+import { ASCII_COLS, ASCII_ROWS } from "../src/examples/moons.js";
+import type { ExampleOptions } from "../src/examples/types.js";
 import { examples } from "../src/registry.js";
 
 async function run(name: string) {
@@ -36,4 +42,88 @@ describe("examples", () => {
     expect(new Set(names).size).toBe(names.length);
     for (const e of examples) expect(e.summary.length).toBeGreaterThan(10);
   });
+});
+
+// ------------------------------------------------------------------------------------------------
+// xor, regression, moons: each runs in quick mode; the tests read what it prints and returns.
+
+async function runWith(name: string, options: Partial<ExampleOptions>) {
+  const example = examples.find((e) => e.name === name);
+  if (example === undefined) throw new Error(`no example ${name}`);
+  const lines: string[] = [];
+  const result = await example.run({ print: (l) => lines.push(l), quick: true, ...options });
+  return { lines, text: lines.join("\n"), result };
+}
+
+test("xor: the quick run learns XOR and prints a four-row decision table", async () => {
+  const { text, result } = await run("xor");
+  expect(text).toMatch(/XOR with an MLP 2–4–1 \(sigmoid, sigmoid\), mseLoss, SGD lr 5, 600 steps, seed 1/);
+  expect(text).toMatch(/ step +0 {2}loss 0\.\d{6}/);
+  expect(result.finalLoss).toBeLessThan(0.01);
+  expect(result.stepBelow001).toBeGreaterThan(0); // it had to learn
+  const rows = text.split("\n").filter((l) => /^ {3}[01] {3}[01] \| {4}[01] {3}\| \d\.\d{6} \| {3}[01]$/.test(l));
+  expect(rows).toHaveLength(4);
+  const outputs = result.outputs as number[];
+  expect(outputs).toHaveLength(4);
+  expect(outputs.map((o) => (o >= 0.5 ? 1 : 0))).toEqual([0, 1, 1, 0]);
+  // The table prints the returned outputs, class for class.
+  rows.forEach((row, i) => {
+    expect(row).toContain(outputs[i]!.toFixed(6));
+    expect(row.endsWith(String([0, 1, 1, 0][i]))).toBe(true);
+  });
+  // The same seed reproduces the run bit for bit.
+  expect((await run("xor")).result.outputs).toEqual(outputs);
+});
+
+test("regression: the quick fit gets near the noise level, charts it, and writes an SVG", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "chainrule-regression-"));
+  try {
+    const out = join(dir, "fit.svg");
+    const { text, result } = await runWith("regression", { seed: 1, out });
+    expect(result.finalLoss).toBeLessThan(0.05); // sin x alone has variance 0.5 over the period
+    expect(result.finalLoss).toBeGreaterThan(0.005); // and noise of variance 0.01 cannot be fitted away
+    expect(result.trueError).toBeLessThan(0.01);
+    expect(text).toMatch(/MLP 1–32–32–1 \(tanh\), 1153 parameters, Adam lr 0\.005, full batch, 200 steps/);
+    expect(text).toMatch(/ step +199 {2}loss 0\.0\d{5}/);
+    expect(text).toContain("data and fit over x from −π to π");
+    expect(text).toMatch(/── data -?\d\.\d+ +── fit -?\d\.\d+/); // the chart's legend
+    expect(text.split("\n").filter((l) => /^ *-?\d\.\d+ [┤┼]/.test(l)).length).toBe(15); // 14 rows + 1
+    expect(text).toContain(`wrote ${out}`);
+    const svg = readFileSync(out, "utf8");
+    expect(XMLValidator.validate(svg)).toBe(true);
+    expect(svg.match(/<polyline /g)).toHaveLength(2);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("moons: both engines train the W1 model alike, the boundary is drawn in characters and SVG", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "chainrule-moons-"));
+  try {
+    const out = join(dir, "moons.svg");
+    const { lines, text, result } = await runWith("moons", { out }); // the default seed, 11: W1's
+    expect(result.scalarLoss0).toBe(1.334372004083486); // W1's reference loss at step 0, bit for bit
+    expect(result.scalarAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(result.tensorAccuracy).toBeGreaterThanOrEqual(0.9);
+    expect(result.maxLossDifference).toBeLessThan(1e-12);
+    expect(result.disagreements).toBeLessThanOrEqual(5);
+    expect(text).toContain("one step's graph has 65,616 nodes");
+    expect(text).toMatch(/ step +19 {2}loss 0\.\d{6} {2}accuracy \d\.\d\d/);
+    expect(text).toMatch(/speed-up of the tensor engine: \d+(\.\d)?×/);
+    // The picture: a frame around ASCII_ROWS lines of ASCII_COLS characters.
+    expect([result.pictureRows, result.pictureCols]).toEqual([ASCII_ROWS, ASCII_COLS]);
+    const picture = lines.filter((l) => /^ {2}\|[-+OX*]+\|$/.test(l));
+    expect(picture).toHaveLength(ASCII_ROWS);
+    for (const l of picture) expect(l.length).toBe(ASCII_COLS + 4);
+    const drawn = picture.join("");
+    expect(drawn).toMatch(/-/);
+    expect(drawn).toMatch(/\+/);
+    expect((drawn.match(/[OX*]/g) ?? []).length).toBeGreaterThan(50); // 100 points, some sharing a cell
+    const svg = readFileSync(out, "utf8");
+    expect(XMLValidator.validate(svg)).toBe(true);
+    expect(svg.match(/<circle /g)).toHaveLength(100);
+    expect(svg).toContain("score is &lt; 0"); // text is escaped
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
