@@ -5,8 +5,8 @@
  * pairs, batched matmul shapes, random axes and keepdims. Written with the library's own kit.
  */
 import fc from "fast-check";
-import { describe, test } from "vitest";
-import { concat, stack, type Tensor, tensor, where } from "../src/index.js";
+import { describe, expect, test } from "vitest";
+import { concat, gradcheck, stack, type Tensor, tensor, where } from "../src/index.js";
 import {
   broadcastPairArb,
   checkGradients,
@@ -242,5 +242,23 @@ describe("shape operations", () => {
       two(broadcastPairArb(), domains.awayFromZero, domains.real),
       both,
     );
+  });
+});
+
+describe("dtype conversion and kinks", () => {
+  test("astype: float32 inputs promoted to float64 (checked with float32 tolerances)", () => {
+    checkGradients(
+      (x) => x.astype("float64").mul(x.astype("float64")).astype("float32"),
+      shapeArb().chain((s) => tensorArb(s, { dtype: "float32" }).map((t): [Tensor] => [t])),
+      { gradgrad: true, numRuns: 20 },
+    );
+  });
+  test("max with ties and relu at 0 pass as one-sided derivatives, and are listed as kinks", () => {
+    const tie = gradcheck((x: Tensor) => x.max(), [tensor([1, 1, 0.5])]);
+    expect(tie.ok).toBe(true);
+    expect(tie.kinks.length).toBeGreaterThan(0);
+    const relu = gradcheck((x: Tensor) => x.relu().sum(), [tensor([0, 1, -1])]);
+    expect(relu.ok).toBe(true);
+    expect(relu.kinks).toHaveLength(1);
   });
 });
