@@ -7,6 +7,7 @@ export default defineConfig({
   ssr: { resolve: { conditions: ["@chainrule/source"] } },
   test: {
     include: ["packages/*/{src,test}/**/*.test.ts"],
+    globalSetup: ["./vitest.setup.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

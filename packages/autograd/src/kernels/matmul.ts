@@ -1,17 +1,19 @@
 /**
  * @file Matrix-product kernels on raw typed arrays: C = op(A)·op(B), where op(X) is X or Xᵀ.
  * Handling the transposes inside the loops (rather than copying a transposed operand) is what
- * keeps the backward pass, which needs G·Bᵀ and Aᵀ·G, as fast as the forward one. Imports nothing.
+ * keeps the backward pass, which needs G·Bᵀ and Aᵀ·G, as fast as the forward one.
+ *
+ * Two implementations of one contract: `gemmJs`, plain loops that are the reference and the
+ * fallback, and `gemmWasm`, the WebAssembly SIMD kernels of gemm.wat. `gemm` picks one per call.
+ * Imports only the generated module bytes (gemm-wasm.generated.ts).
  */
+
+import { gemmWasmBase64 } from "./gemm-wasm.generated.js";
 
 export type FloatArray = Float32Array | Float64Array;
 
-/**
- * C[m×n] = op(A)·op(B), overwriting C. A is stored row-major as [m×k] (or [k×m] when transA),
- * B as [k×n] (or [n×k] when transB); offsets locate one matrix of a batch inside each array.
- * All three arrays share one dtype.
- */
-export function gemm(
+/** The signature shared by `gemm`, `gemmJs` and `gemmWasm`. */
+export type Gemm = (
   transA: boolean,
   transB: boolean,
   m: number,
@@ -23,31 +25,371 @@ export function gemm(
   bOff: number,
   c: FloatArray,
   cOff: number,
+) => void;
+
+/**
+ * C[m×n] = op(A)·op(B), overwriting C. A is stored row-major as [m×k] (or [k×m] when transA),
+ * B as [k×n] (or [n×k] when transB); offsets locate one matrix of a batch inside each array.
+ * All three arrays share one dtype. Every product is formed and added (no zero is skipped), so
+ * NaN and ±∞ propagate as in the textbook triple loop; only the order of the additions differs.
+ *
+ * @example
+ * // [2×3]·[3×1]
+ * const c = new Float64Array(2);
+ * gemm(false, false, 2, 1, 3, Float64Array.of(1, 2, 3, 4, 5, 6), 0, Float64Array.of(1, 0, -1), 0, c, 0);
+ * // c = [-2, -2]
+ */
+export const gemm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOff) => {
+  const useWasm = backend === "wasm" || (backend === "auto" && m * n * k >= WASM_MIN_WORK && wasmGemm() !== null);
+  (useWasm ? gemmWasm : gemmJs)(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff);
+};
+
+// ---------------------------------------------------------------------------------------------
+// Choosing a backend
+// ---------------------------------------------------------------------------------------------
+
+/** "auto": WebAssembly for large products when the engine has SIMD, plain loops otherwise. */
+export type GemmBackend = "auto" | "js" | "wasm";
+
+let backend: GemmBackend = "auto";
+
+/** Force one implementation (tests, benchmarks), or return to "auto"; returns the previous one. */
+export function setGemmBackend(next: GemmBackend): GemmBackend {
+  const previous = backend;
+  backend = next;
+  return previous;
+}
+
+/**
+ * Below this many multiply-adds (m·n·k) the plain loops win: a wasm call has a fixed cost of
+ * about 0.25 µs (views, copies, three calls into the module), which is all the work of a tiny
+ * product. NOTE: measured on Zen 4 with Node 20, the two are even near 8×8×8 in both dtypes;
+ * from 10×10×10 on, wasm is faster, and 7–15× faster for the shapes of training.
+ */
+const WASM_MIN_WORK = 8 * 8 * 8;
+
+// ---------------------------------------------------------------------------------------------
+// Plain TypeScript kernel
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * The reference kernel, used for small products and where WebAssembly SIMD is missing. Element
+ * (i, p) of op(A) is a[aOff + i·ars + p·acs], so both layouts of A share the loops; B picks
+ * one of two loop orders, each walking B's contiguous direction in the innermost loop.
+ *
+ * Both loop nests keep a 2×4 block of scalars in registers, which halves the loads per
+ * multiply-add of the plain i-p-j loop. Cache blocking does not pay here: at the 2–4 GFLOP/s of
+ * scalar code, streaming B from L2 or L3 needs a few GB/s, far below what those caches deliver.
+ * NOTE: V8 specialises these loops for the array type it sees; a process that mixes float32 and
+ * float64 products runs both about 1.5× slower than one that sticks to one dtype.
+ */
+export const gemmJs: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOff) => {
+  if (m === 0 || n === 0) return;
+  const ars = transA ? 1 : k;
+  const acs = transA ? m : 1;
+  if (transB) dotRows(m, n, k, a, aOff, ars, acs, b, bOff, c, cOff);
+  else axpyRows(m, n, k, a, aOff, ars, acs, b, bOff, c, cOff);
+};
+
+/**
+ * C = op(A)·B with B row-major [k×n]: row i of C is Σ_p A(i,p)·(row p of B), so the inner loop
+ * runs along rows of B and C. Two rows of C are updated from four rows of B at a time: each
+ * loaded B value serves two rows, and C is read and written once per four p.
+ */
+function axpyRows(
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  aOff: number,
+  ars: number,
+  acs: number,
+  b: FloatArray,
+  bOff: number,
+  c: FloatArray,
+  cOff: number,
 ): void {
   c.fill(0, cOff, cOff + m * n);
-  if (!transB) {
-    // i-p-j order: the inner loop walks a row of B and a row of C contiguously.
-    for (let i = 0; i < m; i++) {
-      const ci = cOff + i * n;
-      for (let p = 0; p < k; p++) {
-        const aip = a[transA ? aOff + p * m + i : aOff + i * k + p] as number;
-        const bp = bOff + p * n;
-        for (let j = 0; j < n; j++) c[ci + j] = (c[ci + j] as number) + aip * (b[bp + j] as number);
-      }
-    }
-  } else {
-    // C = op(A)·Bᵀ: each C[i][j] is a dot product of a row of op(A) with a row of B.
-    for (let i = 0; i < m; i++) {
+  const k4 = k - (k % 4);
+  for (let i = 0; i < m; i += 2) {
+    // an odd last row pairs with itself: both halves of the loop body read it, only one writes
+    const pair = i + 1 < m;
+    const c0 = cOff + i * n;
+    const c1 = pair ? c0 + n : c0;
+    const a0 = aOff + i * ars;
+    const a1 = pair ? a0 + ars : a0;
+    for (let p = 0; p < k4; p += 4) {
+      const x0 = a[a0 + p * acs]!;
+      const x1 = a[a0 + (p + 1) * acs]!;
+      const x2 = a[a0 + (p + 2) * acs]!;
+      const x3 = a[a0 + (p + 3) * acs]!;
+      const z0 = pair ? a[a1 + p * acs]! : 0;
+      const z1 = pair ? a[a1 + (p + 1) * acs]! : 0;
+      const z2 = pair ? a[a1 + (p + 2) * acs]! : 0;
+      const z3 = pair ? a[a1 + (p + 3) * acs]! : 0;
+      const b0 = bOff + p * n;
+      const b1 = b0 + n;
+      const b2 = b1 + n;
+      const b3 = b2 + n;
       for (let j = 0; j < n; j++) {
-        const bj = bOff + j * k;
-        let s = 0;
-        if (transA) for (let p = 0; p < k; p++) s += (a[aOff + p * m + i] as number) * (b[bj + p] as number);
-        else {
-          const ai = aOff + i * k;
-          for (let p = 0; p < k; p++) s += (a[ai + p] as number) * (b[bj + p] as number);
-        }
-        c[cOff + i * n + j] = s;
+        const y0 = b[b0 + j]!;
+        const y1 = b[b1 + j]!;
+        const y2 = b[b2 + j]!;
+        const y3 = b[b3 + j]!;
+        const s1 = z0 * y0 + z1 * y1 + z2 * y2 + z3 * y3;
+        c[c0 + j] = c[c0 + j]! + (x0 * y0 + x1 * y1 + x2 * y2 + x3 * y3);
+        if (pair) c[c1 + j] = c[c1 + j]! + s1;
       }
     }
+    for (let p = k4; p < k; p++) {
+      const x = a[a0 + p * acs]!;
+      const z = a[a1 + p * acs]!;
+      const bp = bOff + p * n;
+      for (let j = 0; j < n; j++) {
+        const y = b[bp + j]!;
+        c[c0 + j] = c[c0 + j]! + x * y;
+        if (pair) c[c1 + j] = c[c1 + j]! + z * y;
+      }
+    }
+  }
+}
+
+/**
+ * C = op(A)·Bᵀ with B row-major [n×k]: C(i,j) is the dot product of row i of op(A) with row j
+ * of B, contiguous in p. A 2×4 block of C is summed at once, so each loaded value serves two or
+ * four products. At the bottom and right edges the missing rows and columns point at the first
+ * one of the block: they are computed again and not stored, which keeps a single loop body.
+ */
+function dotRows(
+  m: number,
+  n: number,
+  k: number,
+  a: FloatArray,
+  aOff: number,
+  ars: number,
+  acs: number,
+  b: FloatArray,
+  bOff: number,
+  c: FloatArray,
+  cOff: number,
+): void {
+  for (let i = 0; i < m; i += 2) {
+    const rows = Math.min(2, m - i);
+    const a0 = aOff + i * ars;
+    const a1 = rows > 1 ? a0 + ars : a0;
+    for (let j = 0; j < n; j += 4) {
+      const cols = Math.min(4, n - j);
+      const b0 = bOff + j * k;
+      const b1 = cols > 1 ? b0 + k : b0;
+      const b2 = cols > 2 ? b0 + 2 * k : b0;
+      const b3 = cols > 3 ? b0 + 3 * k : b0;
+      let s00 = 0;
+      let s01 = 0;
+      let s02 = 0;
+      let s03 = 0;
+      let s10 = 0;
+      let s11 = 0;
+      let s12 = 0;
+      let s13 = 0;
+      for (let p = 0, pa = 0; p < k; p++, pa += acs) {
+        const x0 = a[a0 + pa]!;
+        const x1 = a[a1 + pa]!;
+        const y0 = b[b0 + p]!;
+        const y1 = b[b1 + p]!;
+        const y2 = b[b2 + p]!;
+        const y3 = b[b3 + p]!;
+        s00 += x0 * y0;
+        s01 += x0 * y1;
+        s02 += x0 * y2;
+        s03 += x0 * y3;
+        s10 += x1 * y0;
+        s11 += x1 * y1;
+        s12 += x1 * y2;
+        s13 += x1 * y3;
+      }
+      const c0 = cOff + i * n + j;
+      storeRow(c, c0, cols, s00, s01, s02, s03);
+      if (rows > 1) storeRow(c, c0 + n, cols, s10, s11, s12, s13);
+    }
+  }
+}
+
+/** The first `cols` of four sums, to c[at…]. */
+function storeRow(c: FloatArray, at: number, cols: number, s0: number, s1: number, s2: number, s3: number): void {
+  c[at] = s0;
+  if (cols > 1) c[at + 1] = s1;
+  if (cols > 2) c[at + 2] = s2;
+  if (cols > 3) c[at + 3] = s3;
+}
+
+// ---------------------------------------------------------------------------------------------
+// WebAssembly SIMD kernel
+// ---------------------------------------------------------------------------------------------
+
+/** The exports of gemm.wat; addresses are byte offsets into `memory`, sizes are in elements. */
+interface GemmExports {
+  memory: { buffer: ArrayBuffer; grow(pages: number): number };
+  pack_f32: Pack;
+  pack_f64: Pack;
+  macro_f32: Macro;
+  macro_f64: Macro;
+}
+
+/** Packs rows × kc elements, element (r, p) at src + (r·rs + p·cs)·size, into panels of `panel` rows. */
+type Pack = (src: number, rs: number, cs: number, rows: number, kc: number, panel: number, dst: number) => void;
+
+/** C[mc×nc] (row stride ldc) = (or += when accumulate is 1) the packed A block · the packed B slab. */
+type Macro = (
+  mc: number,
+  nc: number,
+  kc: number,
+  ap: number,
+  bp: number,
+  c: number,
+  ldc: number,
+  accumulate: number,
+  scratch: number,
+) => void;
+
+/** The part of the WebAssembly JS API used here (the DOM typings are not part of this build). */
+interface WasmApi {
+  validate(bytes: Uint8Array): boolean;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object) => { exports: unknown };
+}
+
+/** The one instance, with views of its memory that are rebuilt whenever the memory grows. */
+interface WasmGemm {
+  exports: GemmExports;
+  f32: Float32Array;
+  f64: Float64Array;
+}
+
+/**
+ * Cache blocking per dtype (see gemm.wat for the loop nest). MR×NR is the register tile, fixed
+ * by the micro-kernel. A KC×NR micro-panel of B (16 KiB f32, 8 KiB f64) stays in L1 while the
+ * micro-kernel sweeps the MC×KC block of A (128 KiB, 256 KiB), which stays in L2; the KC×NC slab
+ * of B streams from L3. NOTE: KC and MC were tuned on Zen 4 (32 KiB L1d, 1 MiB L2) with
+ * scripts/bench-gemm.mjs; neighbouring values are within a few per cent.
+ */
+const BLOCKING = {
+  f32: { MR: 4, NR: 8, KC: 512, MC: 64, NC: 4096 },
+  f64: { MR: 4, NR: 4, KC: 256, MC: 128, NC: 4096 },
+} as const;
+
+const PAGE = 65536;
+const MAX_BYTES = 65536 * PAGE; // a 32-bit memory: 4 GiB
+const SCRATCH_BYTES = 256; // room for one MR×NR edge tile (4·8·4 or 4·4·8 = 128 bytes)
+
+let instance: WasmGemm | null | undefined; // undefined: not tried yet; null: unavailable
+
+/** The instantiated module, or null when WebAssembly or its SIMD extension is missing. */
+function wasmGemm(): WasmGemm | null {
+  if (instance !== undefined) return instance;
+  instance = null;
+  const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+  if (api === undefined) return null;
+  const bytes = Uint8Array.from(atob(gemmWasmBase64), (ch) => ch.charCodeAt(0));
+  try {
+    // validate() is false on engines without SIMD. Synchronous compilation keeps gemm synchronous;
+    // NOTE: Chromium before about version 115 refuses it on the main thread for modules over
+    // 4 KB (ours is about 5 KB), so there the constructor throws and gemm uses gemmJs.
+    if (api.validate(bytes)) {
+      const exports = new api.Instance(new api.Module(bytes)).exports as GemmExports;
+      instance = {
+        exports,
+        f32: new Float32Array(exports.memory.buffer),
+        f64: new Float64Array(exports.memory.buffer),
+      };
+    }
+  } catch {
+    instance = null;
+  }
+  return instance;
+}
+
+/** Whether `gemmWasm` can run here (WebAssembly with SIMD). */
+export function hasWasmGemm(): boolean {
+  return wasmGemm() !== null;
+}
+
+const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
+
+/**
+ * The WebAssembly SIMD kernel, same contract as `gemm`. Copies A and B into the module's memory,
+ * computes C there block by block, and copies C out: the copies are O(n²) against O(n³) work.
+ * Falls back to `gemmJs` when WebAssembly SIMD is missing or the operands do not fit in the
+ * 4 GiB of a 32-bit memory.
+ */
+export const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOff) => {
+  if (m === 0 || n === 0) return;
+  if (k === 0) {
+    c.fill(0, cOff, cOff + m * n); // every entry is an empty sum
+    return;
+  }
+  const w = wasmGemm();
+  const f64 = c instanceof Float64Array;
+  const size = f64 ? 8 : 4;
+  const { MR, NR, KC, MC, NC } = f64 ? BLOCKING.f64 : BLOCKING.f32;
+
+  // memory: scratch tile | packed A block | packed B slab | A | B | C, each 64-byte aligned
+  const apAt = SCRATCH_BYTES;
+  const bpAt = apAt + roundUp(roundUp(Math.min(MC, m), MR) * Math.min(KC, k) * size, 64);
+  const aAt = bpAt + roundUp(roundUp(Math.min(NC, n), NR) * Math.min(KC, k) * size, 64);
+  const bAt = aAt + roundUp(m * k * size, 64);
+  const cAt = bAt + roundUp(k * n * size, 64);
+  if (w === null || !reserve(w, cAt + m * n * size)) {
+    gemmJs(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff);
+    return;
+  }
+  const heap = f64 ? w.f64 : w.f32;
+  heap.set(a.subarray(aOff, aOff + m * k), aAt / size);
+  heap.set(b.subarray(bOff, bOff + k * n), bAt / size);
+
+  // op(A)(i, p) is at aAt + (i·ars + p·acs)·size. B is packed as the [n×k] matrix op(B)ᵀ, whose
+  // rows j are the columns of C: op(B)(p, j) is at bAt + (j·brs + p·bcs)·size.
+  const ars = transA ? 1 : k;
+  const acs = transA ? m : 1;
+  const brs = transB ? k : 1;
+  const bcs = transB ? 1 : n;
+  const pack = f64 ? w.exports.pack_f64 : w.exports.pack_f32;
+  const macro = f64 ? w.exports.macro_f64 : w.exports.macro_f32;
+  for (let jc = 0; jc < n; jc += NC) {
+    const nc = Math.min(NC, n - jc);
+    for (let pc = 0; pc < k; pc += KC) {
+      const kc = Math.min(KC, k - pc);
+      pack(bAt + (jc * brs + pc * bcs) * size, brs, bcs, nc, kc, NR, bpAt);
+      for (let ic = 0; ic < m; ic += MC) {
+        const mc = Math.min(MC, m - ic);
+        pack(aAt + (ic * ars + pc * acs) * size, ars, acs, mc, kc, MR, apAt);
+        // the first slab of k sets C, later ones add to it
+        macro(mc, nc, kc, apAt, bpAt, cAt + (ic * n + jc) * size, n, pc > 0 ? 1 : 0, 0);
+      }
+    }
+  }
+  c.set(heap.subarray(cAt / size, cAt / size + m * n), cOff);
+};
+
+/** Grow the module's memory to at least `bytes` (views included); false if that is impossible. */
+function reserve(w: WasmGemm, bytes: number): boolean {
+  const have = w.exports.memory.buffer.byteLength;
+  if (bytes <= have) return true;
+  if (bytes > MAX_BYTES) return false;
+  const needed = Math.ceil((bytes - have) / PAGE);
+  // at least double, so that a run of ever larger products does not grow (and copy) every time;
+  // if the engine cannot give that much, ask for just what is needed
+  const doubled = Math.max(needed, Math.min(have, MAX_BYTES - have) / PAGE);
+  if (!tryGrow(w, doubled) && !tryGrow(w, needed)) return false;
+  w.f32 = new Float32Array(w.exports.memory.buffer);
+  w.f64 = new Float64Array(w.exports.memory.buffer);
+  return true;
+}
+
+function tryGrow(w: WasmGemm, pages: number): boolean {
+  try {
+    w.exports.memory.grow(pages);
+    return true;
+  } catch {
+    return false; // RangeError: over the engine's limit or out of memory
   }
 }

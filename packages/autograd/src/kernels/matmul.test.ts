@@ -1,0 +1,271 @@
+/**
+ * @file Tests of the matrix-product kernels: gemmJs and gemmWasm against the textbook triple
+ * loop in float64, for random shapes (odd sizes, so the edge tiles of the SIMD kernel are hit),
+ * all four transpose combinations, both dtypes and offsets into larger arrays; then the exact
+ * cases (zeros, empty sums, empty results, NaN/∞ propagation) and shapes that cross the cache
+ * blocks of gemmWasm. gemmWasm adds the products of each entry in the order of the triple loop,
+ * so it is also compared bit for bit with that loop run in its own dtype.
+ */
+import fc from "fast-check";
+import { describe, expect, test } from "vitest";
+import { Random } from "../random.js";
+import { type FloatArray, type Gemm, gemm, gemmJs, gemmWasm, hasWasmGemm, setGemmBackend } from "./matmul.js";
+
+type Dtype = "float32" | "float64";
+
+interface Case {
+  transA: boolean;
+  transB: boolean;
+  m: number;
+  n: number;
+  k: number;
+  aOff: number;
+  bOff: number;
+  cOff: number;
+}
+
+const alloc = (dtype: Dtype, length: number): FloatArray =>
+  dtype === "float32" ? new Float32Array(length) : new Float64Array(length);
+
+/** Operands with entries uniform in (−1, 1) after their offsets, and C filled with NaN. */
+function operands(dtype: Dtype, { m, n, k, aOff, bOff, cOff }: Case, seed: number) {
+  const rng = new Random(seed);
+  const a = alloc(dtype, aOff + m * k);
+  const b = alloc(dtype, bOff + k * n);
+  for (let i = 0; i < a.length; i++) a[i] = rng.uniform(-1, 1);
+  for (let i = 0; i < b.length; i++) b[i] = rng.uniform(-1, 1);
+  const c = alloc(dtype, cOff + m * n + 3).fill(Number.NaN);
+  return { a, b, c };
+}
+
+/**
+ * The triple loop in float64 on the stored values, C(i,j) = Σ_p op(A)(i,p)·op(B)(p,j), and the
+ * error bound of any summation order: |ĉ − c| ≤ k·ε·Σ_p |op(A)(i,p)|·|op(B)(p,j)|, with ε the
+ * machine epsilon of the dtype (every product and sum is rounded at most once per term).
+ */
+function reference(c: Case, a: FloatArray, b: FloatArray, dtype: Dtype) {
+  const { transA, transB, m, n, k, aOff, bOff } = c;
+  const eps = dtype === "float32" ? 2 ** -23 : 2 ** -52;
+  const value = new Float64Array(m * n);
+  const bound = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      let abs = 0;
+      for (let p = 0; p < k; p++) {
+        const x = a[aOff + (transA ? p * m + i : i * k + p)]!;
+        const y = b[bOff + (transB ? j * k + p : p * n + j)]!;
+        s += x * y;
+        abs += Math.abs(x * y);
+      }
+      value[i * n + j] = s;
+      // NOTE: the tiny absolute term covers products that underflow in float32
+      bound[i * n + j] = (k + 1) * eps * abs + 1e-30;
+    }
+  }
+  return { value, bound };
+}
+
+/** The triple loop in the dtype itself: s ← fl(s + fl(a·b)) for p = 0, 1, …, k − 1. */
+function sequential(c: Case, a: FloatArray, b: FloatArray, dtype: Dtype): number[] {
+  const { transA, transB, m, n, k, aOff, bOff } = c;
+  // NOTE: a float32 sum or product computed in float64 and then rounded is the correctly rounded
+  // float32 result (53 ≥ 2·24 + 2, so the double rounding is harmless)
+  const round = dtype === "float32" ? Math.fround : (x: number) => x;
+  const out: number[] = [];
+  for (let i = 0; i < m; i++) {
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let p = 0; p < k; p++) {
+        s = round(s + round(a[aOff + (transA ? p * m + i : i * k + p)]! * b[bOff + (transB ? j * k + p : p * n + j)]!));
+      }
+      out.push(s);
+    }
+  }
+  return out;
+}
+
+/** gemmWasm on the case equals the sequential loop bit for bit. */
+function checkExact(dtype: Dtype, cs: Case, seed: number): void {
+  const { a, b, c } = operands(dtype, cs, seed);
+  const { transA, transB, m, n, k, aOff, bOff, cOff } = cs;
+  gemmWasm(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff);
+  expect(Array.from(c.subarray(cOff, cOff + m * n))).toEqual(sequential(cs, a, b, dtype));
+}
+
+/** Runs `kernel` on the case and checks C against the reference, and that nothing else changed. */
+function check(kernel: Gemm, dtype: Dtype, cs: Case, seed: number): void {
+  const { a, b, c } = operands(dtype, cs, seed);
+  const { transA, transB, m, n, k, aOff, bOff, cOff } = cs;
+  const aCopy = a.slice();
+  const bCopy = b.slice();
+  kernel(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff);
+  const { value, bound } = reference(cs, a, b, dtype);
+  for (let i = 0; i < m * n; i++) {
+    const err = Math.abs(c[cOff + i]! - value[i]!);
+    if (!(err <= bound[i]!)) {
+      throw new Error(`C[${i}] = ${c[cOff + i]}, expected ${value[i]} ± ${bound[i]} (error ${err})`);
+    }
+  }
+  for (let i = 0; i < cOff; i++) expect(c[i]).toBeNaN();
+  for (let i = cOff + m * n; i < c.length; i++) expect(c[i]).toBeNaN();
+  expect(a).toEqual(aCopy);
+  expect(b).toEqual(bCopy);
+}
+
+const arbCase = (maxSize: number) =>
+  fc.record({
+    transA: fc.boolean(),
+    transB: fc.boolean(),
+    m: fc.integer({ min: 1, max: maxSize }),
+    n: fc.integer({ min: 1, max: maxSize }),
+    k: fc.integer({ min: 1, max: maxSize }),
+    aOff: fc.integer({ min: 0, max: 7 }),
+    bOff: fc.integer({ min: 0, max: 7 }),
+    cOff: fc.integer({ min: 0, max: 7 }),
+  });
+
+const kernels: Array<[string, Gemm]> = [
+  ["gemmJs", gemmJs],
+  ["gemmWasm", gemmWasm],
+];
+const dtypes: Dtype[] = ["float32", "float64"];
+
+test("WebAssembly SIMD is available in Node, so gemmWasm is really tested", () => {
+  expect(hasWasmGemm()).toBe(true);
+});
+
+describe.each(kernels)("%s", (_name, kernel) => {
+  test.each(dtypes)("%s: agrees with the triple loop for random shapes up to 70", (dtype) => {
+    fc.assert(
+      fc.property(arbCase(70), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (cs, seed) => {
+        check(kernel, dtype, cs, seed);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  test.each(dtypes)("%s: all four transposes on 1×1×1 and on tiny odd shapes", (dtype) => {
+    for (const [m, n, k] of [
+      [1, 1, 1],
+      [1, 5, 3],
+      [5, 1, 3],
+      [3, 3, 1],
+      [4, 8, 2],
+      [5, 9, 7],
+    ] as const) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true])
+          check(kernel, dtype, { transA, transB, m, n, k, aOff: 1, bOff: 2, cOff: 3 }, 1);
+      }
+    }
+  });
+
+  test.each(dtypes)("%s: k = 0 gives an all-zero C (empty sums)", (dtype) => {
+    const c = alloc(dtype, 2 + 6).fill(Number.NaN);
+    kernel(false, false, 2, 3, 0, alloc(dtype, 0), 0, alloc(dtype, 0), 0, c, 2);
+    expect(Array.from(c.subarray(2))).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(c[0]).toBeNaN();
+  });
+
+  test.each(dtypes)("%s: m = 0 or n = 0 writes nothing", (dtype) => {
+    const c = alloc(dtype, 4).fill(7);
+    const a = alloc(dtype, 12).fill(1);
+    const b = alloc(dtype, 12).fill(1);
+    kernel(false, false, 0, 3, 4, a, 0, b, 0, c, 0);
+    kernel(true, true, 3, 0, 4, a, 0, b, 0, c, 0);
+    expect(Array.from(c)).toEqual([7, 7, 7, 7]);
+  });
+
+  test.each(dtypes)("%s: a zero operand gives exactly zero", (dtype) => {
+    const [m, n, k] = [9, 13, 11];
+    const b = alloc(dtype, k * n);
+    const rng = new Random(3);
+    for (let i = 0; i < b.length; i++) b[i] = rng.uniform(-1, 1);
+    for (const transA of [false, true]) {
+      const c = alloc(dtype, m * n).fill(Number.NaN);
+      kernel(transA, false, m, n, k, alloc(dtype, m * k), 0, b, 0, c, 0);
+      expect(Array.from(c)).toEqual(new Array(m * n).fill(0));
+    }
+  });
+
+  test.each(dtypes)("%s: zeros are multiplied, not skipped: 0·∞ = NaN, and ∞ and NaN propagate", (dtype) => {
+    // op(A) is 5×2, B is 2×9: odd sizes, so the SIMD kernel pads both into edge tiles
+    const a = alloc(dtype, 10).fill(1);
+    const b = alloc(dtype, 18).fill(1);
+    a[0] = 0; // A(0,0) = 0 meets B(0,·)
+    b[0] = Number.POSITIVE_INFINITY; // B(0,0) = ∞
+    b[3] = Number.NaN; // B(0,3) = NaN
+    for (const transA of [false, true]) {
+      const c = alloc(dtype, 45);
+      kernel(transA, false, 5, 9, 2, a, 0, b, 0, c, 0);
+      expect(c[0]).toBeNaN(); // 0·∞ + 1·1
+      expect(c[3]).toBeNaN(); // 0·NaN + 1·1
+      expect(c[1]).toBe(1); // 0·1 + 1·1
+      for (let i = 1; i < 5; i++) {
+        expect(c[i * 9]).toBe(Number.POSITIVE_INFINITY); // 1·∞ + 1·1
+        expect(c[i * 9 + 3]).toBeNaN();
+        expect(c[i * 9 + 1]).toBe(2);
+      }
+    }
+  });
+});
+
+describe("gemmWasm adds in the order of the triple loop", () => {
+  test.each(dtypes)("%s: bit for bit, random shapes up to 70", (dtype) => {
+    fc.assert(
+      fc.property(arbCase(70), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (cs, seed) => {
+        checkExact(dtype, cs, seed);
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
+
+describe("gemmWasm across its cache blocks", () => {
+  // 131 rows > MC and 700 > KC in both dtypes (several A blocks; C accumulated over slabs of k),
+  // 4100 columns > NC (two B slabs), and odd sizes everywhere, so edge tiles meet every case
+  test.each(dtypes)("%s: 131×37×700 and 3×4100×5, bit for bit, every transpose", (dtype) => {
+    for (const transA of [false, true]) {
+      for (const transB of [false, true]) {
+        checkExact(dtype, { transA, transB, m: 131, n: 37, k: 700, aOff: 1, bOff: 2, cOff: 3 }, 11);
+        checkExact(dtype, { transA, transB, m: 3, n: 4100, k: 5, aOff: 0, bOff: 0, cOff: 0 }, 12);
+      }
+    }
+  });
+
+  test("reuses its memory across calls of different sizes and dtypes", () => {
+    for (const [m, n, k, dtype] of [
+      [70, 70, 70, "float64"],
+      [5, 5, 5, "float32"],
+      [130, 60, 300, "float32"],
+      [9, 11, 13, "float64"],
+    ] as const) {
+      check(gemmWasm, dtype, { transA: false, transB: false, m, n, k, aOff: 0, bOff: 0, cOff: 0 }, m);
+    }
+  });
+});
+
+describe("gemm dispatch", () => {
+  test("every backend gives the same products", () => {
+    const previous = setGemmBackend("auto");
+    try {
+      for (const backend of ["auto", "js", "wasm"] as const) {
+        setGemmBackend(backend);
+        for (const [m, n, k] of [
+          [2, 3, 4],
+          [40, 50, 60],
+        ] as const) {
+          check(gemm, "float64", { transA: true, transB: false, m, n, k, aOff: 1, bOff: 0, cOff: 0 }, 5);
+        }
+      }
+    } finally {
+      setGemmBackend(previous);
+    }
+  });
+
+  test("setGemmBackend returns the previous backend", () => {
+    const previous = setGemmBackend("js");
+    expect(setGemmBackend(previous)).toBe("js");
+  });
+});
