@@ -797,6 +797,12 @@ export function tensor(values: NestedArray | ArrayLike<number>, options: TensorO
   let shape: number[];
   let flat: ArrayLike<number>;
   if (ArrayBuffer.isView(values)) {
+    if (values instanceof DataView || values instanceof BigInt64Array || values instanceof BigUint64Array) {
+      throw new ChainruleError(
+        "tensor",
+        `a ${values.constructor.name} cannot hold tensor values; pass a numeric typed array`,
+      );
+    }
     flat = values as unknown as ArrayLike<number>;
     shape = options.shape === undefined ? [flat.length] : checkShape("tensor", options.shape);
   } else {
@@ -811,10 +817,14 @@ export function tensor(values: NestedArray | ArrayLike<number>, options: TensorO
     );
   }
   const data = allocate(dtype, flat.length);
-  for (let i = 0; i < flat.length; i++) {
-    const v = flat[i];
-    if (typeof v !== "number") throw new ChainruleError("tensor", `element ${i} is ${describe(v)}, not a number`);
-    data[i] = v;
+  if (ArrayBuffer.isView(flat)) {
+    data.set(flat); // a numeric typed array: every element is a number, copy in one go
+  } else {
+    for (let i = 0; i < flat.length; i++) {
+      const v = flat[i];
+      if (typeof v !== "number") throw new ChainruleError("tensor", `element ${i} is ${describe(v)}, not a number`);
+      data[i] = v;
+    }
   }
   return leaf(data, shape, options);
 }
