@@ -1,0 +1,32 @@
+/**
+ * @file The contract between the runner and a workload: a case is one workload on one engine in
+ * one dtype, run with these options, returning raw samples and checks. Imports result.ts.
+ */
+
+import type { CaseOutput, Dtype, Engine, WorkloadId } from "./result.js";
+
+export interface RunOptions {
+  /** The tiny version that the test runs: reduced sizes, cheap checks, a handful of samples. */
+  quick: boolean;
+  /** Samples requested with --samples; null means the workload's own default from WORKLOADS.md. */
+  samples: number | null;
+  /** Progress lines (to stderr, so stdout carries only the table). */
+  log: (line: string) => void;
+}
+
+export interface CaseSpec {
+  /** e.g. "W2/chainrule/float32", "W5/chainrule/Value/N=1e6". */
+  id: string;
+  workload: WorkloadId;
+  engine: Engine;
+  /** What is being measured within the engine: "Value", "nn.MLP", "0-d Tensor", "tf.matMul", … */
+  variant: string;
+  dtype: Dtype;
+  run(options: RunOptions): Promise<CaseOutput>;
+}
+
+/** The number of samples: --samples if given (at least 3, the workloads' minimum), else `fallback`. */
+export function sampleCount(options: RunOptions, fallback: number, quick: number): number {
+  if (options.quick) return quick;
+  return options.samples === null ? fallback : Math.max(3, options.samples);
+}

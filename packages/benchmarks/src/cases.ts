@@ -1,0 +1,45 @@
+/**
+ * @file Every case of the suite, in the order the table lists them, and how `--quick` and the
+ * command line select among them. Imports case.ts, result.ts, workloads/ and peers/.
+ */
+
+import type { CaseSpec } from "./case.js";
+import { tfjs } from "./peers/tfjs.js";
+import type { Engine, WorkloadId } from "./result.js";
+import { w1 } from "./workloads/w1.js";
+import { w2 } from "./workloads/w2.js";
+import { w3 } from "./workloads/w3.js";
+import { w4 } from "./workloads/w4.js";
+import { w5 } from "./workloads/w5.js";
+
+export const WORKLOADS: readonly WorkloadId[] = ["W1", "W2", "W3", "W4", "W5"];
+
+/** chainrule first, then its peer, workload by workload. */
+export const CASES: readonly CaseSpec[] = WORKLOADS.flatMap((w) =>
+  [...w1, ...w2, ...w3, ...w4, ...w5, ...tfjs].filter((c) => c.workload === w),
+);
+
+/** Cases too large for --quick: the 10⁶-op chains (the 10⁵ ones carry the same check). */
+const NOT_QUICK = new Set(["W5/chainrule/Value/N=1e6", "W5/chainrule/Tensor0d/N=1e6"]);
+
+export interface Selection {
+  workloads: readonly WorkloadId[];
+  engines: readonly Engine[];
+  quick: boolean;
+}
+
+export function selectCases(selection: Selection): CaseSpec[] {
+  return CASES.filter(
+    (c) =>
+      selection.workloads.includes(c.workload) &&
+      selection.engines.includes(c.engine) &&
+      !(selection.quick && NOT_QUICK.has(c.id)),
+  );
+}
+
+export function caseById(id: string): CaseSpec {
+  const found = CASES.find((c) => c.id === id);
+  if (found === undefined)
+    throw new Error(`unknown case ${JSON.stringify(id)}; known: ${CASES.map((c) => c.id).join(", ")}`);
+  return found;
+}

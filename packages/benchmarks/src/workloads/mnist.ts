@@ -1,0 +1,130 @@
+/**
+ * @file The MNIST arrays and the reference accuracies that W2 and W3 share, for every engine:
+ * train and test pixels in the requested dtype (k/255 in float64, then cast), labels, one-hot
+ * targets. Imports the examples' MNIST loader, result.ts.
+ *
+ * The examples' loader parses 21 MB of JSON, which leaves ~70 MB of resident memory behind in
+ * the process. So that a workload's peak RSS is about training, not parsing, the runner writes
+ * the derived byte files of WORKLOADS.md (mnist10k_images.u8, mnist10k_labels.u8) once, and each
+ * case reads those 7.8 MB, checking their SHA-256 against the workload file's every time.
+ */
+
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { loadMnist, oneHotLabels, pixels } from "@chainrule/examples/data/mnist";
+import type { Check, Dtype } from "../result.js";
+
+/** SHA-256 of the derived arrays, from WORKLOADS.md §0. */
+export const MNIST_SHA256 = {
+  images: "fac430b6e7dd1f8181bf02b0d3b447875294b3a780fe5d4a6af50172f6405836",
+  labels: "98c23508f5c6f018c5df282d6becfa38bdf6ea6cdae8f4e14ca2fd5c80053f56",
+} as const;
+
+/** packages/benchmarks/.bench-results/data/ (git-ignored), from src/workloads/ and dist/workloads/ alike. */
+const CACHE_DIR = fileURLToPath(new URL("../../.bench-results/data/", import.meta.url));
+const IMAGES_FILE = `${CACHE_DIR}mnist10k_images.u8`;
+const LABELS_FILE = `${CACHE_DIR}mnist10k_labels.u8`;
+
+function sha256(bytes: Uint8Array): string {
+  return createHash("sha256").update(bytes).digest("hex");
+}
+
+/** Refuse data that is not the workloads' canonical bytes. */
+function verify(images: Uint8Array, labels: Uint8Array, where: string): void {
+  if (sha256(images) !== MNIST_SHA256.images || sha256(labels) !== MNIST_SHA256.labels) {
+    throw new Error(`MNIST arrays from ${where} do not have the SHA-256 of WORKLOADS.md`);
+  }
+}
+
+/** Write the derived byte files if they are missing (the runner calls this once, before the cases). */
+export function prepareMnistCache(): void {
+  if (existsSync(IMAGES_FILE) && existsSync(LABELS_FILE)) return;
+  const { images, labels } = loadMnist();
+  verify(images, labels, "the examples' loader");
+  mkdirSync(CACHE_DIR, { recursive: true });
+  writeFileSync(IMAGES_FILE, images);
+  writeFileSync(LABELS_FILE, labels);
+}
+
+/** The canonical codes and labels: from the byte files when present, else from the loader. */
+function canonicalMnist(): { images: Uint8Array; labels: Uint8Array } {
+  if (existsSync(IMAGES_FILE) && existsSync(LABELS_FILE)) {
+    const images = new Uint8Array(readFileSync(IMAGES_FILE));
+    const labels = new Uint8Array(readFileSync(LABELS_FILE));
+    verify(images, labels, CACHE_DIR);
+    return { images, labels };
+  }
+  const { images, labels } = loadMnist();
+  verify(images, labels, "the examples' loader");
+  return { images, labels };
+}
+
+const TRAIN = { start: 0, end: 8000 };
+const TEST = { start: 8000, end: 10000 };
+
+export interface MnistArrays<F extends Float32Array | Float64Array = Float32Array | Float64Array> {
+  trainX: F;
+  trainY: F;
+  trainLabels: Int32Array;
+  testX: F;
+  testLabels: Int32Array;
+}
+
+/** Pixels and targets as flat row-major arrays: [8000·784], [8000·10], [2000·784]. */
+export function mnistArrays(dtype: "float32"): MnistArrays<Float32Array>;
+export function mnistArrays(dtype: Dtype): MnistArrays;
+export function mnistArrays(dtype: Dtype): MnistArrays {
+  const { images, labels } = canonicalMnist();
+  const train = TRAIN;
+  const test = TEST;
+  const cast = (rows: { start: number; end: number }) =>
+    dtype === "float32" ? pixels(images, rows, "float32") : pixels(images, rows, "float64");
+  return {
+    trainX: cast(train),
+    trainY: dtype === "float32" ? oneHotLabels(labels, train, "float32") : oneHotLabels(labels, train, "float64"),
+    trainLabels: Int32Array.from(labels.subarray(train.start, train.end)),
+    testX: cast(test),
+    testLabels: Int32Array.from(labels.subarray(test.start, test.end)),
+  };
+}
+
+/**
+ * W2's reference test accuracies after epochs 1, 3 and 10. Epoch 1 is exact in every peer
+ * (0.7245, float32 included). Later epochs drift with the order in which sums are rounded: the
+ * float64 peers give 0.872 and 0.915–0.916, a textbook loop with sequential sums gives 0.872 and
+ * 0.917, float32 peers lie within ±0.01. So epochs 3 and 10 are checked to ±0.01, which still
+ * catches a run that trains differently. Only the epochs a run reaches are checked.
+ */
+export function w2AccuracyChecks(accuracy: ReadonlyMap<number, number>): Check[] {
+  const checks: Check[] = [];
+  const add = (epoch: number, lo: number, hi: number, expected: string) => {
+    const a = accuracy.get(epoch);
+    if (a === undefined) return;
+    // Accuracies are multiples of 1/2000; half a step of slack absorbs the decimal bounds' rounding.
+    const ok = a >= lo - 0.00025 && a <= hi + 0.00025;
+    checks.push({ name: `test accuracy after epoch ${epoch}`, measured: a, expected, ok });
+  };
+  add(1, 0.7245, 0.7245, "0.7245 (1449/2000)");
+  add(3, 0.862, 0.882, "0.872 ± 0.01");
+  add(10, 0.905, 0.926, "0.915–0.916 ± 0.01");
+  return checks;
+}
+
+/** W3's references: test accuracy 0.839 after 120 steps for every peer; the loss of the 120th step ≈ 0.46624. */
+export function w3Checks(accuracy: number, loss120: number): Check[] {
+  return [
+    {
+      name: "test accuracy after 120 steps",
+      measured: accuracy,
+      expected: "0.839 (1678/2000)",
+      ok: Math.abs(accuracy - 0.839) < 0.00025,
+    },
+    {
+      name: "loss of the 120th step's batch",
+      measured: loss120,
+      expected: "0.46624 ± 1e-4",
+      ok: Math.abs(loss120 - 0.46624) <= 1e-4,
+    },
+  ];
+}

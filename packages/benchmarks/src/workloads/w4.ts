@@ -1,0 +1,163 @@
+/**
+ * @file W4: square matrix products through the Tensor engine. Forward C = A·B (2n³ FLOP), and
+ * forward+backward, C = A·B then dA = G·Bᵀ, dB = Aᵀ·G through autograd (6n³ FLOP), at
+ * n = 64, 256, 512, 1024 in float32 and float64. The timing protocol (warm-up, reps filling
+ * 0.2 s, 5 samples or 3 for slow calls) is shared with the TF.js peer. Imports
+ * @chainrule/autograd, case.ts, stats.ts, result.ts.
+ */
+
+import { fromStorage, Random } from "@chainrule/autograd";
+import type { CaseSpec, RunOptions } from "../case.js";
+import type { CaseOutput, Check, Dtype, Metric } from "../result.js";
+import { seconds } from "../stats.js";
+
+export const W4_SIZES = [64, 256, 512, 1024];
+
+/**
+ * WORKLOADS.md's protocol: one warm-up call; reps = ⌈0.2 s / warm-up time⌉; then 5 samples of
+ * `reps` calls (3 when one call takes more than 0.5 s). Returns GFLOP/s per sample. `fill`
+ * replaces the 0.2 s only in --quick runs, whose numbers are not comparable anyway.
+ */
+export function gemmProtocol(call: () => void, flop: number, samples: number | null, fill = 0.2): number[] {
+  const w0 = seconds();
+  call();
+  const warm = seconds() - w0;
+  const reps = Math.max(1, Math.ceil(fill / warm));
+  const count = samples ?? (warm > 0.5 ? 3 : 5);
+  const out: number[] = [];
+  for (let s = 0; s < count; s++) {
+    const t0 = seconds();
+    for (let r = 0; r < reps; r++) call();
+    const perCall = (seconds() - t0) / reps;
+    out.push(flop / perCall / 1e9);
+  }
+  return out;
+}
+
+/** n×n entries uniform(−1, 1) from a seeded stream: content does not matter, denormals would. */
+export function uniformMatrix(n: number, random: Random): Float64Array {
+  const m = new Float64Array(n * n);
+  for (let i = 0; i < m.length; i++) m[i] = random.uniform(-1, 1);
+  return m;
+}
+
+/** C = op(A)·op(B) by the textbook triple loop in float64: the oracle for the checks. */
+export function naiveProduct(
+  a: ArrayLike<number>,
+  b: ArrayLike<number>,
+  n: number,
+  transA: boolean,
+  transB: boolean,
+): Float64Array {
+  const c = new Float64Array(n * n);
+  for (let i = 0; i < n; i++)
+    for (let j = 0; j < n; j++) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += a[transA ? k * n + i : i * n + k]! * b[transB ? j * n + k : k * n + j]!;
+      c[i * n + j] = s;
+    }
+  return c;
+}
+
+/** max |got − want| / max |want|: one number for "the product is right" at this precision. */
+export function relativeError(got: ArrayLike<number>, want: ArrayLike<number>): number {
+  let err = 0;
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) {
+    err = Math.max(err, Math.abs(got[i]! - want[i]!));
+    scale = Math.max(scale, Math.abs(want[i]!));
+  }
+  return err / scale;
+}
+
+/** Samples and the 0.2 s fill of the protocol: defaults, --samples, or tiny for --quick. */
+export function gemmSettings(options: RunOptions): { samples: number | null; fill: number } {
+  if (options.quick) return { samples: 3, fill: 0.01 };
+  return { samples: options.samples === null ? null : Math.max(3, options.samples), fill: 0.2 };
+}
+
+/** The tolerance of a checked product: float32 accumulates ~√n·2⁻²⁴ relative error, float64 far less. */
+export function productTolerance(dtype: Dtype): number {
+  return dtype === "float32" ? 1e-4 : 1e-12;
+}
+
+/** Checks of C, dA = G·Bᵀ and dB = Aᵀ·G at one size against the triple loop. */
+export function productChecks(
+  dtype: Dtype,
+  n: number,
+  inputs: { a: Float64Array; b: Float64Array; g: Float64Array },
+  results: { c: ArrayLike<number>; dA: ArrayLike<number>; dB: ArrayLike<number> },
+): Check[] {
+  const round = (m: Float64Array) => (dtype === "float32" ? Float64Array.from(Float32Array.from(m)) : m);
+  const a = round(inputs.a);
+  const b = round(inputs.b);
+  const g = round(inputs.g);
+  const tol = productTolerance(dtype);
+  const cases: Array<[string, ArrayLike<number>, Float64Array]> = [
+    ["C = A·B", results.c, naiveProduct(a, b, n, false, false)],
+    ["dA = G·Bᵀ", results.dA, naiveProduct(g, b, n, false, true)],
+    ["dB = Aᵀ·G", results.dB, naiveProduct(a, g, n, true, false)],
+  ];
+  return cases.map(([what, got, want]) => {
+    const e = relativeError(got, want);
+    return {
+      name: `${what} at n=${n} vs a float64 triple loop (relative error)`,
+      measured: e,
+      expected: `≤ ${tol}`,
+      ok: e <= tol,
+    };
+  });
+}
+
+function runW4(dtype: Dtype) {
+  return async (options: RunOptions): Promise<CaseOutput> => {
+    const sizes = options.quick ? [64] : W4_SIZES;
+    const { samples, fill } = gemmSettings(options);
+    const random = new Random(4);
+    const metrics: Metric[] = [];
+    const checks: Check[] = [];
+    const cast = (m: Float64Array) => (dtype === "float32" ? Float32Array.from(m) : m.slice());
+    for (const n of sizes) {
+      const inputs = { a: uniformMatrix(n, random), b: uniformMatrix(n, random), g: uniformMatrix(n, random) };
+      const A = fromStorage(cast(inputs.a), [n, n]);
+      const B = fromStorage(cast(inputs.b), [n, n]);
+      const G = fromStorage(cast(inputs.g), [n, n]);
+      const Ag = fromStorage(A.data, [n, n], { requiresGrad: true });
+      const Bg = fromStorage(B.data, [n, n], { requiresGrad: true });
+      const forward = () => A.matmul(B);
+      const forwardBackward = () => {
+        Ag.zeroGrad();
+        Bg.zeroGrad();
+        Ag.matmul(Bg).backward(G);
+      };
+      if (n <= 256) {
+        forwardBackward();
+        checks.push(...productChecks(dtype, n, inputs, { c: forward().data, dA: Ag.grad!.data, dB: Bg.grad!.data }));
+      }
+      metrics.push({
+        key: `forward n=${n}`,
+        unit: "GFLOP/s",
+        per: `C = A·B, n=${n}`,
+        samples: gemmProtocol(forward, 2 * n ** 3, samples, fill),
+      });
+      options.log(`  n=${n} forward done`);
+      metrics.push({
+        key: `forward+backward n=${n}`,
+        unit: "GFLOP/s",
+        per: `C = A·B, dA, dB, n=${n}`,
+        samples: gemmProtocol(forwardBackward, 6 * n ** 3, samples, fill),
+      });
+      options.log(`  n=${n} forward+backward done`);
+    }
+    return { metrics, checks, details: { sizes }, notes: [] };
+  };
+}
+
+export const w4: CaseSpec[] = (["float32", "float64"] as const).map((dtype) => ({
+  id: `W4/chainrule/${dtype}`,
+  workload: "W4",
+  engine: "chainrule",
+  variant: "Tensor.matmul",
+  dtype,
+  run: runW4(dtype),
+}));
