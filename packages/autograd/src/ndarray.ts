@@ -56,9 +56,32 @@ function forEachRow(
   }
 }
 
-/** out[i] = f(x[i]). */
-export function mapUnary(f: (x: number) => number, x: FloatArray, out: FloatArray): void {
-  for (let i = 0; i < x.length; i++) out[i] = f(x[i] as number);
+// The hottest rules get loops of their own: calling the rule's function for every element costs a
+// call through a site that sees every rule, several times the arithmetic itself. The loops compute
+// exactly what rules.ts says (the property tests compare them with the rules).
+
+/** out[i] = f(x[i]); `op` names a rule with a loop of its own. */
+export function mapUnary(f: (x: number) => number, x: FloatArray, out: FloatArray, op?: string): void {
+  const n = x.length;
+  switch (op) {
+    case "relu":
+      for (let i = 0; i < n; i++) {
+        const v = x[i] as number;
+        out[i] = v > 0 ? v : 0;
+      }
+      return;
+    case "sigmoid":
+      for (let i = 0; i < n; i++) out[i] = 1 / (1 + Math.exp(-(x[i] as number)));
+      return;
+    case "tanh":
+      for (let i = 0; i < n; i++) out[i] = Math.tanh(x[i] as number);
+      return;
+    case "exp":
+      for (let i = 0; i < n; i++) out[i] = Math.exp(x[i] as number);
+      return;
+    default:
+      for (let i = 0; i < n; i++) out[i] = f(x[i] as number);
+  }
 }
 
 /** out[i] = df(x[i], y[i])·g[i]: an elementwise backward step in one loop (no graph). */
@@ -68,11 +91,59 @@ export function unaryGrad(
   y: FloatArray,
   g: FloatArray,
   out: FloatArray,
+  op?: string,
 ): void {
-  for (let i = 0; i < x.length; i++) out[i] = df(x[i] as number, y[i] as number) * (g[i] as number);
+  const n = x.length;
+  switch (op) {
+    case "relu": // [x > 0]·g
+      for (let i = 0; i < n; i++) out[i] = (x[i] as number) > 0 ? (g[i] as number) : 0;
+      return;
+    case "sigmoid": // y(1 − y)·g
+      for (let i = 0; i < n; i++) {
+        const v = y[i] as number;
+        out[i] = v * (1 - v) * (g[i] as number);
+      }
+      return;
+    case "tanh": // (1 − y²)·g
+      for (let i = 0; i < n; i++) {
+        const v = y[i] as number;
+        out[i] = (1 - v * v) * (g[i] as number);
+      }
+      return;
+    default:
+      for (let i = 0; i < n; i++) out[i] = df(x[i] as number, y[i] as number) * (g[i] as number);
+  }
 }
 
-/** out = f(a, b) with a and b broadcast to outShape. */
+type RowLoop = (
+  out: FloatArray,
+  o: number,
+  a: FloatArray,
+  ia: number,
+  sa: number,
+  b: FloatArray,
+  ib: number,
+  sb: number,
+  n: number,
+) => void;
+
+// One row of a broadcast binary op: out[o + j] = a[ia + j·sa] ∘ b[ib + j·sb], j < n.
+const rowLoops: Record<string, RowLoop> = {
+  add: (out, o, a, ia, sa, b, ib, sb, n) => {
+    for (let j = 0; j < n; j++) out[o + j] = (a[ia + j * sa] as number) + (b[ib + j * sb] as number);
+  },
+  sub: (out, o, a, ia, sa, b, ib, sb, n) => {
+    for (let j = 0; j < n; j++) out[o + j] = (a[ia + j * sa] as number) - (b[ib + j * sb] as number);
+  },
+  mul: (out, o, a, ia, sa, b, ib, sb, n) => {
+    for (let j = 0; j < n; j++) out[o + j] = (a[ia + j * sa] as number) * (b[ib + j * sb] as number);
+  },
+  div: (out, o, a, ia, sa, b, ib, sb, n) => {
+    for (let j = 0; j < n; j++) out[o + j] = (a[ia + j * sa] as number) / (b[ib + j * sb] as number);
+  },
+};
+
+/** out = f(a, b) with a and b broadcast to outShape; `op` names a rule with a loop of its own. */
 export function mapBinary(
   f: (a: number, b: number) => number,
   a: FloatArray,
@@ -81,14 +152,16 @@ export function mapBinary(
   bShape: Shape,
   outShape: Shape,
   out: FloatArray,
+  op?: string,
 ): void {
-  if (a.length === out.length && b.length === out.length) {
-    for (let i = 0; i < out.length; i++) out[i] = f(a[i] as number, b[i] as number);
-    return;
-  }
-  if (b.length === 1 && a.length === out.length) {
-    const bv = b[0] as number;
-    for (let i = 0; i < out.length; i++) out[i] = f(a[i] as number, bv);
+  const row: RowLoop =
+    (op === undefined ? undefined : rowLoops[op]) ??
+    ((out, o, a, ia, sa, b, ib, sb, n) => {
+      for (let j = 0; j < n; j++) out[o + j] = f(a[ia + j * sa] as number, b[ib + j * sb] as number);
+    });
+  const size = out.length;
+  if ((a.length === size || a.length === 1) && (b.length === size || b.length === 1)) {
+    row(out, 0, a, 0, a.length === size ? 1 : 0, b, 0, b.length === size ? 1 : 0, size);
     return;
   }
   const sa = broadcastStrides(aShape, outShape);
@@ -98,7 +171,8 @@ export function mapBinary(
   const lb = outShape.length === 0 ? 0 : (sb[sb.length - 1] as number);
   let o = 0;
   forEachRow(outShape, sa, sb, (ia, ib) => {
-    for (let j = 0; j < n; j++) out[o++] = f(a[ia + j * la] as number, b[ib + j * lb] as number);
+    row(out, o, a, ia, la, b, ib, lb, n);
+    o += n;
   });
 }
 
@@ -185,6 +259,14 @@ export function reduce(
   const lo = shape.length === 0 ? 0 : (so[so.length - 1] as number);
   if (kind === "sum") {
     out.fill(0);
+    const lead = axes.every((a, i) => a === i); // summing leading axes (a bias gradient): rows of n
+    if (lead && axes.length > 0 && out.length > 0) {
+      const cols = out.length;
+      for (let r = 0; r < x.length; r += cols) {
+        for (let j = 0; j < cols; j++) out[j] = (out[j] as number) + (x[r + j] as number);
+      }
+      return;
+    }
     forEachRow(shape, sx, so, (ix, io) => {
       for (let j = 0; j < n; j++) out[io + j * lo] = (out[io + j * lo] as number) + (x[ix + j] as number);
     });
@@ -236,6 +318,15 @@ export function window(
   const sx = stridesOf(shape);
   const sw = sx.map((s, d) => s * (step[d] as number));
   const base = start.reduce((acc, s, d) => acc + s * (sx[d] as number), 0);
+  // A block of whole rows (step 1 on the first axis, everything of the others) is one copy.
+  const whole =
+    step[0] === 1 && shape.every((d, i) => i === 0 || (start[i] === 0 && step[i] === 1 && outShape[i] === d));
+  if (whole && shape.length > 0) {
+    const len = sizeOf(outShape);
+    if (scatter) out.set(x.subarray(0, len), base);
+    else out.set(x.subarray(base, base + len));
+    return;
+  }
   const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
   const lw = outShape.length === 0 ? 0 : (sw[sw.length - 1] as number);
   let o = 0;
@@ -267,7 +358,7 @@ export function gather(
       const dst = (o * m + i) * inner;
       if (scatterAdd)
         for (let j = 0; j < inner; j++) full[src + j] = (full[src + j] as number) + (picked[dst + j] as number);
-      else for (let j = 0; j < inner; j++) picked[dst + j] = full[src + j] as number;
+      else picked.set(full.subarray(src, src + inner), dst); // a whole slice (a batch row) at once
     }
   }
 }

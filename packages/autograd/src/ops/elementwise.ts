@@ -34,7 +34,7 @@ export function unaryOp(name: UnaryOp, x: Tensor): Tensor {
 
 function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative): Tensor {
   const out = allocate(x.dtype, x.size);
-  mapUnary(rule.f, x.data, out);
+  mapUnary(rule.f, x.data, out, rule.name);
   return fromOp(
     rule.name,
     out,
@@ -43,7 +43,7 @@ function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative): Te
     (g, y) => {
       if (isGradEnabled()) return [g.mul(derivative(x, y))];
       const gx = allocate(g.dtype, g.size);
-      unaryGrad(rule.df, x.data, y.data, g.data, gx);
+      unaryGrad(rule.df, x.data, y.data, g.data, gx, rule.name);
       return [new Tensor(gx, x.shape)];
     },
     () => applyUnary(rule, x, derivative),
@@ -82,7 +82,7 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
   const shape = broadcastShapes(name, a.shape, b.shape);
   const dtype = promote(a.dtype, b.dtype);
   const out = allocate(dtype, sizeOfShape(shape));
-  mapBinary(rule.f, a.data, a.shape, b.data, b.shape, shape, out);
+  mapBinary(rule.f, a.data, a.shape, b.data, b.shape, shape, out, name);
   // A number operand is a constant, not a graph node (as in PyTorch's tensor-scalar ops): the
   // node keeps only the tensor parent, and the 0-d constant lives only while the op runs.
   const parents = typeof other === "number" ? [a] : [a, b];

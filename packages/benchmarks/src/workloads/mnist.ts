@@ -48,7 +48,7 @@ export function prepareMnistCache(): void {
 }
 
 /** The canonical codes and labels: from the byte files when present, else from the loader. */
-function canonicalMnist(): { images: Uint8Array; labels: Uint8Array } {
+export function canonicalMnist(): { images: Uint8Array; labels: Uint8Array } {
   if (existsSync(IMAGES_FILE) && existsSync(LABELS_FILE)) {
     const images = new Uint8Array(readFileSync(IMAGES_FILE));
     const labels = new Uint8Array(readFileSync(LABELS_FILE));

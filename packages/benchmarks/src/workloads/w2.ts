@@ -2,26 +2,37 @@
  * @file W2 with @chainrule/nn: Nielsen's 784–30–10 sigmoid network, gaussian12 weights from
  * mulberry32(2), quadratic cost, SGD with η = 3 on mini-batches of 10 in the order
  * permutation(8000, 2000 + epoch). This is the code a user of the library writes (MLP,
- * quadraticCost, SGD, batches), timed per epoch. Imports @chainrule/autograd, @chainrule/nn,
+ * quadraticCost, SGD), timed per epoch. Imports @chainrule/autograd, @chainrule/nn,
  * mnist.ts, case.ts, stats.ts, result.ts.
  */
 
 import { fromStorage, noGrad, Random } from "@chainrule/autograd";
-import { batches, MLP, quadraticCost, SGD } from "@chainrule/nn";
+import { oneHotLabels, pixels } from "@chainrule/examples/data/mnist";
+import { MLP, quadraticCost, SGD } from "@chainrule/nn";
 import { type CaseSpec, type RunOptions, sampleCount } from "../case.js";
 import type { CaseOutput, Dtype } from "../result.js";
 import { accuracyOf, rssMB, seconds } from "../stats.js";
-import { mnistArrays, w2AccuracyChecks } from "./mnist.js";
+import { canonicalMnist, w2AccuracyChecks } from "./mnist.js";
 
 /** The epochs after which test accuracy is reported (1-based, as the workload counts them). */
 export const W2_EVAL_EPOCHS = [1, 3, 10];
 
 function runW2(dtype: Dtype) {
   return async (options: RunOptions): Promise<CaseOutput> => {
-    const data = mnistArrays(dtype);
-    const X = fromStorage(data.trainX, [8000, 784]);
-    const Y = fromStorage(data.trainY, [8000, 10]);
-    const testX = fromStorage(data.testX, [2000, 784]);
+    // The training images stay as 1-byte pixel codes; each mini-batch is converted (k/255) as it
+    // is gathered, so the float64 run does not hold a 50 MB float copy of the training set.
+    const { images, labels } = canonicalMnist();
+    const rows = (start: number, end: number) => Int32Array.from({ length: end - start }, (_, i) => start + i);
+    const gather = (r: Int32Array) =>
+      [
+        fromStorage(dtype === "float32" ? pixels(images, r, "float32") : pixels(images, r, "float64"), [r.length, 784]),
+        fromStorage(dtype === "float32" ? oneHotLabels(labels, r, "float32") : oneHotLabels(labels, r, "float64"), [
+          r.length,
+          10,
+        ]),
+      ] as const;
+    const [testX] = gather(rows(8000, 10000));
+    const testLabels = Int32Array.from(labels.subarray(8000, 10000));
     const model = new MLP([784, 30, 10], {
       activation: "sigmoid",
       outputActivation: "sigmoid",
@@ -37,8 +48,10 @@ function runW2(dtype: Dtype) {
     const accuracy = new Map<number, number>();
     for (let e = 0; e < epochs; e++) {
       const t0 = seconds();
-      for (const [x, y] of batches([X, Y], { batchSize: 10, random: new Random(2000 + e) })) {
-        const C = quadraticCost(model.forward(x!), y!); // C = (1/m) Σₓ ½‖a²(x) − y(x)‖²
+      const order = new Random(2000 + e).permutation(8000); // train rows are 0…7999
+      for (let k = 0; k < 800; k++) {
+        const [x, y] = gather(order.subarray(10 * k, 10 * k + 10));
+        const C = quadraticCost(model.forward(x), y); // C = (1/m) Σₓ ½‖a²(x) − y(x)‖²
         opt.zeroGrad();
         C.backward();
         opt.step();
@@ -47,7 +60,7 @@ function runW2(dtype: Dtype) {
       rssAfterEpoch.push(Math.round(rssMB()));
       if (W2_EVAL_EPOCHS.includes(e + 1) || e + 1 === epochs) {
         const scores = noGrad(() => model.forward(testX));
-        accuracy.set(e + 1, accuracyOf(scores.data, data.testLabels, 10));
+        accuracy.set(e + 1, accuracyOf(scores.data, testLabels, 10));
       }
       options.log(`  epoch ${e + 1}: ${epochS[e]!.toFixed(3)} s, rss ${rssAfterEpoch[e]} MB`);
     }
