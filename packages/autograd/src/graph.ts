@@ -10,7 +10,8 @@
 
 /** A node of a computation graph: the nodes it was computed from, and a scratch mark. */
 export interface GraphNode<N> {
-  readonly parents: readonly N[];
+  /** The i-th node this one was computed from, or undefined past the last. */
+  parent(i: number): N | undefined;
   /** Set by `topoSort` to tell which nodes the current sort has already reached. */
   mark: number;
 }
@@ -36,7 +37,7 @@ export function topoSort<N extends GraphNode<N>>(root: N, include?: (node: N) =>
     const top = nodes.length - 1;
     const node = nodes[top] as N;
     const i = next[top] as number;
-    const parent = node.parents[i];
+    const parent = node.parent(i);
     if (parent === undefined) {
       nodes.pop();
       next.pop();

@@ -131,6 +131,9 @@ export class Tensor implements GraphNode<Tensor> {
     this.epoch = inPlaceEpoch;
   }
 
+  parent(i: number): Tensor | undefined {
+    return this.parents[i];
+  }
   get dtype(): Dtype {
     return this.data instanceof Float64Array ? "float64" : "float32";
   }

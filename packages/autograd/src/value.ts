@@ -11,8 +11,6 @@ import { ChainruleError } from "./errors.js";
 import { topoSort } from "./graph.js";
 import { type BinaryRule, binary, type UnaryRule, unary } from "./rules.js";
 
-const NO_PARENTS: readonly Value[] = Object.freeze([]);
-
 /** One step of a backward pass: a node, ∂L/∂node, and ∂node/∂parent for each of its parents. */
 export interface ValueStep {
   node: Value;
@@ -26,8 +24,13 @@ export class Value {
   data: number;
   /** ∂L/∂(this node) after `L.backward()`; accumulates over backward passes until zeroed. */
   grad: number;
-  /** The values this one was computed from (empty for a leaf). */
-  readonly parents: readonly Value[];
+  /**
+   * The operands this value was computed from: `a`, and `b` for a binary op between two Values
+   * (null where there is none). Two fields rather than an array keep a node small, which matters
+   * when a training step builds tens of thousands of them.
+   */
+  readonly a: Value | null;
+  readonly b: Value | null;
   /** The elementwise rule that made this node: forward map and local derivative (null for a leaf). */
   readonly rule: UnaryRule | BinaryRule | null;
   /** A name for pictures and traces, e.g. `"w1"`. */
@@ -42,13 +45,15 @@ export class Value {
   readonly constant: number | null;
 
   /**
-   * A leaf holding `data`, e.g. `new Value(0.8, "w1")`. Operations pass the values they read
-   * and their rule; a user-made node with a rule of its own takes part in `backward` like any.
+   * A leaf holding `data`, e.g. `new Value(0.8, "w1")`. Operations also pass their operands
+   * (`a`, `b`), their rule, and a number operand (`constant`); a user-made node with a rule of
+   * its own takes part in `backward` like any: `new Value(Math.sin(x.data), "s", x, null, sinRule)`.
    */
   constructor(
     data: number,
     label = "",
-    parents: readonly Value[] = NO_PARENTS,
+    a: Value | null = null,
+    b: Value | null = null,
     rule: UnaryRule | BinaryRule | null = null,
     constant: number | null = null,
   ) {
@@ -57,11 +62,21 @@ export class Value {
     }
     this.data = data;
     this.grad = 0;
-    this.parents = parents;
+    this.a = a;
+    this.b = b;
     this.rule = rule;
     this.label = label;
     this.mark = 0;
     this.constant = constant;
+  }
+
+  /** The values this one was computed from, as a new array (empty for a leaf). */
+  get parents(): Value[] {
+    return this.a === null ? [] : this.b === null ? [this.a] : [this.a, this.b];
+  }
+
+  parent(i: number): Value | undefined {
+    return (i === 0 ? this.a : i === 1 ? this.b : null) ?? undefined;
   }
 
   /** The operation's name (`"mul"`, `"tanh"`, …), or `"leaf"` for an input or constant. */
@@ -131,23 +146,22 @@ export class Value {
       const rule = node.rule;
       if (rule === null) continue;
       const g = node.grad;
-      const parents = node.parents;
       // Chain rule: each parent receives (local derivative) × (gradient from above). `+=`, because
       // a value used twice (x·x, a + a) receives one contribution per use.
       if (node.constant !== null) {
         // a ∘ c with a number c: only a receives a gradient
-        const a = parents[0] as Value;
+        const a = node.a as Value;
         const da = (rule as BinaryRule).da(a.data, node.constant, node.data);
         a.grad += da * g;
         if (onStep !== undefined) onStep({ node, grad: g, local: [da] });
-      } else if (parents.length === 1) {
-        const x = parents[0] as Value;
+      } else if (node.b === null) {
+        const x = node.a as Value;
         const d = (rule as UnaryRule).df(x.data, node.data);
         x.grad += d * g;
         if (onStep !== undefined) onStep({ node, grad: g, local: [d] });
       } else {
-        const a = parents[0] as Value;
-        const b = parents[1] as Value;
+        const a = node.a as Value;
+        const b = node.b;
         const da = (rule as BinaryRule).da(a.data, b.data, node.data);
         const db = (rule as BinaryRule).db(a.data, b.data, node.data);
         a.grad += da * g;
@@ -171,7 +185,7 @@ function unaryOp(rule: UnaryRule, x: Value): Value {
       `${rule.name}(${x.data}) is ${y}: the input is outside the domain or the result overflows`,
     );
   }
-  return new Value(y, "", [x], rule);
+  return new Value(y, "", x, null, rule);
 }
 
 function binaryOp(rule: BinaryRule, a: Value, other: Value | number): Value {
@@ -187,7 +201,7 @@ function binaryOp(rule: BinaryRule, a: Value, other: Value | number): Value {
       `${rule.name}(${a.data}, ${b}) is ${y}: the inputs are outside the domain or the result overflows`,
     );
   }
-  return isValue ? new Value(y, "", [a, other], rule) : new Value(y, "", [a], rule, b);
+  return isValue ? new Value(y, "", a, other, rule) : new Value(y, "", a, null, rule, b);
 }
 
 function describe(x: unknown): string {

@@ -224,7 +224,7 @@ describe("gradcheck modes", () => {
 
   test("the scalar engine's blame names the wrong rule", () => {
     const badSin = { name: "sin", formula: "wrong", f: Math.sin, df: (_x: number, y: number) => y };
-    const report = gradcheck((x) => new Value(Math.sin(x.data), "s", [x], badSin).mul(3), [new Value(0.5, "x")]);
+    const report = gradcheck((x) => new Value(Math.sin(x.data), "s", x, null, badSin).mul(3), [new Value(0.5, "x")]);
     expect(report.blame?.op).toBe("sin");
     expect(report.blame?.label).toBe("s");
   });

@@ -156,7 +156,7 @@ describe("gradcheck reports what is wrong", () => {
   test("a wrong derivative is caught and the worst element is named", () => {
     // A node whose rule claims d/dx sin(x) = sin(x): wrong.
     const badSin = { name: "sin", formula: "wrong", f: Math.sin, df: (_x: number, y: number) => y };
-    const f = (x: Value, y: Value) => new Value(Math.sin(x.data), "", [x], badSin).mul(y);
+    const f = (x: Value, y: Value) => new Value(Math.sin(x.data), "", x, null, badSin).mul(y);
     const report = gradcheck(f, [new Value(0.7, "x"), new Value(2, "y")]);
     expect(report.ok).toBe(false);
     expect(report.failures).toBe(1);
