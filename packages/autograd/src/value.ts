@@ -11,6 +11,10 @@ import { ChainruleError } from "./errors.js";
 import { topoSort } from "./graph.js";
 import { type BinaryRule, binary, type UnaryRule, unary } from "./rules.js";
 
+// Labels live beside the nodes rather than in them: most of a large graph's nodes have none, and
+// a field would cost every node its size.
+const labels = new WeakMap<Value, string>();
+
 /** One step of a backward pass: a node, ∂L/∂node, and ∂node/∂parent for each of its parents. */
 export interface ValueStep {
   node: Value;
@@ -33,8 +37,6 @@ export class Value {
   readonly b: Value | null;
   /** The elementwise rule that made this node: forward map and local derivative (null for a leaf). */
   readonly rule: UnaryRule | BinaryRule | null;
-  /** A name for pictures and traces, e.g. `"w1"`. */
-  label: string;
   /** Scratch mark for graph.ts's topological sort. */
   mark: number;
   /**
@@ -65,9 +67,17 @@ export class Value {
     this.a = a;
     this.b = b;
     this.rule = rule;
-    this.label = label;
+    if (label !== "") labels.set(this, label);
     this.mark = 0;
     this.constant = constant;
+  }
+
+  /** A name for pictures and traces, e.g. `"w1"` ("" when unnamed). */
+  get label(): string {
+    return labels.get(this) ?? "";
+  }
+  set label(name: string) {
+    labels.set(this, name);
   }
 
   /** The values this one was computed from, as a new array (empty for a leaf). */
