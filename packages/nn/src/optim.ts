@@ -184,11 +184,6 @@ export abstract class Optimizer {
   }
 }
 
-/** θ ← θ − η·g: plain SGD's whole update, a top-level loop the JIT compiles once per dtype. */
-function descend(p: Float64Array | Float32Array, g: Float64Array | Float32Array, lr: number): void {
-  for (let k = 0; k < p.length; k++) p[k] = (p[k] as number) - lr * (g[k] as number);
-}
-
 /** A finite number within bounds, or a ChainruleError naming the option. */
 function readNumber(
   op: string,
@@ -291,12 +286,13 @@ export class SGD extends Optimizer {
         const g = this.gradOf(i);
         if (g === null) return;
         const b = momentum !== 0 ? this.buffer(i, "momentumBuffer") : null;
+        if (b === null && weightDecay === 0) {
+          param.addInPlace(param.grad as Tensor, -lr); // θ ← θ − η·g (a SIMD kernel for large θ)
+          this.steps[i] = (this.steps[i] as number) + 1;
+          return;
+        }
         // update_ bumps the parameter's version, so a graph still waiting on the old values refuses to run.
         param.update_("SGD.step", (p) => {
-          if (b === null && weightDecay === 0) {
-            descend(p, g, lr);
-            return;
-          }
           for (let k = 0; k < p.length; k++) {
             let d = g[k] as number;
             if (weightDecay !== 0) d += weightDecay * (p[k] as number); // d = g + λθ

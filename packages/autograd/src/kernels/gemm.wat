@@ -1,4 +1,5 @@
-;; @file WebAssembly SIMD kernels for C = op(A)·op(B) in float32 (f32x4) and float64 (f64x2).
+;; @file WebAssembly SIMD kernels for C = op(A)·op(B) in float32 (f32x4) and float64 (f64x2),
+;; and the y ← y + α·x of the optimizers' updates (at the end).
 ;; Assembled by scripts/build-wasm.mjs into gemm-wasm.generated.ts; driven by kernels/matmul.ts,
 ;; which copies the operands into this module's memory, calls `pack_*` and `macro_*` over the
 ;; cache blocks, and copies C back out. Imports nothing.
@@ -674,4 +675,54 @@
               (local.get $mr) (i32.shl (local.get $nr) (i32.const 3)))))
         (br_if $rows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $mc))))
       (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $nc)))))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; y ← y + α·x over n elements at byte offsets x and y (the optimizers' update θ ← θ − η·g is
+  ;; α = −η): four f32 or two f64 lanes at a time, then the last few one by one. The product is
+  ;; rounded, then the sum, as in matmul.ts's plain-loop twin, so both give the same bits.
+  ;; ---------------------------------------------------------------------------------------------
+
+  (func (export "axpy_f32") (param $x i32) (param $y i32) (param $n i32) (param $alpha f32)
+    (local $a v128) (local $end i32) (local $off i32) (local $bytes i32)
+    (local.set $a (f32x4.splat (local.get $alpha)))
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $end (i32.and (local.get $bytes) (i32.const -16)))
+    (block $tail
+      (loop $vec
+        (br_if $tail (i32.ge_u (local.get $off) (local.get $end)))
+        (v128.store (i32.add (local.get $y) (local.get $off))
+          (f32x4.add (v128.load (i32.add (local.get $y) (local.get $off)))
+            (f32x4.mul (local.get $a) (v128.load (i32.add (local.get $x) (local.get $off))))))
+        (local.set $off (i32.add (local.get $off) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $off) (local.get $bytes)))
+        (f32.store (i32.add (local.get $y) (local.get $off))
+          (f32.add (f32.load (i32.add (local.get $y) (local.get $off)))
+            (f32.mul (local.get $alpha) (f32.load (i32.add (local.get $x) (local.get $off))))))
+        (local.set $off (i32.add (local.get $off) (i32.const 4)))
+        (br $one))))
+
+  (func (export "axpy_f64") (param $x i32) (param $y i32) (param $n i32) (param $alpha f64)
+    (local $a v128) (local $end i32) (local $off i32) (local $bytes i32)
+    (local.set $a (f64x2.splat (local.get $alpha)))
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $end (i32.and (local.get $bytes) (i32.const -16)))
+    (block $tail
+      (loop $vec
+        (br_if $tail (i32.ge_u (local.get $off) (local.get $end)))
+        (v128.store (i32.add (local.get $y) (local.get $off))
+          (f64x2.add (v128.load (i32.add (local.get $y) (local.get $off)))
+            (f64x2.mul (local.get $a) (v128.load (i32.add (local.get $x) (local.get $off))))))
+        (local.set $off (i32.add (local.get $off) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $off) (local.get $bytes)))
+        (f64.store (i32.add (local.get $y) (local.get $off))
+          (f64.add (f64.load (i32.add (local.get $y) (local.get $off)))
+            (f64.mul (local.get $alpha) (f64.load (i32.add (local.get $x) (local.get $off))))))
+        (local.set $off (i32.add (local.get $off) (i32.const 8)))
+        (br $one))))
 )

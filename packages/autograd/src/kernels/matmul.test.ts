@@ -9,7 +9,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { Random } from "../random.js";
-import { type FloatArray, type Gemm, gemm, gemmJs, gemmWasm, hasWasmGemm, setGemmBackend } from "./matmul.js";
+import { axpy, type FloatArray, type Gemm, gemm, gemmJs, gemmWasm, hasWasmGemm, setGemmBackend } from "./matmul.js";
 
 type Dtype = "float32" | "float64";
 
@@ -267,5 +267,40 @@ describe("gemm dispatch", () => {
   test("setGemmBackend returns the previous backend", () => {
     const previous = setGemmBackend("js");
     expect(setGemmBackend(previous)).toBe("js");
+  });
+});
+
+describe("axpy: y ← y + α·x", () => {
+  test("the SIMD kernel and the loop give the same bits, in both dtypes and at every length", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 3000 }),
+        fc.double({ min: -5, max: 5, noNaN: true }),
+        fc.boolean(),
+        (n, alpha, f64) => {
+          const make = (f: (i: number) => number): FloatArray => {
+            const values = Array.from({ length: n }, (_, i) => f(i));
+            return f64 ? Float64Array.from(values) : Float32Array.from(values);
+          };
+          const x = make((i) => Math.sin(i * 1.7) * 3);
+          const y = make((i) => Math.cos(i * 0.3));
+          const viaWasm = y.slice();
+          const viaJs = y.slice();
+          setGemmBackend("auto");
+          axpy(alpha, x, viaWasm);
+          const previous = setGemmBackend("js");
+          axpy(alpha, x, viaJs);
+          setGemmBackend(previous);
+          expect(viaWasm).toEqual(viaJs);
+          // and both are y + α·x, rounded as the dtype rounds
+          const a = f64 ? alpha : Math.fround(alpha);
+          for (let i = 0; i < n; i += 97) {
+            const expected = (y[i] as number) + (f64 ? a * (x[i] as number) : Math.fround(a * (x[i] as number)));
+            expect(viaJs[i]).toBe(f64 ? expected : Math.fround(expected));
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });

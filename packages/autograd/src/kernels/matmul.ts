@@ -233,7 +233,12 @@ interface GemmExports {
   pack_f64: Pack;
   macro_f32: Macro;
   macro_f64: Macro;
+  axpy_f32: Axpy;
+  axpy_f64: Axpy;
 }
+
+/** y ← y + α·x over n elements at byte offsets x and y. */
+type Axpy = (x: number, y: number, n: number, alpha: number) => void;
 
 /** Packs rows × kc elements, element (r, p) at src + (r·rs + p·cs)·size, into panels of `panel` rows. */
 type Pack = (src: number, rs: number, cs: number, rows: number, kc: number, panel: number, dst: number) => void;
@@ -391,5 +396,38 @@ function tryGrow(w: WasmGemm, pages: number): boolean {
     return true;
   } catch {
     return false; // RangeError: over the engine's limit or out of memory
+  }
+}
+
+/** Below this many elements the copies into the module's memory cost more than the loop saves. */
+const WASM_MIN_AXPY = 1024;
+
+/**
+ * y ← y + α·x, elementwise over equal-length arrays of one dtype: an optimizer's update
+ * θ ← θ − η·g is α = −η. In float32 the product is rounded to float32 and then the sum, so the
+ * SIMD kernel (used for large arrays) and this loop give the same bits.
+ */
+export function axpy(alpha: number, x: FloatArray, y: FloatArray): void {
+  const n = y.length;
+  const w = n >= WASM_MIN_AXPY && backend !== "js" ? wasmGemm() : null;
+  const f64 = y instanceof Float64Array;
+  const size = f64 ? 8 : 4;
+  const xAt = 0;
+  const yAt = roundUp(n * size, 64);
+  if (w !== null && x.constructor === y.constructor && reserve(w, yAt + n * size)) {
+    const heap = f64 ? w.f64 : w.f32;
+    heap.set(x, xAt / size);
+    heap.set(y, yAt / size);
+    (f64 ? w.exports.axpy_f64 : w.exports.axpy_f32)(xAt, yAt, n, alpha);
+    y.set(heap.subarray(yAt / size, yAt / size + n));
+    return;
+  }
+  if (f64) {
+    for (let i = 0; i < n; i++) y[i] = (y[i] as number) + alpha * (x[i] as number);
+  } else {
+    // float32 arithmetic done in float64: the product of two float32 values is exact in float64,
+    // and rounding a float64 sum of two float32 values gives the correctly rounded float32 sum.
+    const a = Math.fround(alpha);
+    for (let i = 0; i < n; i++) y[i] = (y[i] as number) + Math.fround(a * (x[i] as number));
   }
 }

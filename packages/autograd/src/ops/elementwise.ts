@@ -9,6 +9,7 @@
  */
 
 import { ChainruleError } from "../errors.js";
+import { axpy } from "../kernels/matmul.js";
 import { allocate, binaryGrad, type Dtype, expand, mapBinary, mapUnary, unaryGrad } from "../ndarray.js";
 import { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "../rules.js";
 import { broadcastShapes, formatShape, sameShape } from "../shape.js";
@@ -216,8 +217,7 @@ export function addInPlace(t: Tensor, otherLike: TensorLike, alpha: number): voi
   }
   const d = t.data;
   if (other.size === t.size) {
-    const o = other.data;
-    for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) + alpha * (o[i] as number);
+    axpy(alpha, other.data, d); // SIMD for large tensors: optimizers update through here
   } else {
     const o = allocate(t.dtype, t.size);
     expand(other.data, other.shape, t.shape, o);
