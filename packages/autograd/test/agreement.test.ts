@@ -7,6 +7,7 @@ import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { type Tensor, tensor, Value } from "../src/index.js";
 import { broadcastPairArb, domains, shapeArb, tensorArb } from "../src/testing/index.js";
+import { unaryCases } from "./op-cases.js";
 
 /** The operations both front ends share, by the same method names. */
 interface Scalarish<T> {
@@ -123,17 +124,6 @@ describe("fused and composed derivative rules agree", () => {
     return [grads(false), grads(true)];
   }
 
-  const unaryCases: [string, (x: Tensor) => Tensor, typeof domains.real][] = [
-    ["exp", (x) => x.exp(), domains.real],
-    ["log", (x) => x.log(), domains.positive],
-    ["sqrt", (x) => x.sqrt(), domains.positive],
-    ["abs", (x) => x.abs(), domains.awayFromZero],
-    ["tanh", (x) => x.tanh(), domains.real],
-    ["sigmoid", (x) => x.sigmoid(), domains.real],
-    ["relu", (x) => x.relu(), domains.awayFromZero],
-    ["neg", (x) => x.neg(), domains.real],
-    ["pow", (x) => x.pow(2.5), domains.positive],
-  ];
   test.each(unaryCases)("%s", (_name, f, domain) => {
     fc.assert(
       fc.property(

@@ -16,6 +16,7 @@ import {
   shapeArb,
   tensorArb,
 } from "../src/testing/index.js";
+import { unaryCases } from "./op-cases.js";
 
 const one = (shape: fc.Arbitrary<number[]>, domain: Domain = domains.real) =>
   shape.chain((s) => tensorArb(s, { domain }).map((t): [Tensor] => [t]));
@@ -41,14 +42,7 @@ const withAxes = shapeArb({ minRank: 1, maxRank: 3 }).chain((shape) =>
 
 describe("unary operations", () => {
   const cases: [string, (x: Tensor) => Tensor, Domain][] = [
-    ["neg", (x) => x.neg(), domains.real],
-    ["exp", (x) => x.exp(), domains.real],
-    ["log", (x) => x.log(), domains.positive],
-    ["sqrt", (x) => x.sqrt(), domains.positive],
-    ["abs", (x) => x.abs(), domains.awayFromZero],
-    ["tanh", (x) => x.tanh(), domains.real],
-    ["sigmoid", (x) => x.sigmoid(), domains.real],
-    ["relu", (x) => x.relu(), domains.awayFromZero],
+    ...unaryCases,
     ["pow 3", (x) => x.pow(3), domains.real],
     ["pow -1.5", (x) => x.pow(-1.5), domains.positive],
     ["clamp", (x) => x.clamp(-1, 1), { min: -3, max: 3, avoid: [-1, 1], margin: 0.05 }],

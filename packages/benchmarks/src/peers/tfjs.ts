@@ -20,7 +20,7 @@ import { mnistArrays, w2AccuracyChecks, w3Checks } from "../workloads/mnist.js";
 import { W1_STEP0_LOSS, w1InitialLoss } from "../workloads/w1.js";
 import { W2_EVAL_EPOCHS } from "../workloads/w2.js";
 import { W3_BATCH, w3BatchStart, w3InitialLoss, w3Schedule } from "../workloads/w3.js";
-import { gemmProtocol, gemmSettings, productChecks, uniformMatrix, W4_SIZES } from "../workloads/w4.js";
+import { gemmMetrics, gemmSettings, productChecks, uniformMatrix, W4_SIZES } from "../workloads/w4.js";
 
 type Tf = typeof TF;
 
@@ -293,20 +293,7 @@ async function runW4(options: RunOptions): Promise<CaseOutput> {
       checks.push(...productChecks("float32", n, inputs, { c: c.dataSync(), dA: dA!.dataSync(), dB: dB!.dataSync() }));
       tf.dispose([c, dA!, dB!]);
     }
-    metrics.push({
-      key: `forward n=${n}`,
-      unit: "GFLOP/s",
-      per: `C = A·B, n=${n}`,
-      samples: gemmProtocol(forward, 2 * n ** 3, samples, fill),
-    });
-    options.log(`  n=${n} forward done`);
-    metrics.push({
-      key: `forward+backward n=${n}`,
-      unit: "GFLOP/s",
-      per: `C = A·B, dA, dB, n=${n}`,
-      samples: gemmProtocol(forwardBackward, 6 * n ** 3, samples, fill),
-    });
-    options.log(`  n=${n} forward+backward done`);
+    metrics.push(...gemmMetrics(n, forward, forwardBackward, samples, fill, options));
     tf.dispose([A, B, G]);
   }
   return { metrics, checks, details: { sizes }, notes: [] };

@@ -35,6 +35,32 @@ export function gemmProtocol(call: () => void, flop: number, samples: number | n
 }
 
 /** n×n entries uniform(−1, 1) from a seeded stream: content does not matter, denormals would. */
+/** W4's two figures at size n: C = A·B (2n³ FLOP) and C, dA, dB (6n³ FLOP), by gemmProtocol. */
+export function gemmMetrics(
+  n: number,
+  forward: () => void,
+  forwardBackward: () => void,
+  samples: number | null,
+  fill: number,
+  options: Pick<RunOptions, "log">,
+): Metric[] {
+  const forwardMetric: Metric = {
+    key: `forward n=${n}`,
+    unit: "GFLOP/s",
+    per: `C = A·B, n=${n}`,
+    samples: gemmProtocol(forward, 2 * n ** 3, samples, fill),
+  };
+  options.log(`  n=${n} forward done`);
+  const both: Metric = {
+    key: `forward+backward n=${n}`,
+    unit: "GFLOP/s",
+    per: `C = A·B, dA, dB, n=${n}`,
+    samples: gemmProtocol(forwardBackward, 6 * n ** 3, samples, fill),
+  };
+  options.log(`  n=${n} forward+backward done`);
+  return [forwardMetric, both];
+}
+
 export function uniformMatrix(n: number, random: Random): Float64Array {
   const m = new Float64Array(n * n);
   for (let i = 0; i < m.length; i++) m[i] = random.uniform(-1, 1);
@@ -134,20 +160,7 @@ function runW4(dtype: Dtype) {
         forwardBackward();
         checks.push(...productChecks(dtype, n, inputs, { c: forward().data, dA: Ag.grad!.data, dB: Bg.grad!.data }));
       }
-      metrics.push({
-        key: `forward n=${n}`,
-        unit: "GFLOP/s",
-        per: `C = A·B, n=${n}`,
-        samples: gemmProtocol(forward, 2 * n ** 3, samples, fill),
-      });
-      options.log(`  n=${n} forward done`);
-      metrics.push({
-        key: `forward+backward n=${n}`,
-        unit: "GFLOP/s",
-        per: `C = A·B, dA, dB, n=${n}`,
-        samples: gemmProtocol(forwardBackward, 6 * n ** 3, samples, fill),
-      });
-      options.log(`  n=${n} forward+backward done`);
+      metrics.push(...gemmMetrics(n, forward, forwardBackward, samples, fill, options));
     }
     return { metrics, checks, details: { sizes }, notes: [] };
   };
