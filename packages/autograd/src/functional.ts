@@ -25,7 +25,14 @@ function asVariables(op: string, args: Tensor[], argnums: readonly number[]): Te
       throw new ChainruleError(op, `argnums entry ${i} is out of range for ${args.length} argument(s)`);
     }
   }
-  return args.map((a, i) => (argnums.includes(i) && !a.requiresGrad ? a.detach().requireGrad() : a));
+  return args.map((a, i) => {
+    if (!argnums.includes(i)) return a;
+    if (!a.requiresGrad) return a.detach().requireGrad();
+    // The same tensor in two differentiated slots: give each slot a node of its own (an identity
+    // op, still connected to the tensor), so each slot gets its own partial derivative.
+    const repeated = argnums.some((j) => j !== i && args[j] === a);
+    return repeated ? a.add(0) : a;
+  });
 }
 
 /** Record the backward pass when an enclosing transform (or the user) differentiates through us. */

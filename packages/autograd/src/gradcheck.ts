@@ -592,28 +592,29 @@ function blameTensors(root: Tensor, t: Tolerance): Blame | null {
     const replay = provenanceOf(node)?.replay;
     const rule = node.backwardFn;
     if (replay === null || replay === undefined || rule === null) continue;
-    const parents = node.parents.filter((p) => p.requiresGrad);
+    // Perturb each storage once: parents may repeat (x·x) or be views of one buffer (reshape).
+    const buffers = [...new Set(node.parents.filter((p) => p.requiresGrad).map((p) => p.data))];
     const v = tensor(
       Array.from({ length: node.size }, () => random.uniform(-1, 1)),
       { shape: node.shape, dtype: node.dtype },
     );
-    const us = parents.map((p) => Float64Array.from({ length: p.size }, () => random.uniform(-1, 1)));
+    const us = buffers.map((b) => Float64Array.from({ length: b.length }, () => random.uniform(-1, 1)));
     let analytic = 0;
     const grads = noGrad(() => rule(v, node));
     node.parents.forEach((p, k) => {
       const g = grads[k];
-      const i = parents.indexOf(p);
+      const i = p.requiresGrad ? buffers.indexOf(p.data) : -1;
       if (i < 0 || g === null || g === undefined) return;
       const gp = noGrad(() => sumToShape(node.op, g, p));
       const u = us[i] as Float64Array;
       for (let e = 0; e < gp.size; e++) analytic += (gp.data[e] as number) * (u[e] as number);
     });
-    const originals = parents.map((p) => p.data.slice());
+    const originals = buffers.map((b) => b.slice());
     const shift = (s: number) =>
-      parents.forEach((p, i) => {
+      buffers.forEach((b, i) => {
         const x0 = originals[i] as ArrayLike<number>;
         const u = us[i] as Float64Array;
-        for (let e = 0; e < p.size; e++) p.data[e] = (x0[e] as number) + s * t.eps * (u[e] as number);
+        for (let e = 0; e < b.length; e++) b[e] = (x0[e] as number) + s * t.eps * (u[e] as number);
       });
     const project = (out: Tensor) => {
       let s = 0;

@@ -60,7 +60,7 @@ export function powRule(p: number): UnaryRule {
     name: "pow",
     formula: `∂x^${p}/∂x = ${p}·x^${p - 1}`,
     f: (x) => x ** p,
-    df: (x) => p * x ** (p - 1),
+    df: (x) => (p === 0 ? 0 : p * x ** (p - 1)), // NOTE: x⁰ is constant, also at x = 0 (no 0·∞)
   };
 }
 
@@ -81,11 +81,12 @@ export const binary = {
   },
   // y = aᵇ                    ∂y/∂a = b·aᵇ⁻¹,  ∂y/∂b = aᵇ·ln a
   // NOTE: ∂y/∂b is taken as 0 at a = 0 (the limit from a > 0 when b > 0); it is NaN for a < 0.
+  // ∂y/∂a is 0 for b = 0 (a⁰ is constant), also at a = 0 where b·aᵇ⁻¹ would be 0·∞.
   pow: {
     name: "pow",
     formula: "∂aᵇ/∂a = b·aᵇ⁻¹, ∂aᵇ/∂b = aᵇ·ln(a)",
     f: (a, b) => a ** b,
-    da: (a, b) => b * a ** (b - 1),
+    da: (a, b) => (b === 0 ? 0 : b * a ** (b - 1)),
     db: (a, _b, y) => (a === 0 ? 0 : y * Math.log(a)),
   },
   // y = max(a, b)             ∂y/∂a = [a ≥ b],  ∂y/∂b = [a < b]   NOTE: a tie sends the gradient to a

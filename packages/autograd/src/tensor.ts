@@ -479,6 +479,9 @@ const READS_NO_VALUES = new Set([
   "concat",
   "sum",
   "astype",
+  "where", // its rule reads a copy of cond, made when it ran
+  "max", // max and min read the positions they chose, recorded when they ran
+  "min",
 ]);
 const READS_OUTPUT_ONLY = new Set(["exp", "sigmoid", "tanh", "sqrt"]);
 
@@ -697,6 +700,7 @@ export function runBackward(
         `seed shape ${formatShape(g0.shape)} does not match the output shape ${formatShape(root.shape)}`,
       );
     }
+    if (g0.dtype !== root.dtype) g0 = g0.astype(root.dtype); // gradients take their tensor's dtype
   }
 
   const wanted = inputs === null ? null : new Set(inputs);
@@ -751,7 +755,8 @@ function accumulate(t: Tensor, g: Tensor, createGraph: boolean): void {
   if (t.grad === null) {
     // A fresh copy: the same gradient tensor may reach several leaves, and optimizers scale
     // gradients in place.
-    t.grad = createGraph ? g : g.clone();
+    // A plain tensor (no graph) may be the caller's seed or be handed to several leaves: copy it.
+    t.grad = createGraph && !(g.isLeaf && !g.requiresGrad) ? g : g.clone();
   } else if (!createGraph && t.grad.isLeaf && !t.grad.requiresGrad) {
     const acc = t.grad.data;
     const src = g.data;

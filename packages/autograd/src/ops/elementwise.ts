@@ -54,8 +54,8 @@ function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative): Te
 /** Elementwise power; a number exponent is a unary rule, a tensor exponent a binary one. */
 export function pow(x: Tensor, exponent: TensorLike): Tensor {
   if (typeof exponent === "number") {
-    // ∂xᵖ/∂x = p·xᵖ⁻¹
-    return applyUnary(powRule(exponent), x, (x) => x.pow(exponent - 1).mul(exponent));
+    // ∂xᵖ/∂x = p·xᵖ⁻¹ (0 for p = 0: x⁰ is constant, also at x = 0)
+    return applyUnary(powRule(exponent), x, (x) => (exponent === 0 ? 0 : x.pow(exponent - 1).mul(exponent)));
   }
   return binaryOp("pow", x, exponent);
 }
@@ -63,16 +63,17 @@ export function pow(x: Tensor, exponent: TensorLike): Tensor {
 /** ∂L/∂a and ∂L/∂b in the output's shape, written with tensor ops (g = ∂L/∂y). */
 type BinaryDerivative = (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor, Tensor];
 
-// NOTE: at a = 0 the exponent's derivative aᵇ·ln a is taken as 0 (its limit for b > 0); safeLog
-// keeps log's input positive so no −∞·0 appears.
-const safeLog = (a: Tensor) => where(a.gt(0), a, 1).log();
+// NOTE: as in rules.ts: ∂/∂a is 0 where b = 0; ∂/∂b is 0 at a = 0 (its limit for b > 0) and NaN
+// for a < 0. `where` selects rather than multiplies, so the 0·∞ of the branch not taken never
+// reaches a value or a gradient.
+const lnOrZero = (a: Tensor) => where(a.lt(0), Number.NaN, where(a.gt(0), a, 1).log());
 
 const binaryDerivative: Record<BinaryOp, BinaryDerivative> = {
   add: (g) => [g, g], //                                        ∂(a+b) = (1, 1)
   sub: (g) => [g, g.neg()], //                                  ∂(a−b) = (1, −1)
   mul: (g, a, b) => [g.mul(b), g.mul(a)], //                    ∂(a·b) = (b, a)
   div: (g, _a, b, y) => [g.div(b), g.mul(y).div(b).neg()], //   ∂(a/b) = (1/b, −a/b²)
-  pow: (g, a, b, y) => [g.mul(b).mul(a.pow(b.sub(1))), g.mul(y).mul(safeLog(a))], // (b·aᵇ⁻¹, aᵇ·ln a)
+  pow: (g, a, b, y) => [g.mul(where(b.eq(0), 0, b.mul(a.pow(b.sub(1))))), g.mul(y).mul(lnOrZero(a))], // (b·aᵇ⁻¹, aᵇ·ln a)
   maximum: (g, a, b) => [g.mul(a.ge(b)), g.mul(a.lt(b))], //    ([a ≥ b], [a < b])
   minimum: (g, a, b) => [g.mul(a.le(b)), g.mul(a.gt(b))], //    ([a ≤ b], [a > b])
 };
@@ -185,8 +186,10 @@ export function astype(x: Tensor, dtype: Dtype): Tensor {
 /** y = cond ? a : b      ∂L/∂a = cond ? g : 0,  ∂L/∂b = cond ? 0 : g */
 export function where(cond: Tensor, aLike: TensorLike, bLike: TensorLike): Tensor {
   if (!(cond instanceof Tensor)) throw new ChainruleError("where", `cond must be a Tensor, got ${typeof cond}`);
-  const a = toTensor("where", aLike, cond);
-  const b = toTensor("where", bLike, a instanceof Tensor ? a : cond);
+  // A number branch takes the other branch's dtype (the cond's only when both are numbers).
+  const like = aLike instanceof Tensor ? aLike : bLike instanceof Tensor ? bLike : cond;
+  const a = toTensor("where", aLike, like);
+  const b = toTensor("where", bLike, like);
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
   const dtype = promote(a.dtype, b.dtype);
   const n = sizeOfShape(shape);

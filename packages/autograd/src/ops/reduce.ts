@@ -70,8 +70,9 @@ export function extreme(kind: "max" | "min", x: Tensor, axis: Axis, keepdims: bo
 /** Index of the first extreme element along one axis (or of the flattened tensor); no gradient. */
 export function argExtreme(kind: "max" | "min", x: Tensor, axis: number | undefined, keepdims: boolean): Tensor {
   const op = kind === "max" ? "argmax" : "argmin";
-  if (x.size === 0)
+  if (axis === undefined && x.size === 0) {
     throw new ChainruleError(op, `cannot take the ${op} of an empty tensor of shape ${formatShape(x.shape)}`);
+  }
   const flat = axis === undefined;
   const src = flat ? x.reshape([x.size]) : x;
   const a = flat ? 0 : normalizeAxis(op, axis, x.ndim);
