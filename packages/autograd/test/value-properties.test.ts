@@ -2,7 +2,8 @@
  * Property tests of the scalar engine: every operation, and random expression trees built from
  * all of them, have autograd gradients that match central finite differences. Domains are kept
  * by construction: log, sqrt and pow only ever see (something)² + c with c > 0, exp sees a
- * bounded input, and products go through tanh so magnitudes stay where differences are accurate.
+ * bounded input, relu and abs a shifted one, and products go through tanh so magnitudes stay
+ * where differences are accurate.
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
@@ -99,6 +100,11 @@ const exprArb: fc.Arbitrary<Expr> = fc.letrec<{ expr: Expr }>((tie) => ({
             return (xs) => positive(e(xs)).sqrt();
           case "pow":
             return (xs) => positive(e(xs).tanh()).pow(p);
+          case "relu":
+          case "abs":
+            // Shifted by an odd constant, so the kink at 0 is not hit exactly by values such as
+            // x − x or a leaf drawn as 0 (finite differences cannot see a derivative there).
+            return (xs) => (op === "relu" ? e(xs).add(0.3183098861837907).relu() : e(xs).sub(0.2718281828).abs());
           default:
             return (xs) => {
               const v = e(xs) as unknown as Record<string, () => Value>;

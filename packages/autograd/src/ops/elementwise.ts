@@ -63,7 +63,7 @@ export function pow(x: Tensor, exponent: TensorLike): Tensor {
 /** ∂L/∂a and ∂L/∂b in the output's shape, written with tensor ops (g = ∂L/∂y). */
 type BinaryDerivative = (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor, Tensor];
 
-// NOTE: as in rules.ts: ∂/∂a is 0 where b = 0; ∂/∂b is 0 at a = 0 (its limit for b > 0) and NaN
+// NOTE: as in rules.ts: ∂/∂a is 0 at a = b = 0 (where b·aᵇ⁻¹ is 0·∞); ∂/∂b is 0 at a = 0 (its limit for b > 0) and NaN
 // for a < 0. `where` selects rather than multiplies, so the 0·∞ of the branch not taken never
 // reaches a value or a gradient.
 const lnOrZero = (a: Tensor) => where(a.lt(0), Number.NaN, where(a.gt(0), a, 1).log());
@@ -73,7 +73,7 @@ const binaryDerivative: Record<BinaryOp, BinaryDerivative> = {
   sub: (g) => [g, g.neg()], //                                  ∂(a−b) = (1, −1)
   mul: (g, a, b) => [g.mul(b), g.mul(a)], //                    ∂(a·b) = (b, a)
   div: (g, _a, b, y) => [g.div(b), g.mul(y).div(b).neg()], //   ∂(a/b) = (1/b, −a/b²)
-  pow: (g, a, b, y) => [g.mul(where(b.eq(0), 0, b.mul(a.pow(b.sub(1))))), g.mul(y).mul(lnOrZero(a))], // (b·aᵇ⁻¹, aᵇ·ln a)
+  pow: (g, a, b, y) => [g.mul(where(a.eq(0).mul(b.eq(0)), 0, b.mul(a.pow(b.sub(1))))), g.mul(y).mul(lnOrZero(a))], // (b·aᵇ⁻¹, aᵇ·ln a)
   maximum: (g, a, b) => [g.mul(a.ge(b)), g.mul(a.lt(b))], //    ([a ≥ b], [a < b])
   minimum: (g, a, b) => [g.mul(a.le(b)), g.mul(a.gt(b))], //    ([a ≤ b], [a > b])
 };
