@@ -707,6 +707,11 @@ export function runBackward(
   const found = new Map<Tensor, Tensor>();
   const order = topoSort(root, (t) => t.requiresGrad);
   const pending = new Map<Tensor, Tensor>([[root, g0]]);
+  // Nothing visible changes until the whole pass has succeeded: gradients for .grad and the nodes
+  // to release are collected, then applied at the end, so a pass that throws (a released graph,
+  // an in-place change, an anomaly) leaves every .grad and the graph as they were.
+  const arrived: [Tensor, Tensor][] = [];
+  const ran: Tensor[] = [];
 
   withGradMode(createGraph, () => {
     for (let i = order.length - 1; i >= 0; i--) {
@@ -717,7 +722,7 @@ export function runBackward(
       if (wanted !== null) {
         if (wanted.has(node)) found.set(node, g);
       } else if (node.isLeaf || node.retainsGrad) {
-        accumulate(node, g, createGraph);
+        arrived.push([node, g]);
       }
       const rule = node.backwardFn;
       if (rule === null) continue;
@@ -744,9 +749,11 @@ export function runBackward(
         const previous = pending.get(parent);
         pending.set(parent, previous === undefined ? shaped : previous.add(shaped));
       });
-      if (!retainGraph) node.backwardFn = RELEASED;
+      ran.push(node);
     }
+    for (const [node, g] of arrived) accumulate(node, g, createGraph);
   });
+  if (!retainGraph) for (const node of ran) node.backwardFn = RELEASED;
   return inputs === null ? [] : inputs.map((t) => found.get(t) ?? null);
 }
 

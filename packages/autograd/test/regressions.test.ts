@@ -95,3 +95,17 @@ describe("in-place checks without false alarms; empty argmax", () => {
     expect(() => zeros([0, 3]).argmax()).toThrow(/argmax: cannot take the argmax of an empty tensor/);
   });
 });
+
+test("a backward pass that fails midway changes no .grad and releases nothing", () => {
+  const w = tensor([1, 2], { requiresGrad: true });
+  const v = tensor([5, 6], { requiresGrad: true });
+  const x = tensor([3, 4]);
+  // The walk reaches v (and releases the sums) before it reaches mul, whose saved x has changed.
+  const loss = w.mul(x).sum().add(v.exp().sum());
+  x.fill_(0);
+  expect(() => loss.backward()).toThrow(/'mul' saved its input/);
+  expect(v.grad).toBeNull();
+  expect(w.grad).toBeNull();
+  x.fill_(1);
+  expect(() => loss.backward()).toThrow(/'mul' saved its input/); // still refused, not "already used"
+});
