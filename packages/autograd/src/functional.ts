@@ -40,6 +40,21 @@ function nested(args: readonly Tensor[]): boolean {
   return isGradEnabled() && args.some((a) => a.requiresGrad);
 }
 
+/**
+ * Results the caller owns: a plain gradient that shares its storage with an earlier result or
+ * with the caller's own cotangent (a rule may pass g through unchanged) is copied, so changing
+ * one result in place never changes another. Gradients with a graph are left as they are.
+ */
+function distinct(results: Tensor[], cotangent?: Tensor): Tensor[] {
+  const seen = new Set(cotangent === undefined ? [] : [cotangent.data]);
+  return results.map((t) => {
+    const plain = t.isLeaf && !t.requiresGrad;
+    const out = plain && seen.has(t.data) ? t.clone() : t;
+    seen.add(out.data);
+    return out;
+  });
+}
+
 function checkScalar(op: string, y: unknown): Tensor {
   if (!(y instanceof Tensor)) throw new ChainruleError(op, `f must return a Tensor, got ${typeof y}`);
   if (y.size !== 1)
@@ -71,7 +86,7 @@ export function valueAndGrad(f: TensorFn, argnums: number | readonly number[] = 
     const grads = y.requiresGrad
       ? runBackward(y, undefined, { createGraph, retainGraph: true }, wrt)
       : wrt.map(() => null);
-    const out = grads.map((g, k) => g ?? zerosLike(wrt[k] as Tensor));
+    const out = distinct(grads.map((g, k) => g ?? zerosLike(wrt[k] as Tensor)));
     const value = createGraph ? y : y.detach();
     return [value, typeof argnums === "number" ? (out[0] as Tensor) : out];
   };
@@ -113,7 +128,10 @@ export function vjp(f: TensorFn, ...inputs: Tensor[]): { out: Tensor; pullback: 
         { createGraph: createGraph || (isGradEnabled() && v.requiresGrad), retainGraph: true },
         xs,
       );
-      return grads.map((g, i) => g ?? zerosLike(xs[i] as Tensor));
+      return distinct(
+        grads.map((g, i) => g ?? zerosLike(xs[i] as Tensor)),
+        v,
+      );
     },
   };
 }

@@ -2,7 +2,7 @@
  * Regression tests for bugs found in review: each failed before its fix.
  */
 import { describe, expect, test } from "vitest";
-import { customOp, grad, gradcheck, noGrad, type Tensor, tensor, Value, where, zeros } from "../src/index.js";
+import { customOp, grad, gradcheck, noGrad, type Tensor, tensor, Value, vjp, where, zeros } from "../src/index.js";
 
 describe("gradients never share storage", () => {
   test("after a createGraph pass, leaves hold their own gradient, and the seed is left alone", () => {
@@ -108,4 +108,13 @@ test("a backward pass that fails midway changes no .grad and releases nothing", 
   expect(w.grad).toBeNull();
   x.fill_(1);
   expect(() => loss.backward()).toThrow(/'mul' saved its input/); // still refused, not "already used"
+});
+
+test("function transforms return results that share no storage with each other or the cotangent", () => {
+  const [gx, gy] = grad((x: Tensor, y: Tensor) => x.add(y).sum(), [0, 1])(tensor([1, 2]), tensor([3, 4])) as Tensor[];
+  expect(gx?.data).not.toBe(gy?.data);
+  const v = tensor([1, 1]);
+  const [g] = vjp((x: Tensor) => x.add(1), tensor([5, 6])).pullback(v);
+  expect(g?.data).not.toBe(v.data);
+  expect(g?.toArray()).toEqual([1, 1]);
 });
