@@ -5,8 +5,14 @@
  * public API of @chainrule/autograd.
  */
 
-import { ChainruleError, type Tensor, where } from "@chainrule/autograd";
+import { ChainruleError, Tensor, where } from "@chainrule/autograd";
 import { describe, Module, type ModuleConfig } from "./module.js";
+
+/** The activation's input, checked to be a Tensor. */
+function input(op: string, x: unknown): Tensor {
+  if (!(x instanceof Tensor)) throw new ChainruleError(op, `expected a Tensor, got ${describe(x)}`);
+  return x;
+}
 
 /** Names accepted where an activation is chosen by name (MLP options, model configs). */
 export type ActivationName = "sigmoid" | "tanh" | "relu" | "leakyRelu" | "softmax" | "identity";
@@ -15,17 +21,17 @@ export const ACTIVATIONS: readonly ActivationName[] = ["sigmoid", "tanh", "relu"
 
 /** σ(x) = 1/(1 + e⁻ˣ), elementwise      σ'(x) = σ(x)(1 − σ(x)): the chapter's activation. */
 export function sigmoid(x: Tensor): Tensor {
-  return x.sigmoid();
+  return input("sigmoid", x).sigmoid();
 }
 
 /** tanh x, elementwise      tanh'(x) = 1 − tanh² x */
 export function tanh(x: Tensor): Tensor {
-  return x.tanh();
+  return input("tanh", x).tanh();
 }
 
 /** max(0, x), elementwise      relu'(x) = 1 if x > 0, else 0 (0 chosen at the kink) */
 export function relu(x: Tensor): Tensor {
-  return x.relu();
+  return input("relu", x).relu();
 }
 
 /**
@@ -37,12 +43,12 @@ export function leakyRelu(x: Tensor, negativeSlope = 0.01): Tensor {
     throw new ChainruleError("leakyRelu", `negativeSlope must be a finite number, got ${String(negativeSlope)}`);
   }
   // NOTE: `where` rather than max(x, αx), which would be wrong for α > 1.
-  return where(x.gt(0), x, x.mul(negativeSlope));
+  return where(input("leakyRelu", x).gt(0), x, x.mul(negativeSlope));
 }
 
 /** eˣⁱ / Σⱼ eˣʲ along `axis` (default the last), computed stably through logSoftmax. */
 export function softmax(x: Tensor, axis = -1): Tensor {
-  return x.softmax(axis);
+  return input("softmax", x).softmax(axis);
 }
 
 /** x itself: the "no activation" of an output layer that produces logits. */

@@ -4,7 +4,7 @@
  */
 
 import { ChainruleError, type Random, Tensor, type TensorDtype, zeros } from "@chainrule/autograd";
-import { describe } from "./module.js";
+import { describe, optionsObject } from "./module.js";
 
 export interface BatchOptions {
   /** Rows per batch (the last batch may be smaller unless `dropLast`). */
@@ -80,6 +80,7 @@ export function oneHot(
   numClasses: number,
   options: { dtype?: TensorDtype } = {},
 ): Tensor {
+  options = optionsObject("oneHot", options);
   const op = "oneHot";
   if (!Number.isInteger(numClasses) || numClasses < 1) {
     throw new ChainruleError(op, `numClasses must be a positive integer, got ${describe(numClasses)}`);
@@ -121,6 +122,7 @@ export function accuracy(
   targets: readonly number[] | Int32Array | Tensor,
   options: { threshold?: number } = {},
 ): number {
+  options = optionsObject("accuracy", options);
   const op = "accuracy";
   if (!(predictions instanceof Tensor) || predictions.ndim === 0 || predictions.ndim > 2) {
     throw new ChainruleError(

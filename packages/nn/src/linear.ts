@@ -150,7 +150,11 @@ export class Linear extends Module {
         throw new ChainruleError("Linear", `${name} must be a positive integer, got ${String(v)}`);
       }
     }
-    if (options === undefined || typeof (options.random as Partial<Random> | undefined)?.next !== "function") {
+    if (
+      options === undefined ||
+      options === null ||
+      typeof (options.random as Partial<Random> | undefined)?.next !== "function"
+    ) {
       throw new ChainruleError(
         "Linear",
         "options.random must be a seeded generator (new Random(seed)): initial weights are always drawn from one",

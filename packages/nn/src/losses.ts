@@ -18,8 +18,8 @@
  * cost, whose ½ cancels the 2 of the derivative (∂C/∂a = a − y), is `quadraticCost`.
  */
 
-import { ChainruleError, stack, Tensor, zerosLike } from "@chainrule/autograd";
-import { describe } from "./module.js";
+import { ChainruleError, customOp, stack, Tensor, zerosLike } from "@chainrule/autograd";
+import { describe, optionsObject } from "./module.js";
 
 /** How per-element (or per-example) losses are combined. */
 export type Reduction = "mean" | "sum" | "none";
@@ -69,6 +69,7 @@ function reduce(losses: Tensor, reduction: Reduction): Tensor {
  * mseLoss(a, y, { half: true, reduction: "batchmean" });     // the chapter's C, = quadraticCost(a, y)
  */
 export function mseLoss(prediction: Tensor, target: Tensor, options: MSELossOptions = {}): Tensor {
+  options = optionsObject("mseLoss", options);
   const op = "mseLoss";
   checkTensor(op, "prediction", prediction);
   checkTensor(op, "target", target);
@@ -124,6 +125,7 @@ export function crossEntropy(
   target: Tensor | readonly number[] | Int32Array | number,
   options: CrossEntropyOptions = {},
 ): Tensor {
+  options = optionsObject("crossEntropy", options);
   const op = "crossEntropy";
   if (typeof target === "number") target = [target]; // one example's label
   checkTensor(op, "logits", logits);
@@ -185,23 +187,57 @@ export interface BinaryCrossEntropyOptions {
   reduction?: Reduction;
 }
 
-// log(max(p, e⁻¹⁰⁰)) ≥ −100: a probability of exactly 0 or 1 gives a finite loss and gradient.
-const LOG_FLOOR = Math.exp(-100);
+// y·max(log p, −100) + (1 − y)·max(log(1 − p), −100), PyTorch's clamp: finite for p = 0 or 1.
+const clampedLog = (q: Tensor) => q.log().maximum(-100);
+
+/**
+ * Elementwise binary cross-entropy as one op, with PyTorch's clamps in both directions:
+ *
+ *   ℓ = −(y·max(log p, −100) + (1 − y)·max(log(1 − p), −100))
+ *   ∂ℓ/∂p = (p − y) / max(p(1 − p), 10⁻¹²)      ∂ℓ/∂y = max(log(1 − p), −100) − max(log p, −100)
+ *
+ * A composition of log and maximum would differentiate the clamp itself and meet 0·∞ at p = 0 or
+ * 1; the explicit rule stays finite there, in float32 too.
+ */
+const bceElementwise = customOp({
+  name: "binaryCrossEntropy",
+  formula: "∂ℓ/∂p = (p − y)/max(p(1 − p), 1e-12)",
+  forward: (p, y) => {
+    const [pp, yy] = [p as Tensor, y as Tensor];
+    return yy
+      .mul(clampedLog(pp))
+      .add(
+        yy
+          .neg()
+          .add(1)
+          .mul(clampedLog(pp.neg().add(1))),
+      )
+      .neg();
+  },
+  backward: (g, _out, p, y) => {
+    const [pp, yy] = [p as Tensor, y as Tensor];
+    const dp = pp.sub(yy).div(pp.mul(pp.neg().add(1)).maximum(1e-12));
+    const dy = clampedLog(pp.neg().add(1)).sub(clampedLog(pp));
+    return [g.mul(dp), yy.requiresGrad ? g.mul(dy) : null];
+  },
+});
 
 /**
  * Binary cross-entropy of probabilities p ∈ [0, 1] against targets y (same shape, usually 0/1):
  *
  *   ℓ = −(y·log p + (1 − y)·log(1 − p))      ∂ℓ/∂p = (p − y) / (p(1 − p))
  *
- * NOTE: like PyTorch, each log is kept ≥ −100, here by taking the log of max(p, e⁻¹⁰⁰), so p = 0
- * or 1 gives a finite loss and a zero (not NaN) gradient where the floor applies. Prefer
- * `binaryCrossEntropyWithLogits` after a sigmoid: it is stable for any logit.
+ * NOTE: like PyTorch, each log is clamped at −100 and the gradient's denominator at 10⁻¹², so
+ * p = 0 or 1 gives a finite loss (exactly 100 per element at worst) and a finite gradient, in
+ * float64 and float32. Prefer `binaryCrossEntropyWithLogits` after a sigmoid: it is stable for
+ * any logit.
  */
 export function binaryCrossEntropy(p: Tensor, y: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
   const op = "binaryCrossEntropy";
   checkTensor(op, "probabilities", p);
   checkTensor(op, "target", y);
   checkSameShape(op, p, y, ["probabilities", "target"]);
+  options = optionsObject(op, options);
   const reduction = options.reduction ?? "mean";
   checkReduction(op, reduction, ["mean", "sum", "none"]);
   for (let i = 0; i < p.size; i++) {
@@ -213,10 +249,7 @@ export function binaryCrossEntropy(p: Tensor, y: Tensor, options: BinaryCrossEnt
       );
     }
   }
-  const logP = p.maximum(LOG_FLOOR).log();
-  const log1mP = p.neg().add(1).maximum(LOG_FLOOR).log();
-  const losses = y.mul(logP).add(y.neg().add(1).mul(log1mP)).neg();
-  return reduce(losses, reduction);
+  return reduce(bceElementwise(p, y), reduction);
 }
 
 /**
@@ -229,6 +262,7 @@ export function binaryCrossEntropy(p: Tensor, y: Tensor, options: BinaryCrossEnt
  * max and |·| and give −y instead of ½ − y. PyTorch: F.binary_cross_entropy_with_logits.
  */
 export function binaryCrossEntropyWithLogits(z: Tensor, y: Tensor, options: BinaryCrossEntropyOptions = {}): Tensor {
+  options = optionsObject("binaryCrossEntropyWithLogits", options);
   const op = "binaryCrossEntropyWithLogits";
   checkTensor(op, "logits", z);
   checkTensor(op, "target", y);

@@ -53,7 +53,9 @@ export class MLP extends Module {
         `sizes must list at least two positive integers [in, …, out], got ${JSON.stringify(sizes)}`,
       );
     }
-    if (options === undefined) throw new ChainruleError("MLP", "options with a seeded `random` are required");
+    if (options === undefined || options === null || typeof options !== "object") {
+      throw new ChainruleError("MLP", "options with a seeded `random` are required");
+    }
     this.activation = options.activation ?? "relu";
     this.outputActivation = options.outputActivation ?? "identity";
     for (const [name, a] of [

@@ -137,6 +137,7 @@ export abstract class Module {
    * parameter is changed.
    */
   loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, options: LoadStateDictOptions = {}): void {
+    options = optionsObject("loadStateDict", options);
     const op = "loadStateDict";
     const entries = toEntries(op, state);
     const problems = stateDictProblems(this, entries, options.strict ?? true);
@@ -252,6 +253,15 @@ function describeTensor(shape: readonly number[], dtype: TensorDtype): string {
 }
 
 /** A short description of a value of the wrong kind, for error messages. */
+/** The options argument as an object: undefined gives {}, anything else not an object is refused. */
+export function optionsObject<T extends object>(op: string, options: T | undefined | null): T {
+  if (options === undefined) return {} as T;
+  if (typeof options !== "object" || options === null || Array.isArray(options)) {
+    throw new ChainruleError(op, `options must be an object, got ${describe(options)}`);
+  }
+  return options;
+}
+
 export function describe(x: unknown): string {
   if (x === null) return "null";
   if (x === undefined) return "undefined";

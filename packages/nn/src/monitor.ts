@@ -9,6 +9,7 @@
 import { ChainruleError, noGrad, type Tensor } from "@chainrule/autograd";
 import { activationFunction } from "./activations.js";
 import type { MLP } from "./mlp.js";
+import { optionsObject } from "./module.js";
 
 export interface LayerHealth {
   /** The layer's name, e.g. `layers.0`, and its sizes. */
@@ -19,6 +20,8 @@ export interface LayerHealth {
   gradNorm: number;
   /** Share of the layer's sigmoid outputs with σ'(z) < threshold on the probe batch (null for other activations). */
   saturated: number | null;
+  /** The σ'(z) below which a unit counts as saturated. */
+  threshold: number;
 }
 
 export interface GradientMonitorOptions {
@@ -30,9 +33,10 @@ export class GradientMonitor {
   private readonly model: MLP;
   private readonly threshold: number;
   private readonly sums: number[];
-  private steps = 0;
+  private readonly counts: number[];
 
   constructor(model: MLP, options: GradientMonitorOptions = {}) {
+    options = optionsObject("GradientMonitor", options);
     if (!Array.isArray((model as Partial<MLP> | undefined)?.layers)) {
       throw new ChainruleError("GradientMonitor", "needs an MLP (a model with `layers`)");
     }
@@ -43,6 +47,7 @@ export class GradientMonitor {
     this.model = model;
     this.threshold = threshold;
     this.sums = model.layers.map(() => 0);
+    this.counts = model.layers.map(() => 0);
   }
 
   /** Call after `backward()` and before the optimizer step: adds each layer's ‖∂C/∂W‖. */
@@ -53,8 +58,8 @@ export class GradientMonitor {
       let s = 0;
       for (let k = 0; k < g.size; k++) s += (g.data[k] as number) ** 2;
       this.sums[i] = (this.sums[i] as number) + Math.sqrt(s);
+      this.counts[i] = (this.counts[i] as number) + 1; // per layer: a layer without a gradient does not count
     });
-    this.steps++;
   }
 
   /**
@@ -83,13 +88,14 @@ export class GradientMonitor {
           name: `layers.${i}`,
           inFeatures: layer.inFeatures,
           outFeatures: layer.outFeatures,
-          gradNorm: this.steps === 0 ? 0 : (this.sums[i] as number) / this.steps,
+          gradNorm: this.counts[i] === 0 ? 0 : (this.sums[i] as number) / (this.counts[i] as number),
           saturated,
+          threshold: this.threshold,
         });
       });
     });
     this.sums.fill(0);
-    this.steps = 0;
+    this.counts.fill(0);
     return health;
   }
 }
@@ -98,7 +104,8 @@ export class GradientMonitor {
 export function formatHealth(health: readonly LayerHealth[]): string {
   return health
     .map((h) => {
-      const sat = h.saturated === null ? "" : `  saturated (σ' < 0.01) ${(100 * h.saturated).toFixed(1).padStart(5)}%`;
+      const sat =
+        h.saturated === null ? "" : `  saturated (σ' < ${h.threshold}) ${(100 * h.saturated).toFixed(1).padStart(5)}%`;
       return `${h.name} ${`${h.inFeatures}→${h.outFeatures}`.padEnd(7)}  mean ‖∂C/∂W‖ ${h.gradNorm.toExponential(2)}${sat}`;
     })
     .join("\n");

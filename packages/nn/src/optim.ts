@@ -47,6 +47,11 @@ export abstract class Optimizer {
   /** The buffer names this optimizer keeps. */
   protected abstract readonly bufferNames: readonly string[];
 
+  /** The buffers a parameter must have once it has taken a step, under these hyperparameters. */
+  protected requiredBuffers(_hyperparameters: Record<string, unknown>): readonly string[] {
+    return this.bufferNames;
+  }
+
   protected constructor(params: Iterable<Tensor>) {
     const op = this.type; // a getter of the subclass, so it is already defined here
     if (params === null || typeof (params as Partial<Iterable<Tensor>>)?.[Symbol.iterator] !== "function") {
@@ -116,8 +121,14 @@ export abstract class Optimizer {
     const problems: string[] = [];
     if (state.type !== this.type) problems.push(`it is the state of ${describe(state.type)}, not of ${this.type}`);
     let apply: (() => void) | null = null;
+    const hyper = (
+      typeof state.hyperparameters === "object" && state.hyperparameters !== null ? state.hyperparameters : {}
+    ) as Record<string, unknown>;
+    // Every hyperparameter must be stated: a missing one would silently take its default.
+    const missing = Object.keys(this.hyperparameters()).filter((k) => !Object.hasOwn(hyper, k));
+    if (missing.length > 0) problems.push(`hyperparameters ${missing.map((k) => `"${k}"`).join(", ")} are missing`);
     try {
-      apply = this.configure(op, (state.hyperparameters ?? {}) as Record<string, unknown>);
+      apply = this.configure(op, hyper);
     } catch (error) {
       if (!(error instanceof ChainruleError)) throw error;
       problems.push(error.message.slice(op.length + 2));
@@ -132,7 +143,18 @@ export abstract class Optimizer {
       const step = entry?.step;
       if (!Number.isInteger(step) || (step as number) < 0)
         problems.push(`parameter ${i}: step ${describe(step)} is not an integer ≥ 0`);
-      for (const [name, t] of Object.entries(entry?.buffers ?? {})) {
+      const buffers = entry?.buffers;
+      if (typeof buffers !== "object" || buffers === null || Array.isArray(buffers)) {
+        problems.push(`parameter ${i}: buffers must be an object of Tensors, got ${describe(buffers)}`);
+        return;
+      }
+      if ((step as number) > 0) {
+        for (const name of this.requiredBuffers(hyper)) {
+          if (!Object.hasOwn(buffers, name))
+            problems.push(`parameter ${i}: buffer "${name}" is missing after ${step} step(s)`);
+        }
+      }
+      for (const [name, t] of Object.entries(buffers)) {
         if (!this.bufferNames.includes(name)) {
           problems.push(`parameter ${i}: unknown buffer "${name}" (${this.type} keeps ${this.bufferNames.join(", ")})`);
         } else if (!(t instanceof Tensor)) {
@@ -247,6 +269,10 @@ export class SGD extends Optimizer {
     return "SGD";
   }
   protected readonly bufferNames = ["momentumBuffer"] as const;
+
+  protected override requiredBuffers(hyperparameters: Record<string, unknown>): readonly string[] {
+    return typeof hyperparameters.momentum === "number" && hyperparameters.momentum > 0 ? this.bufferNames : [];
+  }
   momentum = 0;
   dampening = 0;
   weightDecay = 0;
@@ -439,8 +465,12 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
     throw new ChainruleError(op, `maxNorm must be a number ≥ 0, got ${describe(maxNorm)}`);
   if (typeof normType !== "number" || !(normType > 0))
     throw new ChainruleError(op, `normType must be a number > 0 or Infinity, got ${describe(normType)}`);
+  if (typeof (params as Partial<Iterable<Tensor>> | null)?.[Symbol.iterator] !== "function") {
+    throw new ChainruleError(op, `params must be an iterable of Tensors, got ${describe(params)}`);
+  }
+  const list = [...params]; // once: a generator or Map.values() can be read only once
   const grads: Tensor[] = [];
-  for (const p of params) {
+  for (const p of list) {
     if (!(p instanceof Tensor)) throw new ChainruleError(op, `params must hold Tensors, got ${describe(p)}`);
     if (p.grad !== null) grads.push(p.grad);
   }
@@ -455,7 +485,7 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
   const coefficient = maxNorm / (total + 1e-6);
   if (coefficient < 1) {
     noGrad(() => {
-      for (const p of params) {
+      for (const p of list) {
         const g = p.grad;
         if (g === null) continue;
         // A gradient recorded with createGraph is part of a graph: replace it instead of editing it.

@@ -200,6 +200,11 @@ function encode(
   tensors: Map<string, StoredTensor> | Record<string, StoredTensor>,
   metadata: Record<string, string> | undefined,
 ): Uint8Array {
+  if (typeof tensors !== "object" || tensors === null)
+    fail(op, `tensors must be a Map or an object of tensors, got ${String(tensors)}`);
+  if (metadata !== undefined && (typeof metadata !== "object" || metadata === null)) {
+    fail(op, `metadata must be an object of strings, got ${String(metadata)}`);
+  }
   const entries = tensors instanceof Map ? [...tensors] : Object.entries(tensors);
   // The reference writer's order: larger elements first, then by name. Deterministic, and since the
   // data section starts at a multiple of 8, every tensor then starts at a multiple of its itemsize.
@@ -226,6 +231,8 @@ function encode(
   let offset = 0;
   const placed: Array<{ begin: number; tensor: StoredTensor; format: Format }> = [];
   for (const [name, tensor] of entries) {
+    if (typeof tensor !== "object" || tensor === null)
+      fail(op, `tensor ${JSON.stringify(name)} is ${String(tensor)}, not a { dtype, shape, data } record`);
     if (name === METADATA_KEY) fail(op, `"${METADATA_KEY}" is reserved for metadata and cannot name a tensor`);
     checkText(op, "tensor name", name);
     const format = formatOf.get(tensor.dtype);
@@ -289,6 +296,7 @@ function decode(op: string, where: string, bytes: Uint8Array): SafetensorsFile {
   const bad: (message: string) => never = (message) => fail(op, where + message);
   const show = (name: string) => JSON.stringify(name);
 
+  if (!(bytes instanceof Uint8Array)) bad(`expected the file's bytes as a Uint8Array, got ${String(bytes)}`);
   if (bytes.length < 8) bad(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   // A Node Buffer may be a window into a larger pool, hence byteOffset.
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);

@@ -29,7 +29,7 @@
  */
 
 import { ChainruleError, fromStorage, type Tensor } from "@chainrule/autograd";
-import { describe, formatProblems, type Module, stateDictProblems } from "./module.js";
+import { describe, formatProblems, type Module, optionsObject, stateDictProblems } from "./module.js";
 import type { Optimizer, OptimizerStateDict } from "./optim.js";
 import {
   decodeSafetensors,
@@ -170,6 +170,7 @@ function modelTensors(op: string, model: Module): { tensors: Map<string, StoredT
  * and the config and format version in `__metadata__`.
  */
 export function encodeModel(model: Module, options: Omit<SaveOptions, "fs"> = {}): Uint8Array {
+  options = optionsObject("encodeModel", options);
   const { tensors, config } = modelTensors("encodeModel", model);
   const metadata = userMetadata("encodeModel", options.metadata);
   Object.assign(metadata, { [KEY_FORMAT]: "pt", [KEY_VERSION]: FORMAT_VERSION, [KEY_CONFIG]: config });
@@ -184,6 +185,7 @@ export function encodeModel(model: Module, options: Omit<SaveOptions, "fs"> = {}
  * await saveModel("xor.safetensors", model, { metadata: { epochs: "100" } });
  */
 export async function saveModel(path: string, model: Module, options: SaveOptions = {}): Promise<void> {
+  options = optionsObject("saveModel", options);
   const { tensors, config } = modelTensors("saveModel", model);
   const metadata = userMetadata("saveModel", options.metadata);
   Object.assign(metadata, { [KEY_FORMAT]: "pt", [KEY_VERSION]: FORMAT_VERSION, [KEY_CONFIG]: config });
@@ -229,6 +231,7 @@ function loadInto(op: string, file: SafetensorsFile, model: Module, options: Loa
 
 /** Load model-file bytes into `model` (checked: see `loadModel`). */
 export function decodeModel(bytes: Uint8Array, model: Module, options: LoadModelOptions = {}): LoadedModel {
+  options = optionsObject("decodeModel", options);
   return loadInto("decodeModel", decodeChecked("decodeModel", "", bytes), model, options);
 }
 
@@ -244,6 +247,7 @@ export function decodeModel(bytes: Uint8Array, model: Module, options: LoadModel
  * const { config } = await loadModel("xor.safetensors", model);
  */
 export async function loadModel(path: string, model: Module, options: LoadModelOptions = {}): Promise<LoadedModel> {
+  options = optionsObject("loadModel", options);
   return loadInto("loadModel", decodeChecked("loadModel", `${path}: `, await readBytes(path)), model, options);
 }
 
@@ -265,6 +269,7 @@ function optimizerContents(op: string, optimizer: Optimizer, extra: Record<strin
 
 /** The bytes of an optimizer file: `state.<i>.<buffer>` tensors, type/hyperparameters/steps in metadata. */
 export function encodeOptimizer(optimizer: Optimizer, options: Omit<SaveOptions, "fs"> = {}): Uint8Array {
+  options = optionsObject("encodeOptimizer", options);
   const { tensors, metadata } = optimizerContents("encodeOptimizer", optimizer, options.metadata);
   return encodeSafetensors(tensors, withChecksum(tensors, metadata));
 }
@@ -274,6 +279,7 @@ export function encodeOptimizer(optimizer: Optimizer, options: Omit<SaveOptions,
  * e.g. beside the model file, so that training can resume exactly.
  */
 export async function saveOptimizer(path: string, optimizer: Optimizer, options: SaveOptions = {}): Promise<void> {
+  options = optionsObject("saveOptimizer", options);
   const { tensors, metadata } = optimizerContents("saveOptimizer", optimizer, options.metadata);
   await saveSafetensors(path, tensors, withChecksum(tensors, metadata), options.fs);
 }
