@@ -636,7 +636,7 @@ function creationSite(): string {
   const frames = (new Error().stack ?? "")
     .split("\n")
     .slice(1)
-    .map((l) => l.trim());
+    .map((l) => l.trim().replace(/^at /, "")); // "fn (file:line:col)": the message says "created at"
   const outside = frames.filter((f) => !LIBRARY_FRAME.test(f));
   return (outside.length > 0 ? outside : frames).slice(0, 3).join("\n");
 }

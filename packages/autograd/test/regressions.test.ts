@@ -2,7 +2,19 @@
  * Regression tests for bugs found in review: each failed before its fix.
  */
 import { describe, expect, test } from "vitest";
-import { customOp, grad, gradcheck, noGrad, type Tensor, tensor, Value, vjp, where, zeros } from "../src/index.js";
+import {
+  customOp,
+  detectAnomaly,
+  grad,
+  gradcheck,
+  noGrad,
+  type Tensor,
+  tensor,
+  Value,
+  vjp,
+  where,
+  zeros,
+} from "../src/index.js";
 
 describe("gradients never share storage", () => {
   test("after a createGraph pass, leaves hold their own gradient, and the seed is left alone", () => {
@@ -117,4 +129,9 @@ test("function transforms return results that share no storage with each other o
   const [g] = vjp((x: Tensor) => x.add(1), tensor([5, 6])).pullback(v);
   expect(g?.data).not.toBe(v.data);
   expect(g?.toArray()).toEqual([1, 1]);
+});
+
+test("creation sites read 'created at <frame>', without a doubled 'at'", () => {
+  const x = tensor([-1], { requiresGrad: true });
+  expect(() => detectAnomaly(() => x.log())).toThrow(/created at (?!at )\S/);
 });
