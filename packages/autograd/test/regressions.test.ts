@@ -3,13 +3,18 @@
  */
 import { describe, expect, test } from "vitest";
 import {
+  chainFor,
   customOp,
   detectAnomaly,
+  formatChain,
+  formatTrace,
   grad,
   gradcheck,
   noGrad,
   type Tensor,
   tensor,
+  toDot,
+  traceBackward,
   Value,
   vjp,
   where,
@@ -134,4 +139,35 @@ test("function transforms return results that share no storage with each other o
 test("creation sites read 'created at <frame>', without a doubled 'at'", () => {
   const x = tensor([-1], { requiresGrad: true });
   expect(() => detectAnomaly(() => x.log())).toThrow(/created at (?!at )\S/);
+});
+
+describe("pictures and traces", () => {
+  test("a chain cut short by maxPaths says it is a partial sum", () => {
+    const x = new Value(3, "x");
+    let s = x;
+    for (let i = 0; i < 3; i++) s = s.add(s);
+    const chain = chainFor(traceBackward(s), x, { maxPaths: 4 });
+    const text = formatChain(chain);
+    expect(text).toMatch(/sum over the first 4 paths only = 4/);
+    expect(text).not.toMatch(/∂\S+\/∂x = 4$/m);
+    expect(x.grad).toBe(8);
+  });
+  test("a trace's gradients have the dtype backward stores", () => {
+    const a = tensor([1], { dtype: "float32", requiresGrad: true });
+    const b = tensor([[0.1], [0.2]], { requiresGrad: true });
+    const trace = traceBackward(a.mul(b).sum());
+    const g = trace.gradients.get(a) as Tensor;
+    expect(g.dtype).toBe("float32");
+    expect(Array.from(g.data)).toEqual(Array.from(a.grad?.data ?? []));
+  });
+  test("unlabelled Value leaves are inputs: the trace lists their gradients", () => {
+    const p = new Value(2);
+    const q = new Value(-1.5);
+    const text = formatTrace(traceBackward(p.mul(q).tanh()));
+    expect(text).toMatch(/Gradients that reached the leaves/);
+  });
+  test("control characters in labels do not blank a picture's box", () => {
+    const dot = toDot(new Value(2, "ctrl\u0001x").mul(3));
+    expect(dot).toContain("ctrl\uFFFDx");
+  });
 });

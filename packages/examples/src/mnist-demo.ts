@@ -166,7 +166,7 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRes
     if (net.layers[0]?.weight.dtype !== options.dtype) {
       Object.assign(data, loadData(net.layers[0]?.weight.dtype ?? options.dtype));
     }
-    print(`Evaluating ${options.load}: a ${sizes.join("–")} network`);
+    if (!options.quiet) print(`Evaluating ${options.load}: a ${sizes.join("–")} network`);
   } else {
     net = new MLP([PIXELS, options.hidden, 10], {
       activation: "sigmoid",
@@ -353,7 +353,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions | "help" {
   if (values.hidden !== undefined) options.hidden = positiveInteger("hidden", values.hidden);
   if (values.seed !== undefined) {
     const seed = Number(values.seed);
-    if (!/^\d+$/.test(values.seed.trim()))
+    if (!/^\d{1,9}$/.test(values.seed.trim()))
       throw new Error(`--seed must be a non-negative integer, got "${values.seed}"`);
     options.seed = seed;
   }
@@ -375,5 +375,12 @@ export function parseDemoArgs(argv: string[]): DemoOptions | "help" {
   if (values.quiet === true) options.quiet = true;
   if (options.batchSize > 8000)
     throw new Error(`--batch-size must be at most 8000 (the training digits), got ${options.batchSize}`);
+  if (options.load !== undefined) {
+    // Evaluating a saved model trains nothing: options that only shape training would be ignored.
+    const training = ["epochs", "batch-size", "lr", "hidden", "seed", "save", "chart"] as const;
+    const given = training.filter((k) => values[k] !== undefined);
+    if (given.length > 0)
+      throw new Error(`--load evaluates a saved model; ${given.map((k) => `--${k}`).join(", ")} would be ignored`);
+  }
   return options;
 }

@@ -33,9 +33,9 @@ async function main(argv: string[]): Promise<number> {
     console.error(`example: ${name === undefined ? "no example named" : `unknown example "${name}"`}\n\n${usage()}`);
     return 2;
   }
-  const seed = values.seed === undefined ? undefined : Number(values.seed);
-  if (seed !== undefined && !Number.isInteger(seed)) {
-    console.error(`example: --seed must be an integer, got "${values.seed}"`);
+  const seed = values.seed === undefined || !/^\d{1,9}$/.test(values.seed) ? undefined : Number(values.seed);
+  if (values.seed !== undefined && seed === undefined) {
+    console.error(`example: --seed must be a non-negative integer, got "${values.seed}"`);
     return 2;
   }
   const step = values.step === undefined ? undefined : Number(values.step);

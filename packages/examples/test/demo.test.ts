@@ -83,6 +83,9 @@ describe("the MNIST demo", () => {
     expect(() => parseDemoArgs(["--dtype", "int8"])).toThrow(/--dtype must be float64 or float32, got "int8"/);
     expect(() => parseDemoArgs(["--batch-size", "2.5"])).toThrow(/--batch-size must be a positive integer/);
     expect(() => parseDemoArgs(["--frobnicate"])).toThrow(/Unknown option '--frobnicate'/);
+    expect(() => parseDemoArgs(["--load", "m.safetensors", "--save", "n.safetensors", "--epochs", "3"])).toThrow(
+      /--load evaluates a saved model; --epochs, --save would be ignored/,
+    );
   });
 
   test("the built CLI exits 2 with the usage on a bad option", () => {

@@ -48,5 +48,6 @@ test("graph writes both pictures as valid SVG, the 784–30–10 network in a ha
   expect(XMLValidator.validate(mlp)).toBe(true);
   expect(seed.match(/<g id="n\d+" class="node/g)).toHaveLength(result.boxes as number);
   expect(result.mlpBoxes as number).toBeLessThan(15);
+  expect(mlp.match(/<g id="[ng]\d+" class="node/g)).toHaveLength(result.mlpBoxes as number);
   expect(mlp).toContain("layers.0");
 });

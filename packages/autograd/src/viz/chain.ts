@@ -192,7 +192,7 @@ export function formatChain(chain: Chain, options: FormatChainOptions = {}): str
   const lhs = `∂${chain.rootName}/∂${chain.leafName}`;
   const pad = " ".repeat(lhs.length);
   const out: string[] = [];
-  const many = chain.paths.length > 1;
+  const many = chain.paths.length > 1 || chain.truncated;
   if (many) {
     out.push(`${lhs}: the sum over ${chain.paths.length}${chain.truncated ? "+" : ""} paths from ${chain.rootName}`);
   }
@@ -209,7 +209,14 @@ export function formatChain(chain: Chain, options: FormatChainOptions = {}): str
     const before = options.after?.paths[0];
     if (before !== undefined) out.push(...shared(path, before, options.after as Chain, n));
   });
-  if (many) out.push(`${lhs} = ${n(chain.gradient)}`);
+  if (chain.truncated) {
+    // Not every path was listed (maxPaths): what they add up to is not the gradient.
+    out.push(
+      `sum over the first ${chain.paths.length} paths only = ${n(chain.paths.reduce((s, p) => s + p.product, 0))}`,
+    );
+  } else if (many) {
+    out.push(`${lhs} = ${n(chain.gradient)}`);
+  }
   return out.join("\n");
 }
 

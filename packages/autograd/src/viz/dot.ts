@@ -299,5 +299,14 @@ function groupLabel(
 
 /** Text made safe inside a DOT HTML-like label (which is XML). */
 export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+  return (
+    text
+      .replace(/&/g, "&amp;")
+      .replace(/</g, "&lt;")
+      .replace(/>/g, "&gt;")
+      .replace(/"/g, "&quot;")
+      // XML 1.0 has no place for control characters (Graphviz drops the whole label): show a mark
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: these are the characters replaced
+      .replace(/[\x00-\x08\x0B\x0C\x0E-\x1F]/g, "\uFFFD")
+  );
 }

@@ -160,7 +160,9 @@ export function hiddenConstant(node: GraphValue): number | null {
   }
   for (let i = 0; c !== null && i < x.length; i++) {
     const got = y[i] as number;
-    if (!(Math.abs(rule.f(x[i] as number, c) - got) <= 1e-9 * Math.max(1, Math.abs(got)))) c = null;
+    // float32 results carry ~6e-8 of rounding; float64 ones far less
+    const tol = node.dtype === "float32" ? 1e-6 : 1e-9;
+    if (!(Math.abs(rule.f(x[i] as number, c) - got) <= tol * Math.max(1, Math.abs(got)))) c = null;
   }
   hidden.set(node, c);
   return c;

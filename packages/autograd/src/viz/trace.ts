@@ -193,7 +193,7 @@ function tensorEdges(step: TensorStep, term: (n: GraphValue) => Term): TraceEdge
       local: isElementwise(node) ? elementwiseLocal(node, k) : null,
       symbol: tensorVjp(node, k, term),
       formula: localFormula(node, k),
-      sent: g === null ? null : sumToShape(g, parent.shape),
+      sent: g === null ? null : castTo(sumToShape(g, parent.shape), parent),
     };
   });
 }
@@ -335,7 +335,9 @@ export function formatTrace(trace: Trace, options: FormatTraceOptions = {}): str
     // One row per input: the local derivative (Value), the product passed down, the rule.
     const rows: { local: string | null; product: string; formula: string }[] = [];
     for (const e of step.parents) {
-      if (isConstant(e.parent) && (e.parent instanceof Value || e.sent === null)) continue;
+      // An unlabelled Value leaf is drawn as a constant but, unlike a number operand, it does
+      // receive a gradient: only edges that carry nothing are left out.
+      if (isConstant(e.parent) && e.sent === null) continue;
       if (e.sent === null) {
         rows.push({ local: null, product: `${e.name} needs no gradient`, formula: "" });
         continue;
@@ -366,7 +368,9 @@ export function formatTrace(trace: Trace, options: FormatTraceOptions = {}): str
     const rest = total - upTo;
     out.push(`… ${rest} more step${rest === 1 ? "" : "s"}`);
   } else if (options.summary !== false) {
-    const leaves = trace.nodes.filter((n) => isLeafNode(n) && !isConstant(n) && trace.gradients.has(n));
+    const leaves = trace.nodes.filter(
+      (n) => isLeafNode(n) && (n instanceof Value || !isConstant(n)) && trace.gradients.has(n),
+    );
     if (leaves.length > 0) {
       out.push("Gradients that reached the leaves (what backward adds to their .grad):");
       for (const leaf of leaves) {
@@ -379,4 +383,9 @@ export function formatTrace(trace: Trace, options: FormatTraceOptions = {}): str
 
 function bracketNumber(text: string): string {
   return text.startsWith("-") ? `(${text})` : text;
+}
+
+/** What the engine stores is in the input's dtype: a float32 input's gradient is float32. */
+function castTo(t: Tensor, parent: Tensor): Tensor {
+  return t.dtype === parent.dtype ? t : t.astype(parent.dtype);
 }

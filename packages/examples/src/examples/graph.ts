@@ -20,7 +20,7 @@ export const example: Example = {
     const options = { inputs: [net.a0, net.y], title: "the chapter's network: C = ½(a² − y)²" };
     const dot = toDot(net.C, options);
     writeFileSync(file, await renderSvg(net.C, options));
-    const boxes = dot.split("\n").filter((l) => /^\s+n\d+ \[/.test(l)).length;
+    const boxes = dot.split("\n").filter((l) => /^\s+[ng]\d+ \[/.test(l)).length;
     print(`the seed network: ${boxes} nodes, values and gradients after backward, written to ${file}`);
 
     // The reference network, one box per layer: 23,860 parameters in a readable picture.
@@ -35,7 +35,7 @@ export const example: Example = {
     writeFileSync(mlpFile, await renderSvg(loss, grouped));
     const mlpBoxes = toDot(loss, grouped)
       .split("\n")
-      .filter((l) => /^\s+n\d+ \[/.test(l)).length;
+      .filter((l) => /^\s+[ng]\d+ \[/.test(l)).length;
     print(`the 784–30–10 network, layers collapsed: ${mlpBoxes} boxes, written to ${mlpFile}`);
     return { file, boxes, mlpFile, mlpBoxes };
   },
