@@ -164,6 +164,19 @@ export function mapBinary(
     row(out, 0, a, 0, a.length === size ? 1 : 0, b, 0, b.length === size ? 1 : 0, size);
     return;
   }
+  forEachBroadcastRow(aShape, bShape, outShape, (o, ia, la, ib, lb, n) => row(out, o, a, ia, la, b, ib, lb, n));
+}
+
+/**
+ * The rows of `outShape` with two operands read through broadcast strides: `visit` gets the
+ * row's output offset, each operand's offset and stride along the row, and the row's length.
+ */
+function forEachBroadcastRow(
+  aShape: Shape,
+  bShape: Shape,
+  outShape: Shape,
+  visit: (o: number, ia: number, la: number, ib: number, lb: number, n: number) => void,
+): void {
   const sa = broadcastStrides(aShape, outShape);
   const sb = broadcastStrides(bShape, outShape);
   const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
@@ -171,7 +184,7 @@ export function mapBinary(
   const lb = outShape.length === 0 ? 0 : (sb[sb.length - 1] as number);
   let o = 0;
   forEachRow(outShape, sa, sb, (ia, ib) => {
-    row(out, o, a, ia, la, b, ib, lb, n);
+    visit(o, ia, la, ib, lb, n);
     o += n;
   });
 }
@@ -207,20 +220,15 @@ export function binaryGrad(
     }
     return;
   }
-  const sa = broadcastStrides(aShape, outShape);
-  const sb = broadcastStrides(bShape, outShape);
-  const row = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
-  const la = outShape.length === 0 ? 0 : (sa[sa.length - 1] as number);
-  const lb = outShape.length === 0 ? 0 : (sb[sb.length - 1] as number);
-  let o = 0;
-  forEachRow(outShape, sa, sb, (ia, ib) => {
-    for (let j = 0; j < row; j++, o++) {
+  forEachBroadcastRow(aShape, bShape, outShape, (o, ia, la, ib, lb, n) => {
+    for (let j = 0; j < n; j++) {
       const av = a[ia + j * la] as number;
       const bv = b[ib + j * lb] as number;
-      const yv = y[o] as number;
-      const gv = g[o] as number;
-      if (ga !== null) ga[o] = rule.da(av, bv, yv) * gv;
-      if (gb !== null) gb[o] = rule.db(av, bv, yv) * gv;
+      const k = o + j;
+      const yv = y[k] as number;
+      const gv = g[k] as number;
+      if (ga !== null) ga[k] = rule.da(av, bv, yv) * gv;
+      if (gb !== null) gb[k] = rule.db(av, bv, yv) * gv;
     }
   });
 }

@@ -19,7 +19,7 @@ import { accuracyOf, collectGarbage, rssMB, seconds } from "../stats.js";
 import { mnistArrays, w2AccuracyChecks, w3Checks } from "../workloads/mnist.js";
 import { W1_STEP0_LOSS, w1InitialLoss } from "../workloads/w1.js";
 import { W2_EVAL_EPOCHS } from "../workloads/w2.js";
-import { W3_BATCH, w3BatchStart, w3InitialLoss, w3Schedule } from "../workloads/w3.js";
+import { timeW3Blocks, W3_BATCH, w3BatchStart, w3InitialLoss, w3Schedule } from "../workloads/w3.js";
 import { gemmMetrics, gemmSettings, productChecks, uniformMatrix, W4_SIZES } from "../workloads/w4.js";
 
 type Tf = typeof TF;
@@ -234,18 +234,11 @@ async function runW3(options: RunOptions): Promise<CaseOutput> {
       if (cost !== null) losses.set(s, cost.dataSync()[0]!);
     });
   };
-  let s = 0;
-  for (; s < warmup; s++) step(s);
-  const blockS: number[] = [];
-  let accuracy = Number.NaN;
-  for (let b = 0; b < blocks; b++) {
-    const t0 = seconds();
-    for (let i = 0; i < block; i++, s++) step(s);
-    l1.K.dataSync();
-    blockS.push(seconds() - t0);
-    if (s === 120) accuracy = accuracyOf(tf.tidy(() => logits(testX)).dataSync(), data.testLabels, 10);
-    options.log(`  steps ${s - block}…${s - 1}: ${blockS[b]!.toFixed(3)} s`);
-  }
+  const { blockS, accuracy } = timeW3Blocks(step, { warmup, block, blocks }, options, {
+    sync: () => l1.K.dataSync(), // TF.js is lazy: the block ends when its last update is done
+    scores: () => tf.tidy(() => logits(testX)).dataSync(),
+    testLabels: data.testLabels,
+  });
   const initial = w3InitialLoss(data);
   const rel = Math.abs(losses.get(0)! - initial) / initial;
   const checks: Check[] = [

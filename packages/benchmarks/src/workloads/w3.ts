@@ -38,6 +38,33 @@ export function w3BatchStart(s: number): number {
   return (s % W3_BATCHES) * W3_BATCH;
 }
 
+/**
+ * W3's timed region, shared by the engines: `warmup` untimed steps, then `blocks` timed blocks of
+ * `block` steps (`sync` materialises lazy results inside the timing), and the test accuracy taken
+ * right after step 120, outside the timing.
+ */
+export function timeW3Blocks(
+  step: (s: number) => void,
+  schedule: { warmup: number; block: number; blocks: number },
+  options: Pick<RunOptions, "log">,
+  test: { scores: () => ArrayLike<number>; testLabels: ArrayLike<number>; sync?: () => void },
+): { blockS: number[]; accuracy: number } {
+  const { warmup, block, blocks } = schedule;
+  let s = 0;
+  for (; s < warmup; s++) step(s);
+  const blockS: number[] = [];
+  let accuracy = Number.NaN;
+  for (let b = 0; b < blocks; b++) {
+    const t0 = seconds();
+    for (let i = 0; i < block; i++, s++) step(s);
+    test.sync?.();
+    blockS.push(seconds() - t0);
+    if (s === 120) accuracy = accuracyOf(test.scores(), test.testLabels, 10);
+    options.log(`  steps ${s - block}…${s - 1}: ${blockS[b]!.toFixed(3)} s`);
+  }
+  return { blockS, accuracy };
+}
+
 function batchLoss(model: MLP, X: Tensor, data: MnistArrays, s: number): Tensor {
   const start = w3BatchStart(s);
   const x = X.slice([start, start + W3_BATCH]);
@@ -68,17 +95,10 @@ async function run(options: RunOptions): Promise<CaseOutput> {
     losses.push(loss.data[0]!);
   };
 
-  let s = 0;
-  for (; s < warmup; s++) step(s);
-  const blockS: number[] = [];
-  let accuracy = Number.NaN;
-  for (let b = 0; b < blocks; b++) {
-    const t0 = seconds();
-    for (let i = 0; i < block; i++, s++) step(s);
-    blockS.push(seconds() - t0);
-    if (s === 120) accuracy = accuracyOf(noGrad(() => model.forward(testX)).data, data.testLabels, 10);
-    options.log(`  steps ${s - block}…${s - 1}: ${blockS[b]!.toFixed(3)} s`);
-  }
+  const { blockS, accuracy } = timeW3Blocks(step, { warmup, block, blocks }, options, {
+    scores: () => noGrad(() => model.forward(testX)).data,
+    testLabels: data.testLabels,
+  });
   return {
     metrics: [{ key: "block", unit: "s", per: "100 steps", samples: blockS }],
     checks: w3Checks(accuracy, losses[119]!),

@@ -17,33 +17,34 @@ export const W5_GRAD: Readonly<Record<number, number>> = { 100000: 1.00501252061
 /** One rep: build the chain, backward, read x0's gradient. */
 export type ChainRep = (n: number) => { forwardS: number; backwardS: number; grad: number };
 
-const valueChain: ChainRep = (n) => {
-  const t0 = seconds();
-  const x0 = new Value(1.0);
-  let x = x0;
-  for (let i = 0; i < n / 2; i++) {
-    x = x.mul(1.0000001);
-    x = x.add(0.0);
-  }
-  const t1 = seconds();
-  x.backward();
-  const t2 = seconds();
-  return { forwardS: t1 - t0, backwardS: t2 - t1, grad: x0.grad };
-};
+/** The W5 chain on any node type with mul/add by a number: x ← x·1.0000001, x ← x + 0, N/2 times each. */
+function chain<N extends { mul(c: number): N; add(c: number): N; backward(): void }>(
+  leaf: () => N,
+  gradOf: (x0: N) => number,
+): ChainRep {
+  return (n) => {
+    const t0 = seconds();
+    const x0 = leaf();
+    let x = x0;
+    for (let i = 0; i < n / 2; i++) {
+      x = x.mul(1.0000001);
+      x = x.add(0.0);
+    }
+    const t1 = seconds();
+    x.backward();
+    const t2 = seconds();
+    return { forwardS: t1 - t0, backwardS: t2 - t1, grad: gradOf(x0) };
+  };
+}
 
-const tensorChain: ChainRep = (n) => {
-  const t0 = seconds();
-  const x0 = tensor(1.0, { requiresGrad: true });
-  let x = x0;
-  for (let i = 0; i < n / 2; i++) {
-    x = x.mul(1.0000001);
-    x = x.add(0.0);
-  }
-  const t1 = seconds();
-  x.backward();
-  const t2 = seconds();
-  return { forwardS: t1 - t0, backwardS: t2 - t1, grad: x0.grad!.item() };
-};
+const valueChain = chain(
+  () => new Value(1.0),
+  (x0) => x0.grad,
+);
+const tensorChain = chain(
+  () => tensor(1.0, { requiresGrad: true }),
+  (x0) => x0.grad!.item(),
+);
 
 /** Time `reps` chains of n ops and check x0.grad against `expected` (a number: exact; a pair: [value, tolerance]). */
 export function runChain(
