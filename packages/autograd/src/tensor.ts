@@ -24,6 +24,13 @@ export type { Dtype, FloatArray };
 /** Given g = ∂L/∂out (and out itself), ∂L/∂parent for each parent; null where a parent needs none. */
 export type BackwardFn = (g: Tensor, out: Tensor) => readonly (Tensor | null)[];
 
+/**
+ * The values an op's derivative rule reads, declared by the op beside its rule: its inputs and
+ * output ("all", the safe default), only its output (y = eˣ: dy/dx = y), or none (rules that move
+ * or sum g only). Backward refuses a rule whose saved values were changed in place since.
+ */
+export type Saves = "all" | "output" | "none";
+
 /** Whether operations record a graph: switched off by `noGrad` and inside an ordinary backward. */
 let gradEnabled = true;
 
@@ -101,6 +108,8 @@ export class Tensor implements GraphNode<Tensor> {
   mark: number;
   /** Keep `.grad` on this non-leaf tensor too (see `retainGrad`). */
   retainsGrad: boolean;
+  /** Which values the derivative rule reads (checked against in-place changes): see `Saves`. */
+  saves: Saves;
   /** The in-place epoch when this tensor was made: storages changed in place after it are stale for its rule. */
   readonly epoch: number;
 
@@ -128,6 +137,7 @@ export class Tensor implements GraphNode<Tensor> {
     this.backwardFn = backwardFn;
     this.mark = 0;
     this.retainsGrad = false;
+    this.saves = "all";
     this.epoch = inPlaceEpoch;
   }
 
@@ -463,32 +473,10 @@ function markModified(data: FloatArray, op: string): void {
   modifiedAt.set(data, { epoch: inPlaceEpoch, version: (modifiedAt.get(data)?.version ?? 0) + 1, op });
 }
 
-// Rules that never read their inputs' or output's values (they move or sum g only), and rules
-// that read only their own output (y = eˣ: dy/dx = y).
-const READS_NO_VALUES = new Set([
-  "add",
-  "sub",
-  "neg",
-  "reshape",
-  "permute",
-  "expand",
-  "slice",
-  "sliceScatter",
-  "take",
-  "scatterAdd",
-  "concat",
-  "sum",
-  "astype",
-  "where", // its rule reads a copy of cond, made when it ran
-  "max", // max and min read the positions they chose, recorded when they ran
-  "min",
-]);
-const READS_OUTPUT_ONLY = new Set(["exp", "sigmoid", "tanh", "sqrt"]);
-
 /** Refuse to run a rule whose saved tensors were changed in place after the node was made. */
 function checkSavedTensors(node: Tensor): void {
-  if (node.epoch === inPlaceEpoch || READS_NO_VALUES.has(node.op)) return;
-  const saved = READS_OUTPUT_ONLY.has(node.op) ? [node] : [...node.parents, node];
+  if (node.epoch === inPlaceEpoch || node.saves === "none") return;
+  const saved = node.saves === "output" ? [node] : [...node.parents, node];
   for (const t of saved) {
     const m = modifiedAt.get(t.data);
     if (m !== undefined && m.epoch > node.epoch) {
@@ -533,12 +521,14 @@ export function fromOp(
   parents: readonly Tensor[],
   backwardFn: BackwardFn,
   replay?: () => Tensor,
+  saves: Saves = "all",
 ): Tensor {
   if (anomalyMode) checkForward(op, data, parents);
   if (gradEnabled) {
     for (const p of parents) {
       if (p.requiresGrad) {
         const node = new Tensor(data, shape, true, op, parents, backwardFn);
+        node.saves = saves;
         if (recordingProvenance) provenance.set(node, { replay: replay ?? null, createdAt: creationSite() });
         return node;
       }

@@ -13,7 +13,7 @@ import { axpy } from "../kernels/matmul.js";
 import { allocate, binaryGrad, type Dtype, expand, mapBinary, mapUnary, unaryGrad } from "../ndarray.js";
 import { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "../rules.js";
 import { broadcastShapes, formatShape, sameShape } from "../shape.js";
-import { fromOp, isGradEnabled, Tensor, type TensorLike, toTensor } from "../tensor.js";
+import { fromOp, isGradEnabled, type Saves, Tensor, type TensorLike, toTensor } from "../tensor.js";
 
 /** ∂y/∂x as a tensor (or a constant), from the input x and the output y. */
 type UnaryDerivative = (x: Tensor, y: Tensor) => Tensor | number;
@@ -29,11 +29,21 @@ const unaryDerivative: Record<UnaryOp, UnaryDerivative> = {
   relu: (x) => x.gt(0), //                            ∂relu(x)/∂x = [x > 0]
 };
 
+// What each derivative reads, beside the rules above: exp, sqrt, tanh and sigmoid only their
+// output y, neg nothing, the others their input x.
+const unarySaves: Partial<Record<UnaryOp, Saves>> = {
+  neg: "none",
+  exp: "output",
+  sqrt: "output",
+  tanh: "output",
+  sigmoid: "output",
+};
+
 export function unaryOp(name: UnaryOp, x: Tensor): Tensor {
-  return applyUnary(unary[name], x, unaryDerivative[name]);
+  return applyUnary(unary[name], x, unaryDerivative[name], unarySaves[name] ?? "all");
 }
 
-function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative): Tensor {
+function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative, saves: Saves): Tensor {
   const out = allocate(x.dtype, x.size);
   mapUnary(rule.f, x.data, out, rule.name);
   return fromOp(
@@ -47,7 +57,8 @@ function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative): Te
       unaryGrad(rule.df, x.data, y.data, g.data, gx, rule.name);
       return [new Tensor(gx, x.shape)];
     },
-    () => applyUnary(rule, x, derivative),
+    () => applyUnary(rule, x, derivative, saves),
+    saves,
   );
 }
 
@@ -55,7 +66,7 @@ function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative): Te
 export function pow(x: Tensor, exponent: TensorLike): Tensor {
   if (typeof exponent === "number") {
     // ∂xᵖ/∂x = p·xᵖ⁻¹ (0 for p = 0: x⁰ is constant, also at x = 0)
-    return applyUnary(powRule(exponent), x, (x) => (exponent === 0 ? 0 : x.pow(exponent - 1).mul(exponent)));
+    return applyUnary(powRule(exponent), x, (x) => (exponent === 0 ? 0 : x.pow(exponent - 1).mul(exponent)), "all");
   }
   return binaryOp("pow", x, exponent);
 }
@@ -102,6 +113,7 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
       return [ga && new Tensor(ga, shape), gb && new Tensor(gb, shape)];
     },
     () => binaryOp(name, a, other),
+    name === "add" || name === "sub" ? "none" : "all", // a ± b: the rule passes g on, reading nothing
   );
 }
 
@@ -180,6 +192,7 @@ export function astype(x: Tensor, dtype: Dtype): Tensor {
     [x],
     (g) => [g.astype(x.dtype)],
     () => astype(x, dtype),
+    "none", // casts g back, reading nothing
   );
 }
 
@@ -209,6 +222,7 @@ export function where(cond: Tensor, aLike: TensorLike, bLike: TensorLike): Tenso
     [cond, a, b],
     (g) => [null, where(mask, g, 0), where(mask, 0, g)],
     () => where(cond, a, b),
+    "none", // reads its own copy of cond, made in the forward pass
   );
 }
 

@@ -1,7 +1,8 @@
 /**
  * @file Operations that move elements without arithmetic, each beside its inverse, which is its
  * derivative rule: reshape ↔ reshape back, permute ↔ the inverse permutation, expand ↔ sum
- * (done by the engine), slice ↔ scatter into zeros, take ↔ scatter-add, concat ↔ slices.
+ * (done by the engine), slice ↔ scatter into zeros, take ↔ scatter-add, concat ↔ slices. The rules
+ * move g and read no saved value, so each declares `saves: "none"` for the in-place checks.
  * Imports tensor.ts, ndarray.ts, shape.ts, errors.ts.
  */
 
@@ -50,6 +51,7 @@ export function reshape(x: Tensor, shapeLike: readonly number[]): Tensor {
     [x],
     (g) => [g.reshape(x.shape)],
     () => reshape(x, shape),
+    "none",
   );
 }
 
@@ -79,6 +81,7 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
     [x],
     (g) => [g.permute(inverse)],
     () => permute(x, perm),
+    "none",
   );
 }
 
@@ -112,6 +115,7 @@ export function expand(x: Tensor, shapeLike: readonly number[]): Tensor {
     [x],
     (g) => [g],
     () => expand(x, shape),
+    "none",
   );
 }
 
@@ -199,6 +203,7 @@ export function slice(x: Tensor, ranges: readonly (SliceRange | null)[]): Tensor
     [x],
     (g) => [sliceScatter(g, x.shape, start, step)],
     () => slice(x, ranges),
+    "none",
   );
 }
 
@@ -213,6 +218,7 @@ function sliceScatter(g: Tensor, shape: readonly number[], start: number[], step
     [g],
     (h) => [sliceWindow(h, g.shape, start, step)],
     () => sliceScatter(g, shape, start, step),
+    "none",
   );
 }
 
@@ -227,6 +233,7 @@ function sliceWindow(h: Tensor, shape: readonly number[], start: number[], step:
     [h],
     (k) => [sliceScatter(k, h.shape, start, step)],
     () => sliceWindow(h, shape, start, step),
+    "none",
   );
 }
 
@@ -269,6 +276,7 @@ export function take(x: Tensor, indices: IndexLike, axis: number): Tensor {
     [x],
     (g) => [scatterAdd(g, x.shape, a, index)],
     () => take(x, index, a),
+    "none",
   );
 }
 
@@ -283,6 +291,7 @@ function scatterAdd(g: Tensor, shape: readonly number[], axis: number, index: In
     [g],
     (h) => [take(h, index, axis)],
     () => scatterAdd(g, shape, axis, index),
+    "none",
   );
 }
 
@@ -320,6 +329,7 @@ export function concat(tensors: readonly Tensor[], axis: number): Tensor {
     (g) =>
       parts.map((_, i) => g.slice(...shape.map((_, d) => (d === a ? ([bounds[i], bounds[i + 1]] as const) : null)))),
     () => concat(parts, a),
+    "none",
   );
 }
 

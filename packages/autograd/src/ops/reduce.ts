@@ -1,6 +1,8 @@
 /**
  * @file Reductions over axes, each forward beside its derivative rule, and the stable
- * log-sum-exp family built from them. Imports tensor.ts, ndarray.ts, shape.ts, errors.ts.
+ * log-sum-exp family built from them. sum and max/min read no saved value in backward (sum
+ * broadcasts g; max/min use the positions they recorded), so they declare `saves: "none"`.
+ * Imports tensor.ts, ndarray.ts, shape.ts, errors.ts.
  */
 
 import { ChainruleError } from "../errors.js";
@@ -24,6 +26,7 @@ export function sum(x: Tensor, axis: Axis, keepdims: boolean): Tensor {
     [x],
     (g) => [g.reshape(keep).expand(x.shape)],
     () => sum(x, axes, keepdims),
+    "none",
   );
 }
 
@@ -64,6 +67,7 @@ export function extreme(kind: "max" | "min", x: Tensor, axis: Axis, keepdims: bo
       return [new Tensor(mask, x.shape).mul(g.reshape(keep))];
     },
     () => extreme(kind, x, axes, keepdims),
+    "none",
   );
 }
 
