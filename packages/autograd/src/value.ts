@@ -29,35 +29,29 @@ export class Value {
   /** ∂L/∂(this node) after `L.backward()`; accumulates over backward passes until zeroed. */
   grad: number;
   /**
-   * The operands this value was computed from: `a`, and `b` for a binary op between two Values
-   * (null where there is none). Two fields rather than an array keep a node small, which matters
-   * when a training step builds tens of thousands of them.
+   * The operands this value was computed from: `a` (null for a leaf), and `b` for a binary op:
+   * a Value, or a plain number (`x.mul(3)`: 3), which is then part of the node rather than a node
+   * of its own (null for a unary op). Two fields rather than an array keep a node small, which
+   * matters when a training step builds tens of thousands of them.
    */
   readonly a: Value | null;
-  readonly b: Value | null;
+  readonly b: Value | number | null;
   /** The elementwise rule that made this node: forward map and local derivative (null for a leaf). */
   readonly rule: UnaryRule | BinaryRule | null;
   /** Scratch mark for graph.ts's topological sort. */
   mark: number;
-  /**
-   * The number operand of a binary op with a plain number (`x.mul(3)`: 3), or null. Such a
-   * constant is part of the node rather than a node of its own, which keeps long scalar graphs
-   * small; pictures show it inside the op's box.
-   */
-  readonly constant: number | null;
 
   /**
    * A leaf holding `data`, e.g. `new Value(0.8, "w1")`. Operations also pass their operands
-   * (`a`, `b`), their rule, and a number operand (`constant`); a user-made node with a rule of
-   * its own takes part in `backward` like any: `new Value(Math.sin(x.data), "s", x, null, sinRule)`.
+   * (`a`, `b`) and their rule; a user-made node with a rule of its own takes part in `backward`
+   * like any: `new Value(Math.sin(x.data), "s", x, null, sinRule)`.
    */
   constructor(
     data: number,
     label = "",
     a: Value | null = null,
-    b: Value | null = null,
+    b: Value | number | null = null,
     rule: UnaryRule | BinaryRule | null = null,
-    constant: number | null = null,
   ) {
     if (typeof data !== "number" || !Number.isFinite(data)) {
       throw new ChainruleError(rule?.name ?? "Value", `data must be a finite number, got ${describe(data)}`);
@@ -69,7 +63,6 @@ export class Value {
     this.rule = rule;
     if (label !== "") labels.set(this, label);
     this.mark = 0;
-    this.constant = constant;
   }
 
   /** A name for pictures and traces, e.g. `"w1"` ("" when unnamed). */
@@ -82,11 +75,18 @@ export class Value {
 
   /** The values this one was computed from, as a new array (empty for a leaf). */
   get parents(): Value[] {
-    return this.a === null ? [] : this.b === null ? [this.a] : [this.a, this.b];
+    const { a, b } = this;
+    return a === null ? [] : b instanceof Value ? [a, b] : [a];
   }
 
   parent(i: number): Value | undefined {
-    return (i === 0 ? this.a : i === 1 ? this.b : null) ?? undefined;
+    const p = i === 0 ? this.a : i === 1 ? this.b : null;
+    return p === null || typeof p === "number" ? undefined : p;
+  }
+
+  /** The number operand of a binary op with a plain number (`x.mul(3)`: 3), or null. */
+  get constant(): number | null {
+    return typeof this.b === "number" ? this.b : null;
   }
 
   /** The operation's name (`"mul"`, `"tanh"`, …), or `"leaf"` for an input or constant. */
@@ -161,20 +161,20 @@ export class Value {
       const g = node.grad;
       // Chain rule: each parent receives (local derivative) × (gradient from above). `+=`, because
       // a value used twice (x·x, a + a) receives one contribution per use.
-      if (node.constant !== null) {
+      const b = node.b;
+      if (typeof b === "number") {
         // a ∘ c with a number c: only a receives a gradient
         const a = node.a as Value;
-        const da = partialA(rule as BinaryRule, a.data, node.constant, node.data);
+        const da = partialA(rule as BinaryRule, a.data, b, node.data);
         a.grad += da * g;
         if (onStep !== undefined) onStep({ node, grad: g, local: [da] });
-      } else if (node.b === null) {
+      } else if (b === null) {
         const x = node.a as Value;
         const d = derivative(rule as UnaryRule, x.data, node.data);
         x.grad += d * g;
         if (onStep !== undefined) onStep({ node, grad: g, local: [d] });
       } else {
         const a = node.a as Value;
-        const b = node.b;
         const da = partialA(rule as BinaryRule, a.data, b.data, node.data);
         const db = partialB(rule as BinaryRule, a.data, b.data, node.data);
         a.grad += da * g;
@@ -251,7 +251,7 @@ function binaryOp(rule: BinaryRule, a: Value, other: Value | number): Value {
       `${rule.name}(${a.data}, ${b}) is ${y}: the inputs are outside the domain or the result overflows`,
     );
   }
-  return isValue ? new Value(y, "", a, other, rule) : new Value(y, "", a, null, rule, b);
+  return new Value(y, "", a, other, rule);
 }
 
 function describe(x: unknown): string {
