@@ -103,6 +103,64 @@ describe("Value: the classic traps", () => {
   });
 });
 
+describe("Value: backward counts uses in `mark` (Kahn's algorithm)", () => {
+  // A diamond with a node used three times: d = b·b + b, b = a·c.
+  const diamond = () => {
+    const a = new Value(1.5, "a");
+    const c = new Value(-2, "c");
+    const b = a.mul(c);
+    const d = b.mul(b).add(b);
+    return { a, c, b, d };
+  };
+
+  test("every node sends its gradient once, after all of its uses: same numbers as the chain rule", () => {
+    const { a, c, b, d } = diamond();
+    const order: Value[] = [];
+    d.backward({ onStep: (step) => order.push(step.node) });
+    expect(new Set(order).size).toBe(order.length);
+    expect(order.indexOf(b)).toBe(order.length - 1); // b waits for both of its users
+    expect(b.grad).toBe(2 * b.data + 1);
+    expect(a.grad).toBe((2 * b.data + 1) * c.data);
+    expect(c.grad).toBe((2 * b.data + 1) * a.data);
+  });
+
+  test("the counts are back to 0 after a pass, so pictures and zeroGrad walk the graph as before", () => {
+    const { a, b, d } = diamond();
+    d.backward();
+    expect([b.mark, d.mark]).toEqual([0, 0]);
+    zeroGrad(d);
+    expect(a.grad).toBe(0);
+    d.backward();
+    expect(a.grad).toBe((2 * b.data + 1) * -2);
+  });
+
+  test("an onStep that throws leaves no half-counted marks: the next pass is right", () => {
+    const { a, d } = diamond();
+    expect(() =>
+      d.backward({
+        onStep: () => {
+          throw new Error("stop");
+        },
+      }),
+    ).toThrow("stop");
+    zeroGrad(a);
+    d.backward();
+    expect(a.grad).toBe((2 * -3 + 1) * -2);
+  });
+
+  test("walking the graph from onStep is refused with the reason, not answered wrongly", () => {
+    const { d } = diamond();
+    expect(() => d.backward({ onStep: () => zeroGrad(d) })).toThrow(/topoSort.*middle of a backward pass/);
+    expect(() => d.backward({ onStep: () => new Value(1).mul(2).backward() })).toThrow(
+      /backward.*inside another one's onStep/,
+    );
+    // and the graph is usable again afterwards
+    const { a, d: d2 } = diamond();
+    d2.backward();
+    expect(a.grad).toBe((2 * -3 + 1) * -2);
+  });
+});
+
 describe("Value: the worked two-layer network of the seed notes", () => {
   test("autograd equals equations (A) and (B) to 1e-12", () => {
     const x = new Value(0.5, "a0");

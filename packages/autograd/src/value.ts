@@ -38,7 +38,10 @@ export class Value {
   readonly b: Value | number | null;
   /** The elementwise rule that made this node: forward map and local derivative (null for a leaf). */
   readonly rule: UnaryRule | BinaryRule | null;
-  /** Scratch mark for graph.ts's topological sort. */
+  /**
+   * Scratch space of graph walks: graph.ts's topological sort stamps it, and `backward` counts
+   * uses in it (negative while the pass runs, 0 after).
+   */
   mark: number;
 
   /**
@@ -144,49 +147,105 @@ export class Value {
    * Reverse mode from this node: ∂this/∂v for every v it was computed from. Leaves accumulate
    * (`+=`) across calls, as in PyTorch, so zero them between steps (`zeroGrad`); intermediate
    * nodes hold the gradient of the latest pass only. `onStep` sees each node's step as it
-   * happens (traces use it).
+   * happens (traces use it); it must not walk this graph or start another backward pass.
    */
   backward(options: { onStep?: (step: ValueStep) => void } = {}): void {
     const onStep = options.onStep;
-    const order = topoSort<Value>(this);
-    for (let i = 0; i < order.length; i++) {
-      const node = order[i] as Value;
-      if (node.rule !== null) node.grad = 0;
+    if (inBackward) {
+      throw new ChainruleError("backward", "a backward pass cannot start inside another one's onStep callback");
     }
-    this.grad = this.rule === null ? this.grad + 1 : 1; // ∂L/∂L = 1
-    for (let i = order.length - 1; i >= 0; i--) {
-      const node = order[i] as Value;
-      const rule = node.rule;
-      if (rule === null) continue;
-      const g = node.grad;
-      // Chain rule: each parent receives (local derivative) × (gradient from above). `+=`, because
-      // a value used twice (x·x, a + a) receives one contribution per use.
-      const b = node.b;
-      if (typeof b === "number") {
-        // a ∘ c with a number c: only a receives a gradient
-        const a = node.a as Value;
-        const da = partialA(rule as BinaryRule, a.data, b, node.data);
-        a.grad += da * g;
-        if (onStep !== undefined) onStep({ node, grad: g, local: [da] });
-      } else if (b === null) {
-        const x = node.a as Value;
-        const d = derivative(rule as UnaryRule, x.data, node.data);
-        x.grad += d * g;
-        if (onStep !== undefined) onStep({ node, grad: g, local: [d] });
-      } else {
-        const a = node.a as Value;
-        const da = partialA(rule as BinaryRule, a.data, b.data, node.data);
-        const db = partialB(rule as BinaryRule, a.data, b.data, node.data);
-        a.grad += da * g;
-        b.grad += db * g;
-        if (onStep !== undefined) onStep({ node, grad: g, local: [da, db] });
+    inBackward = true;
+    let finished = false;
+    try {
+      // Kahn's algorithm: no list of the graph's nodes and no stack as deep as the graph, so a
+      // pass needs memory for the graph's width only (a 10⁶-op chain: a stack of one).
+      // Walk 1 counts every operation node's uses in this graph, as −count in `mark`, and clears
+      // its gradient. Leaves are not counted: they send nothing on.
+      const stack: Value[] = [this];
+      while (stack.length > 0) {
+        const node = stack.pop() as Value;
+        const { a, b } = node;
+        if (a !== null) countUse(a, stack);
+        if (b !== null && typeof b !== "number") countUse(b, stack);
       }
+      // Walk 2: a node sends its gradient on once every use of it has sent its share to it,
+      // i.e. when its count is back to 0. ∂L/∂L = 1 starts it.
+      this.grad = this.rule === null ? this.grad + 1 : 1;
+      if (this.rule !== null) stack.push(this);
+      while (stack.length > 0) {
+        const node = stack.pop() as Value;
+        const rule = node.rule;
+        const g = node.grad;
+        const a = node.a as Value;
+        const b = node.b;
+        // Chain rule: each operand receives (local derivative) × (gradient from above). `+=`,
+        // because a value used twice (x·x, a + a) receives one contribution per use.
+        if (typeof b === "number") {
+          // a ∘ c with a number c: only a receives a gradient
+          const da = partialA(rule as BinaryRule, a.data, b, node.data);
+          a.grad += da * g;
+          if (onStep !== undefined) onStep({ node, grad: g, local: [da] });
+        } else if (b === null) {
+          const d = derivative(rule as UnaryRule, a.data, node.data);
+          a.grad += d * g;
+          if (onStep !== undefined) onStep({ node, grad: g, local: [d] });
+        } else {
+          const da = partialA(rule as BinaryRule, a.data, b.data, node.data);
+          const db = partialB(rule as BinaryRule, a.data, b.data, node.data);
+          a.grad += da * g;
+          b.grad += db * g;
+          if (onStep !== undefined) onStep({ node, grad: g, local: [da, db] });
+          sent(b, stack);
+        }
+        sent(a, stack);
+      }
+      finished = true;
+    } finally {
+      inBackward = false;
+      if (!finished) clearCounts(this); // onStep threw: leave no half-counted marks behind
     }
   }
 
   toString(): string {
     const name = this.label === "" ? "" : `${this.label}: `;
     return `Value(${name}data=${this.data}, grad=${this.grad}${this.rule === null ? "" : `, op=${this.op}`})`;
+  }
+}
+
+/** True while a backward pass runs: the counts in `mark` belong to it. */
+let inBackward = false;
+
+/** Walk 1 of backward: one more use of the operation node p; the first one queues p. */
+function countUse(p: Value, stack: Value[]): void {
+  if (p.rule === null) return;
+  if (p.mark >= 0) {
+    // first use met in this pass (a mark ≥ 0 is a topoSort stamp or 0, never a count)
+    p.mark = -1;
+    p.grad = 0;
+    stack.push(p);
+  } else {
+    p.mark--;
+  }
+}
+
+/** Walk 2 of backward: a use of p has sent its share; after the last one p is ready. */
+function sent(p: Value, stack: Value[]): void {
+  if (p.rule !== null && ++p.mark === 0) stack.push(p);
+}
+
+/** Resets the counts of an interrupted backward pass. */
+function clearCounts(root: Value): void {
+  const seen = new Set<Value>([root]);
+  const stack = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as Value;
+    if (node.mark < 0) node.mark = 0;
+    for (const p of node.parents) {
+      if (!seen.has(p)) {
+        seen.add(p);
+        stack.push(p);
+      }
+    }
   }
 }
 
