@@ -10,9 +10,44 @@ import { broadcastStrides, type Shape, sizeOf, stridesOf } from "./shape.js";
 export type Dtype = "float64" | "float32";
 export type FloatArray = Float64Array | Float32Array;
 
+/**
+ * A zeroed storage of `size` elements. Tiny ones (up to SMALL elements) are views into shared
+ * 1 KB slabs handed out once each: a typed array with a buffer of its own costs an ArrayBuffer
+ * object and a separately allocated block, about 200 bytes for the 8 of a scalar, which is
+ * most of the memory (and garbage-collection time) of a graph of 0-d tensors. A slab lives as long
+ * as any view into it, so a kept scalar keeps at most 1 KB alive. Such a storage's `buffer` is
+ * the slab: code that reads it must use `byteOffset` and `byteLength`, as for any typed array.
+ */
 export function allocate(dtype: Dtype, size: number): FloatArray {
+  if (size <= SMALL) return dtype === "float64" ? slab64.take(size) : slab32.take(size);
   return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
 }
+
+const SMALL = 8;
+const SLAB_BYTES = 1024;
+
+class Slab<A extends FloatArray> {
+  private buffer: ArrayBuffer | null = null;
+  private used = 0; // elements handed out from `buffer`
+
+  constructor(
+    private readonly View: { new (b: ArrayBuffer, offset: number, length: number): A; BYTES_PER_ELEMENT: number },
+  ) {}
+
+  take(size: number): A {
+    const per = this.View.BYTES_PER_ELEMENT;
+    if (this.buffer === null || (this.used + size) * per > SLAB_BYTES) {
+      this.buffer = new ArrayBuffer(SLAB_BYTES);
+      this.used = 0;
+    }
+    const view = new this.View(this.buffer, this.used * per, size);
+    this.used += size;
+    return view;
+  }
+}
+
+const slab64 = new Slab(Float64Array);
+const slab32 = new Slab(Float32Array);
 
 /**
  * Visit the rows (last axis) of `shape` in row-major order with two strided operands: `visit(p, q)`

@@ -340,3 +340,22 @@ describe("errors name the operation, the shapes and the axes", () => {
     expect(() => new Tensor(new Float64Array(3), [2])).toThrow(/data has 3 elements but shape \[2\] needs 2/);
   });
 });
+
+describe("tiny storages are windows into shared slabs", () => {
+  test("each is zeroed, holds exactly its own elements, and changes to it stay in it", () => {
+    for (const dtype of ["float64", "float32"] as const) {
+      // hundreds of tiny results: several slabs, and views that end at a slab's edge
+      const xs = Array.from({ length: 400 }, (_, i) => tensor(i + 0.5, { dtype }).mul(2));
+      xs.forEach((x, i) => {
+        expect(x.item()).toBe(2 * i + 1);
+        expect(x.data.length).toBe(1);
+        expect(x.data.byteLength).toBe(x.data.BYTES_PER_ELEMENT);
+      });
+      const small = Array.from({ length: 300 }, () => zeros([3], { dtype }));
+      for (const z of small) expect([...z.data]).toEqual([0, 0, 0]);
+      (small[100] as Tensor).fill_(7);
+      expect([...(small[99] as Tensor).data, ...(small[101] as Tensor).data]).toEqual([0, 0, 0, 0, 0, 0]);
+      expect(xs.map((x) => x.item())).toEqual(xs.map((_, i) => 2 * i + 1));
+    }
+  });
+});
