@@ -1,8 +1,8 @@
 ;; @file WebAssembly SIMD kernels for C = op(A)·op(B) in float32 (f32x4) and float64 (f64x2),
 ;; and the y ← y + α·x of the optimizers' updates (at the end).
 ;; Assembled by scripts/build-wasm.mjs into gemm-wasm.generated.ts; driven by kernels/matmul.ts,
-;; which copies the operands into this module's memory, calls `pack_*` and `macro_*` over the
-;; cache blocks, and copies C back out. Imports nothing.
+;; which copies the operands into this module's memory, calls `gemm_*` (the loop nest over the
+;; cache blocks, near the end) and copies C back out. Imports nothing.
 ;;
 ;; The structure is the one of GotoBLAS/BLIS. C is cut into blocks; for each block the driver
 ;; packs a kc×nc slab of op(B) and an mc×kc block of op(A) into contiguous "panels" (pack_*),
@@ -138,7 +138,7 @@
       (br_if $groups (i32.lt_u (local.tee $g (i32.add (local.get $g) (i32.const 2))) (local.get $panel))))
     (local.get $kc2))
 
-  (func (export "pack_f32")
+  (func $pack_f32
     (param $src i32) (param $rs i32) (param $cs i32) (param $rows i32) (param $kc i32)
     (param $panel i32) (param $dst i32)
     (local $r0 i32) (local $r i32) (local $p0 i32) (local $p i32) (local $s i32) (local $d i32)
@@ -193,7 +193,7 @@
         (local.set $r0 (i32.add (local.get $r0) (local.get $panel)))
         (br $panels))))
 
-  (func (export "pack_f64")
+  (func $pack_f64
     (param $src i32) (param $rs i32) (param $cs i32) (param $rows i32) (param $kc i32)
     (param $panel i32) (param $dst i32)
     (local $r0 i32) (local $r i32) (local $p0 i32) (local $p i32) (local $s i32) (local $d i32)
@@ -606,7 +606,7 @@
       (local.set $dst (i32.add (local.get $dst) (local.get $dstStride)))
       (br_if $rows (local.tee $rows (i32.sub (local.get $rows) (i32.const 1))))))
 
-  (func (export "macro_f32")
+  (func $macro_f32
     (param $mc i32) (param $nc i32) (param $kc i32) (param $ap i32) (param $bp i32)
     (param $c i32) (param $ldc i32) (param $accumulate i32) (param $scratch i32)
     (local $i i32) (local $j i32) (local $mr i32) (local $nr i32) (local $aPanel i32) (local $bPanel i32)
@@ -641,7 +641,7 @@
         (br_if $rows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $mc))))
       (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 8))) (local.get $nc)))))
 
-  (func (export "macro_f64")
+  (func $macro_f64
     (param $mc i32) (param $nc i32) (param $kc i32) (param $ap i32) (param $bp i32)
     (param $c i32) (param $ldc i32) (param $accumulate i32) (param $scratch i32)
     (local $i i32) (local $j i32) (local $mr i32) (local $nr i32) (local $aPanel i32) (local $bPanel i32)
@@ -675,6 +675,85 @@
               (local.get $mr) (i32.shl (local.get $nr) (i32.const 3)))))
         (br_if $rows (i32.lt_u (local.tee $i (i32.add (local.get $i) (i32.const 4))) (local.get $mc))))
       (br_if $cols (i32.lt_u (local.tee $j (i32.add (local.get $j) (i32.const 4))) (local.get $nc)))))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; The loop nest around the macro-kernels, for the part C[m0:m1, n0:n1] of the product: slabs of
+  ;; NC columns; in each, steps of KC along k, packing B's kc×nc slab once per step; in each step,
+  ;; blocks of MC rows, packing A's mc×kc block, then the macro-kernel. op(A)(i, p) is at
+  ;; a + (i·ars + p·acs)·size and op(B)(p, j) at b + (j·brs + p·bcs)·size; C has row stride ldc.
+  ;; ap, bp and scratch are the caller's own packing buffers and edge tile, so threads sharing the
+  ;; memory can each compute a part. Needs m0 < m1 and k ≥ 1.
+  ;; ---------------------------------------------------------------------------------------------
+
+  (func $min (param $x i32) (param $y i32) (result i32)
+    (select (local.get $x) (local.get $y) (i32.lt_u (local.get $x) (local.get $y))))
+
+  ;; the byte address of element (r, p) of a matrix at base with strides rs, cs: base + (r·rs + p·cs)·size
+  (func $at (param $base i32) (param $r i32) (param $rs i32) (param $p i32) (param $cs i32) (param $shift i32)
+    (result i32)
+    (i32.add (local.get $base)
+      (i32.shl (i32.add (i32.mul (local.get $r) (local.get $rs)) (i32.mul (local.get $p) (local.get $cs)))
+        (local.get $shift))))
+
+  (func (export "gemm_f32")
+    (param $m0 i32) (param $m1 i32) (param $n0 i32) (param $n1 i32) (param $k i32)
+    (param $a i32) (param $ars i32) (param $acs i32) (param $b i32) (param $brs i32) (param $bcs i32)
+    (param $c i32) (param $ldc i32) (param $ap i32) (param $bp i32) (param $scratch i32)
+    (param $KC i32) (param $MC i32) (param $NC i32)
+    (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32)
+    (local.set $jc (local.get $n0))
+    (block $done
+      (loop $slabs
+        (br_if $done (i32.ge_u (local.get $jc) (local.get $n1)))
+        (local.set $nc (call $min (local.get $NC) (i32.sub (local.get $n1) (local.get $jc))))
+        (local.set $pc (i32.const 0))
+        (loop $steps
+          (local.set $kc (call $min (local.get $KC) (i32.sub (local.get $k) (local.get $pc))))
+          (call $pack_f32 (call $at (local.get $b) (local.get $jc) (local.get $brs) (local.get $pc) (local.get $bcs) (i32.const 2))
+            (local.get $brs) (local.get $bcs) (local.get $nc) (local.get $kc) (i32.const 8) (local.get $bp))
+          (local.set $ic (local.get $m0))
+          (loop $blocks
+            (local.set $mc (call $min (local.get $MC) (i32.sub (local.get $m1) (local.get $ic))))
+            (call $pack_f32 (call $at (local.get $a) (local.get $ic) (local.get $ars) (local.get $pc) (local.get $acs) (i32.const 2))
+              (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc) (i32.const 4) (local.get $ap))
+            ;; the first step of k sets C, later ones add to it
+            (call $macro_f32 (local.get $mc) (local.get $nc) (local.get $kc) (local.get $ap) (local.get $bp)
+              (call $at (local.get $c) (local.get $ic) (local.get $ldc) (local.get $jc) (i32.const 1) (i32.const 2))
+              (local.get $ldc) (i32.ne (local.get $pc) (i32.const 0)) (local.get $scratch))
+            (br_if $blocks (i32.lt_u (local.tee $ic (i32.add (local.get $ic) (local.get $MC))) (local.get $m1))))
+          (br_if $steps (i32.lt_u (local.tee $pc (i32.add (local.get $pc) (local.get $KC))) (local.get $k))))
+        (local.set $jc (i32.add (local.get $jc) (local.get $NC)))
+        (br $slabs))))
+
+  (func (export "gemm_f64")
+    (param $m0 i32) (param $m1 i32) (param $n0 i32) (param $n1 i32) (param $k i32)
+    (param $a i32) (param $ars i32) (param $acs i32) (param $b i32) (param $brs i32) (param $bcs i32)
+    (param $c i32) (param $ldc i32) (param $ap i32) (param $bp i32) (param $scratch i32)
+    (param $KC i32) (param $MC i32) (param $NC i32)
+    (local $jc i32) (local $nc i32) (local $pc i32) (local $kc i32) (local $ic i32) (local $mc i32)
+    (local.set $jc (local.get $n0))
+    (block $done
+      (loop $slabs
+        (br_if $done (i32.ge_u (local.get $jc) (local.get $n1)))
+        (local.set $nc (call $min (local.get $NC) (i32.sub (local.get $n1) (local.get $jc))))
+        (local.set $pc (i32.const 0))
+        (loop $steps
+          (local.set $kc (call $min (local.get $KC) (i32.sub (local.get $k) (local.get $pc))))
+          (call $pack_f64 (call $at (local.get $b) (local.get $jc) (local.get $brs) (local.get $pc) (local.get $bcs) (i32.const 3))
+            (local.get $brs) (local.get $bcs) (local.get $nc) (local.get $kc) (i32.const 4) (local.get $bp))
+          (local.set $ic (local.get $m0))
+          (loop $blocks
+            (local.set $mc (call $min (local.get $MC) (i32.sub (local.get $m1) (local.get $ic))))
+            (call $pack_f64 (call $at (local.get $a) (local.get $ic) (local.get $ars) (local.get $pc) (local.get $acs) (i32.const 3))
+              (local.get $ars) (local.get $acs) (local.get $mc) (local.get $kc) (i32.const 4) (local.get $ap))
+            ;; the first step of k sets C, later ones add to it
+            (call $macro_f64 (local.get $mc) (local.get $nc) (local.get $kc) (local.get $ap) (local.get $bp)
+              (call $at (local.get $c) (local.get $ic) (local.get $ldc) (local.get $jc) (i32.const 1) (i32.const 3))
+              (local.get $ldc) (i32.ne (local.get $pc) (i32.const 0)) (local.get $scratch))
+            (br_if $blocks (i32.lt_u (local.tee $ic (i32.add (local.get $ic) (local.get $MC))) (local.get $m1))))
+          (br_if $steps (i32.lt_u (local.tee $pc (i32.add (local.get $pc) (local.get $KC))) (local.get $k))))
+        (local.set $jc (i32.add (local.get $jc) (local.get $NC)))
+        (br $slabs))))
 
   ;; ---------------------------------------------------------------------------------------------
   ;; y ← y + α·x over n elements at byte offsets x and y (the optimizers' update θ ← θ − η·g is

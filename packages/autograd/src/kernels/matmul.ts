@@ -229,10 +229,8 @@ function storeRow(c: FloatArray, at: number, cols: number, s0: number, s1: numbe
 /** The exports of gemm.wat; addresses are byte offsets into `memory`, sizes are in elements. */
 interface GemmExports {
   memory: { buffer: ArrayBuffer; grow(pages: number): number };
-  pack_f32: Pack;
-  pack_f64: Pack;
-  macro_f32: Macro;
-  macro_f64: Macro;
+  gemm_f32: BlockedGemm;
+  gemm_f64: BlockedGemm;
   axpy_f32: Axpy;
   axpy_f64: Axpy;
 }
@@ -240,21 +238,33 @@ interface GemmExports {
 /** y ← y + α·x over n elements at byte offsets x and y. */
 type Axpy = (x: number, y: number, n: number, alpha: number) => void;
 
-/** Packs rows × kc elements, element (r, p) at src + (r·rs + p·cs)·size, into panels of `panel` rows. */
-type Pack = (src: number, rs: number, cs: number, rows: number, kc: number, panel: number, dst: number) => void;
-
-/** C[mc×nc] (row stride ldc) = (or += when accumulate is 1) the packed A block · the packed B slab. */
-type Macro = (
-  mc: number,
-  nc: number,
-  kc: number,
-  ap: number,
-  bp: number,
+/**
+ * C[m0:m1, n0:n1] = op(A)·op(B) there, by gemm.wat's loop nest: op(A)(i, p) at a + (i·ars + p·acs)·size,
+ * op(B)(p, j) at b + (j·brs + p·bcs)·size, C with row stride ldc; ap, bp, scratch are the caller's
+ * packing buffers and edge tile; KC, MC, NC the cache blocking.
+ */
+type BlockedGemm = (...args: GemmArgs) => void;
+type GemmArgs = [
+  m0: number,
+  m1: number,
+  n0: number,
+  n1: number,
+  k: number,
+  a: number,
+  ars: number,
+  acs: number,
+  b: number,
+  brs: number,
+  bcs: number,
   c: number,
   ldc: number,
-  accumulate: number,
+  ap: number,
+  bp: number,
   scratch: number,
-) => void;
+  KC: number,
+  MC: number,
+  NC: number,
+];
 
 /** The part of the WebAssembly JS API used here (the DOM typings are not part of this build). */
 interface WasmApi {
@@ -357,21 +367,27 @@ export const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOf
   const acs = transA ? m : 1;
   const brs = transB ? k : 1;
   const bcs = transB ? 1 : n;
-  const pack = f64 ? w.exports.pack_f64 : w.exports.pack_f32;
-  const macro = f64 ? w.exports.macro_f64 : w.exports.macro_f32;
-  for (let jc = 0; jc < n; jc += NC) {
-    const nc = Math.min(NC, n - jc);
-    for (let pc = 0; pc < k; pc += KC) {
-      const kc = Math.min(KC, k - pc);
-      pack(bAt + (jc * brs + pc * bcs) * size, brs, bcs, nc, kc, NR, bpAt);
-      for (let ic = 0; ic < m; ic += MC) {
-        const mc = Math.min(MC, m - ic);
-        pack(aAt + (ic * ars + pc * acs) * size, ars, acs, mc, kc, MR, apAt);
-        // the first slab of k sets C, later ones add to it
-        macro(mc, nc, kc, apAt, bpAt, cAt + (ic * n + jc) * size, n, pc > 0 ? 1 : 0, 0);
-      }
-    }
-  }
+  (f64 ? w.exports.gemm_f64 : w.exports.gemm_f32)(
+    0,
+    m,
+    0,
+    n,
+    k,
+    aAt,
+    ars,
+    acs,
+    bAt,
+    brs,
+    bcs,
+    cAt,
+    n,
+    apAt,
+    bpAt,
+    0,
+    KC,
+    MC,
+    NC,
+  );
   c.set(heap.subarray(cAt / size, cAt / size + m * n), cOff);
 };
 
