@@ -7,9 +7,20 @@
  * so it is also compared bit for bit with that loop run in its own dtype.
  */
 import fc from "fast-check";
-import { describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test } from "vitest";
 import { Random } from "../random.js";
-import { axpy, type FloatArray, type Gemm, gemm, gemmJs, gemmWasm, hasWasmGemm, setGemmBackend } from "./matmul.js";
+import {
+  axpy,
+  type FloatArray,
+  type Gemm,
+  gemm,
+  gemmJs,
+  gemmThreads,
+  gemmWasm,
+  hasWasmGemm,
+  setGemmBackend,
+  setGemmThreads,
+} from "./matmul.js";
 
 type Dtype = "float32" | "float64";
 
@@ -243,6 +254,38 @@ describe("gemmWasm across its cache blocks", () => {
     ] as const) {
       check(gemmWasm, dtype, { transA: false, transB: false, m, n, k, aOff: 0, bOff: 0, cOff: 0 }, m);
     }
+  });
+});
+
+describe("gemm on worker threads", () => {
+  afterAll(() => setGemmThreads(1));
+
+  test("bands on 2 and 3 threads give one thread's bits: by columns and by rows, every transpose", async () => {
+    expect(gemmThreads()).toBe(1);
+    expect(await setGemmThreads(2)).toBe(2);
+    expect(gemmThreads()).toBe(2);
+    for (const dtype of dtypes) {
+      for (const transA of [false, true]) {
+        for (const transB of [false, true]) {
+          // wide (bands of columns, several cache blocks of k), then tall (bands of rows), odd sizes
+          checkExact(dtype, { transA, transB, m: 131, n: 301, k: 700, aOff: 1, bOff: 2, cOff: 3 }, 21);
+          checkExact(dtype, { transA, transB, m: 701, n: 61, k: 53, aOff: 0, bOff: 5, cOff: 1 }, 22);
+        }
+      }
+    }
+    expect(await setGemmThreads(3)).toBe(3);
+    checkExact("float32", { transA: false, transB: true, m: 150, n: 1000, k: 90, aOff: 0, bOff: 0, cOff: 0 }, 23);
+    checkExact("float64", { transA: true, transB: false, m: 1000, n: 33, k: 70, aOff: 2, bOff: 0, cOff: 0 }, 24);
+    expect(await setGemmThreads(1)).toBe(1);
+    expect(gemmThreads()).toBe(1);
+    checkExact("float32", { transA: false, transB: false, m: 131, n: 301, k: 700, aOff: 0, bOff: 0, cOff: 0 }, 25);
+  });
+
+  test("a bad thread count is refused with the reason", async () => {
+    for (const count of [0, 1.5, 65, Number.NaN]) {
+      await expect(setGemmThreads(count)).rejects.toThrow(/setGemmThreads.*an integer from 1 to 64, got/);
+    }
+    expect(gemmThreads()).toBe(1);
   });
 });
 

@@ -5,10 +5,13 @@
  *
  * Two implementations of one contract: `gemmJs`, plain loops that are the reference and the
  * fallback, and `gemmWasm`, the WebAssembly SIMD kernels of gemm.wat. `gemm` picks one per call.
- * Imports only the generated module bytes (gemm-wasm.generated.ts).
+ * In Node, `setGemmThreads` lets large products share out bands of their result to worker threads.
+ * Imports errors.ts and the generated module bytes (gemm-wasm.generated.ts); node:worker_threads
+ * only when threads are asked for.
  */
 
-import { gemmWasmBase64 } from "./gemm-wasm.generated.js";
+import { ChainruleError } from "../errors.js";
+import { gemmWasmBase64, gemmWasmSharedBase64 } from "./gemm-wasm.generated.js";
 
 export type FloatArray = Float32Array | Float64Array;
 
@@ -270,7 +273,7 @@ type GemmArgs = [
 interface WasmApi {
   validate(bytes: Uint8Array): boolean;
   Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: unknown };
+  Instance: new (module: object, imports?: object) => { exports: unknown };
 }
 
 /** The one instance, with views of its memory that are rebuilt whenever the memory grows. */
@@ -345,12 +348,25 @@ export const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOf
   const w = wasmGemm();
   const f64 = c instanceof Float64Array;
   const size = f64 ? 8 : 4;
-  const { MR, NR, KC, MC, NC } = f64 ? BLOCKING.f64 : BLOCKING.f32;
+  const blocking = f64 ? BLOCKING.f64 : BLOCKING.f32;
+  const { MR, NR, KC, MC, NC } = blocking;
 
-  // memory: scratch tile | packed A block | packed B slab | A | B | C, each 64-byte aligned
-  const apAt = SCRATCH_BYTES;
-  const bpAt = apAt + roundUp(roundUp(Math.min(MC, m), MR) * Math.min(KC, k) * size, 64);
-  const aAt = bpAt + roundUp(roundUp(Math.min(NC, n), NR) * Math.min(KC, k) * size, 64);
+  // C is cut into bands, one per thread (one band without worker threads): bands of columns, or
+  // of rows when C is taller than wide, each a whole number of 64-byte lines wide.
+  const workers = pool !== null && m * n * k >= THREADS_MIN_WORK ? pool.workers : [];
+  const byRows = m > n;
+  const span = byRows ? m : n;
+  const step = byRows ? MR : 64 / size;
+  const band = roundUp(Math.ceil(span / (workers.length + 1)), step);
+  const bands = Math.ceil(span / band);
+  const bandM = byRows ? band : m;
+  const bandN = byRows ? n : band;
+
+  // memory: per band, scratch tile | packed A block | packed B slab; then A | B | C; 64-byte aligned
+  const apBytes = roundUp(roundUp(Math.min(MC, bandM), MR) * Math.min(KC, k) * size, 64);
+  const bpBytes = roundUp(roundUp(Math.min(NC, bandN), NR) * Math.min(KC, k) * size, 64);
+  const perBand = SCRATCH_BYTES + apBytes + bpBytes;
+  const aAt = perBand * bands;
   const bAt = aAt + roundUp(m * k * size, 64);
   const cAt = bAt + roundUp(k * n * size, 64);
   if (w === null || !reserve(w, cAt + m * n * size)) {
@@ -367,27 +383,42 @@ export const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOf
   const acs = transA ? m : 1;
   const brs = transB ? k : 1;
   const bcs = transB ? 1 : n;
-  (f64 ? w.exports.gemm_f64 : w.exports.gemm_f32)(
-    0,
-    m,
-    0,
-    n,
-    k,
-    aAt,
-    ars,
-    acs,
-    bAt,
-    brs,
-    bcs,
-    cAt,
-    n,
-    apAt,
-    bpAt,
-    0,
-    KC,
-    MC,
-    NC,
-  );
+  const argsOf = (t: number): GemmArgs => {
+    const from = t * band;
+    const to = Math.min(span, from + band);
+    const at = t * perBand;
+    return [
+      byRows ? from : 0,
+      byRows ? to : m,
+      byRows ? 0 : from,
+      byRows ? n : to,
+      k,
+      aAt,
+      ars,
+      acs,
+      bAt,
+      brs,
+      bcs,
+      cAt,
+      n,
+      at + SCRATCH_BYTES,
+      at + SCRATCH_BYTES + apBytes,
+      at,
+      KC,
+      MC,
+      NC,
+    ];
+  };
+  // bands 1, 2, … go to the workers; this thread computes band 0, then waits for all of them
+  // (also when its own band throws: nothing may still write to the memory once gemm returns)
+  for (let t = 1; t < bands; t++) (workers[t - 1] as GemmWorker).post(f64, argsOf(t));
+  let failed = false;
+  try {
+    (f64 ? w.exports.gemm_f64 : w.exports.gemm_f32)(...argsOf(0));
+  } finally {
+    for (let t = 1; t < bands; t++) failed = (workers[t - 1] as GemmWorker).wait() || failed;
+  }
+  if (failed) throw new ChainruleError("matmul", "a worker thread failed to compute its band of a product");
   c.set(heap.subarray(cAt / size, cAt / size + m * n), cOff);
 };
 
@@ -413,6 +444,181 @@ function tryGrow(w: WasmGemm, pages: number): boolean {
   } catch {
     return false; // RangeError: over the engine's limit or out of memory
   }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worker threads
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * Below this many multiply-adds a product stays on one thread: handing a band to a worker and
+ * waiting for it costs tens of microseconds. NOTE: 2²¹ (a 128×128×128 product) takes about
+ * 0.1 ms on one core of Zen 4; the big products of a training step are 10–100 times that.
+ */
+const THREADS_MIN_WORK = 2 ** 21;
+
+/** Worker threads that share the kernels' memory with this thread's `instance`. */
+interface Pool {
+  workers: GemmWorker[];
+  /** The instance with a memory of its own, restored when the threads are stopped. */
+  single: WasmGemm | null;
+}
+
+let pool: Pool | null = null;
+
+// Each worker has a block of Int32s shared with this thread: the number of the job posted, the
+// number of the job done, whether it failed, the dtype, and the arguments of gemm_f32/f64.
+const JOB = 0;
+const DONE = 1;
+const FAILED = 2;
+const F64 = 3;
+const ARGS = 4;
+/** Checks of a flag before sleeping on it (about 0.1–0.3 ms). */
+const SPIN = 100_000;
+
+/** A worker's source (CommonJS, run with `eval`): wait for a job, run it, say so, repeat. */
+const WORKER_SOURCE = `
+const { workerData, parentPort } = require("node:worker_threads");
+const { module, memory, control } = workerData;
+const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const ctl = new Int32Array(control);
+parentPort.postMessage("ready");
+let job = 0;
+for (;;) {
+  // spin a while before sleeping: in a training step the next product follows within microseconds,
+  // and waking a sleeping thread takes tens of them
+  for (let spin = 0; spin < ${SPIN} && Atomics.load(ctl, ${JOB}) === job; spin++);
+  Atomics.wait(ctl, ${JOB}, job);
+  job = Atomics.load(ctl, ${JOB});
+  if (job < 0) break;
+  try {
+    const args = Array.from(ctl.subarray(${ARGS}, ${ARGS + 19}));
+    (ctl[${F64}] === 1 ? kernels.gemm_f64 : kernels.gemm_f32)(...args);
+    ctl[${FAILED}] = 0;
+  } catch {
+    ctl[${FAILED}] = 1;
+  }
+  Atomics.store(ctl, ${DONE}, job);
+  Atomics.notify(ctl, ${DONE});
+}
+`;
+
+/** The part of node:worker_threads used here. */
+interface WorkerThreads {
+  Worker: new (source: string, options: { eval: true; workerData: unknown }) => Thread;
+}
+interface Thread {
+  once(event: "message" | "error" | "exit", listener: (value: unknown) => void): void;
+  unref(): void;
+  terminate(): Promise<number>;
+}
+
+class GemmWorker {
+  private readonly ctl = new Int32Array(new SharedArrayBuffer(4 * (ARGS + 19)));
+  private job = 0;
+  private readonly thread: Thread;
+  /** Settles once the worker has instantiated the kernels (or failed to start). */
+  readonly ready: Promise<void>;
+
+  constructor(threads: WorkerThreads, module: object, memory: object) {
+    this.thread = new threads.Worker(WORKER_SOURCE, {
+      eval: true,
+      workerData: { module, memory, control: this.ctl.buffer },
+    });
+    this.ready = new Promise((resolve, reject) => {
+      this.thread.once("message", () => {
+        this.thread.unref(); // from now on, an idle worker must not keep the process alive
+        resolve();
+      });
+      this.thread.once("error", (error) => reject(error));
+      this.thread.once("exit", (code) => reject(new Error(`exited with code ${code}`)));
+    });
+  }
+
+  /** Hand this worker one band of a product. */
+  post(f64: boolean, args: GemmArgs): void {
+    this.ctl[F64] = f64 ? 1 : 0;
+    this.ctl.set(args, ARGS); // addresses past 2³¹ wrap to negative Int32s: the same i32 bits
+    Atomics.store(this.ctl, JOB, ++this.job);
+    Atomics.notify(this.ctl, JOB);
+  }
+
+  /** Block until the band posted last is done; true if it failed. */
+  wait(): boolean {
+    for (let spin = 0; spin < SPIN && Atomics.load(this.ctl, DONE) !== this.job; spin++);
+    for (;;) {
+      const done = Atomics.load(this.ctl, DONE);
+      if (done === this.job) break;
+      Atomics.wait(this.ctl, DONE, done);
+    }
+    return this.ctl[FAILED] === 1;
+  }
+
+  stop(): Promise<number> {
+    Atomics.store(this.ctl, JOB, -1);
+    Atomics.notify(this.ctl, JOB);
+    return this.thread.terminate();
+  }
+}
+
+/**
+ * Compute large matrix products (and their gradients) on `count` threads: this one and
+ * `count − 1` worker threads that share the kernels' WebAssembly memory, each computing a band of
+ * the result. Every entry is still computed by one thread in the same order, so results are bit
+ * for bit those of one thread. Products under about 2²¹ multiply-adds stay on this thread.
+ * `setGemmThreads(1)` stops the workers. Node only (worker_threads; this thread blocks on
+ * Atomics.wait while the workers finish, which browsers forbid on their main thread).
+ * Resolves to the number of threads in use.
+ *
+ * @example
+ * await setGemmThreads(2); // a training loop's big products now use two cores
+ */
+export async function setGemmThreads(count: number): Promise<number> {
+  if (!Number.isInteger(count) || count < 1 || count > 64) {
+    throw new ChainruleError("setGemmThreads", `count must be an integer from 1 to 64, got ${count}`);
+  }
+  if (pool !== null) {
+    const stopping = pool.workers.map((w) => w.stop());
+    instance = pool.single;
+    pool = null;
+    await Promise.all(stopping);
+  }
+  if (count === 1) return 1;
+  const single = wasmGemm();
+  if (single === null) {
+    throw new ChainruleError("setGemmThreads", "threads need WebAssembly with SIMD, which this engine lacks");
+  }
+  const nodeVersion = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+  if (nodeVersion === undefined || typeof SharedArrayBuffer === "undefined") {
+    throw new ChainruleError("setGemmThreads", "threads need Node's worker_threads and SharedArrayBuffer");
+  }
+  // a specifier in a variable: bundlers for the browser leave this import alone
+  const specifier = "node:worker_threads";
+  const threads = (await import(/* @vite-ignore */ specifier)) as WorkerThreads;
+  const api = (globalThis as unknown as { WebAssembly: WasmApi & { Memory: new (d: object) => object } }).WebAssembly;
+  const module = new api.Module(Uint8Array.from(atob(gemmWasmSharedBase64), (ch) => ch.charCodeAt(0)));
+  const memory = new api.Memory({ initial: 1, maximum: MAX_BYTES / PAGE, shared: true });
+  const exports = new api.Instance(module, { env: { memory } }).exports as GemmExports;
+  const shared: WasmGemm = {
+    exports,
+    f32: new Float32Array(exports.memory.buffer),
+    f64: new Float64Array(exports.memory.buffer),
+  };
+  const workers = Array.from({ length: count - 1 }, () => new GemmWorker(threads, module, memory));
+  try {
+    await Promise.all(workers.map((w) => w.ready));
+  } catch (error) {
+    await Promise.all(workers.map((w) => w.stop()));
+    throw new ChainruleError("setGemmThreads", `a worker thread did not start: ${String(error)}`);
+  }
+  pool = { workers, single };
+  instance = shared;
+  return count;
+}
+
+/** The number of threads large products run on (1 unless `setGemmThreads` said otherwise). */
+export function gemmThreads(): number {
+  return pool === null ? 1 : pool.workers.length + 1;
 }
 
 /** Below this many elements the copies into the module's memory cost more than the loop saves. */
