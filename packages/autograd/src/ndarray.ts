@@ -1,9 +1,10 @@
 /**
  * @file The numeric loops: plain indexed loops over row-major typed arrays, no gradients, no
  * allocation inside inner loops. Broadcasting reads operands through zero strides instead of
- * copying them. Imports shape.ts and rules.ts (types only).
+ * copying them. Imports shape.ts, rules.ts (types only), and kernels/matmul.ts (the SIMD ReLU).
  */
 
+import { reluGradWasm, reluWasm } from "./kernels/matmul.js";
 import type { BinaryRule } from "./rules.js";
 import { broadcastStrides, type Shape, sizeOf, stridesOf } from "./shape.js";
 
@@ -100,6 +101,7 @@ export function mapUnary(f: (x: number) => number, x: FloatArray, out: FloatArra
   const n = x.length;
   switch (op) {
     case "relu":
+      if (reluWasm(x, out)) return; // the SIMD kernel, for long arrays
       for (let i = 0; i < n; i++) {
         const v = x[i] as number;
         out[i] = v > 0 ? v : 0;
@@ -131,6 +133,7 @@ export function unaryGrad(
   const n = x.length;
   switch (op) {
     case "relu": // [x > 0]·g
+      if (reluGradWasm(x, g, out)) return; // the SIMD kernel, for long arrays
       for (let i = 0; i < n; i++) out[i] = (x[i] as number) > 0 ? (g[i] as number) : 0;
       return;
     case "sigmoid": // y(1 − y)·g

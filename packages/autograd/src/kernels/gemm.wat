@@ -1,5 +1,5 @@
 ;; @file WebAssembly SIMD kernels for C = op(A)·op(B) in float32 (f32x4) and float64 (f64x2),
-;; and the y ← y + α·x of the optimizers' updates (at the end).
+;; the y ← y + α·x of the optimizers' updates, and ReLU with its backward step (at the end).
 ;; Assembled by scripts/build-wasm.mjs into gemm-wasm.generated.ts; driven by kernels/matmul.ts,
 ;; which copies the operands into this module's memory, calls `gemm_*` (the loop nest over the
 ;; cache blocks, near the end) and copies C back out. Imports nothing.
@@ -804,4 +804,93 @@
             (f64.mul (local.get $alpha) (f64.load (i32.add (local.get $x) (local.get $off))))))
         (local.set $off (i32.add (local.get $off) (i32.const 8)))
         (br $one))))
-)
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; ReLU over n elements at byte offsets, as rules.ts defines it: y = x > 0 ? x : 0, and its
+  ;; backward step out = x > 0 ? g : 0. pmax(0, x) is 0 < x ? x : 0, which is that rule exactly
+  ;; (NaN and −0 give +0); the backward step and-s g with the mask of x > 0 (+0 where it is
+  ;; false). Four f32 or two f64 lanes at a time, then the last few one by one. y may be x, and
+  ;; out may be g.
+  ;; ---------------------------------------------------------------------------------------------
+
+  (func (export "relu_f32") (param $x i32) (param $y i32) (param $n i32)
+    (local $end i32) (local $off i32) (local $bytes i32) (local $v f32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $end (i32.and (local.get $bytes) (i32.const -16)))
+    (block $tail
+      (loop $vec
+        (br_if $tail (i32.ge_u (local.get $off) (local.get $end)))
+        (v128.store (i32.add (local.get $y) (local.get $off))
+          (f32x4.pmax (v128.const f32x4 0 0 0 0) (v128.load (i32.add (local.get $x) (local.get $off)))))
+        (local.set $off (i32.add (local.get $off) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $off) (local.get $bytes)))
+        (local.set $v (f32.load (i32.add (local.get $x) (local.get $off))))
+        (f32.store (i32.add (local.get $y) (local.get $off))
+          (select (local.get $v) (f32.const 0) (f32.gt (local.get $v) (f32.const 0))))
+        (local.set $off (i32.add (local.get $off) (i32.const 4)))
+        (br $one))))
+
+  (func (export "relu_grad_f32") (param $x i32) (param $g i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $off i32) (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $end (i32.and (local.get $bytes) (i32.const -16)))
+    (block $tail
+      (loop $vec
+        (br_if $tail (i32.ge_u (local.get $off) (local.get $end)))
+        (v128.store (i32.add (local.get $out) (local.get $off))
+          (v128.and (v128.load (i32.add (local.get $g) (local.get $off)))
+            (f32x4.gt (v128.load (i32.add (local.get $x) (local.get $off))) (v128.const f32x4 0 0 0 0))))
+        (local.set $off (i32.add (local.get $off) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $off) (local.get $bytes)))
+        (f32.store (i32.add (local.get $out) (local.get $off))
+          (select (f32.load (i32.add (local.get $g) (local.get $off))) (f32.const 0)
+            (f32.gt (f32.load (i32.add (local.get $x) (local.get $off))) (f32.const 0))))
+        (local.set $off (i32.add (local.get $off) (i32.const 4)))
+        (br $one))))
+
+  (func (export "relu_f64") (param $x i32) (param $y i32) (param $n i32)
+    (local $end i32) (local $off i32) (local $bytes i32) (local $v f64)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $end (i32.and (local.get $bytes) (i32.const -16)))
+    (block $tail
+      (loop $vec
+        (br_if $tail (i32.ge_u (local.get $off) (local.get $end)))
+        (v128.store (i32.add (local.get $y) (local.get $off))
+          (f64x2.pmax (v128.const f64x2 0 0) (v128.load (i32.add (local.get $x) (local.get $off)))))
+        (local.set $off (i32.add (local.get $off) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $off) (local.get $bytes)))
+        (local.set $v (f64.load (i32.add (local.get $x) (local.get $off))))
+        (f64.store (i32.add (local.get $y) (local.get $off))
+          (select (local.get $v) (f64.const 0) (f64.gt (local.get $v) (f64.const 0))))
+        (local.set $off (i32.add (local.get $off) (i32.const 8)))
+        (br $one))))
+
+  (func (export "relu_grad_f64") (param $x i32) (param $g i32) (param $out i32) (param $n i32)
+    (local $end i32) (local $off i32) (local $bytes i32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $end (i32.and (local.get $bytes) (i32.const -16)))
+    (block $tail
+      (loop $vec
+        (br_if $tail (i32.ge_u (local.get $off) (local.get $end)))
+        (v128.store (i32.add (local.get $out) (local.get $off))
+          (v128.and (v128.load (i32.add (local.get $g) (local.get $off)))
+            (f64x2.gt (v128.load (i32.add (local.get $x) (local.get $off))) (v128.const f64x2 0 0))))
+        (local.set $off (i32.add (local.get $off) (i32.const 16)))
+        (br $vec)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $off) (local.get $bytes)))
+        (f64.store (i32.add (local.get $out) (local.get $off))
+          (select (f64.load (i32.add (local.get $g) (local.get $off))) (f64.const 0)
+            (f64.gt (f64.load (i32.add (local.get $x) (local.get $off))) (f64.const 0))))
+        (local.set $off (i32.add (local.get $off) (i32.const 8)))
+        (br $one)))))

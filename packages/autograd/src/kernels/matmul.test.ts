@@ -18,6 +18,8 @@ import {
   gemmThreads,
   gemmWasm,
   hasWasmGemm,
+  reluGradWasm,
+  reluWasm,
   setGemmBackend,
   setGemmThreads,
 } from "./matmul.js";
@@ -345,5 +347,49 @@ describe("axpy: y ← y + α·x", () => {
       ),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("ReLU and its backward step in the SIMD kernels", () => {
+  const special = [Number.NaN, 0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-310, -1e-310, 2, -2];
+
+  test("the same bits as the rule, x > 0 ? x : 0 and x > 0 ? g : 0, NaN and −0 included", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1024, max: 2100 }),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (n, f64, seed) => {
+          const rng = new Random(seed);
+          const make = (): FloatArray => {
+            const values = Array.from({ length: n }, (_, i) =>
+              i % 7 === 0 ? (special[i % special.length] as number) : rng.uniform(-3, 3),
+            );
+            return f64 ? Float64Array.from(values) : Float32Array.from(values);
+          };
+          const x = make();
+          const g = make();
+          const y = x.slice().fill(Number.NaN);
+          const out = x.slice().fill(Number.NaN);
+          expect(reluWasm(x, y)).toBe(true);
+          expect(reluGradWasm(x, g, out)).toBe(true);
+          for (let i = 0; i < n; i++) {
+            const v = x[i] as number;
+            expect(Object.is(y[i], v > 0 ? v : 0)).toBe(true);
+            expect(Object.is(out[i], v > 0 ? g[i] : 0)).toBe(true);
+          }
+        },
+      ),
+      { numRuns: 40 },
+    );
+  });
+
+  test("short arrays, mixed dtypes and the plain backend are left to the caller's loop", () => {
+    expect(reluWasm(new Float32Array(1023), new Float32Array(1023))).toBe(false);
+    expect(reluWasm(new Float32Array(2000), new Float64Array(2000))).toBe(false);
+    expect(reluGradWasm(new Float64Array(2000), new Float32Array(2000), new Float64Array(2000))).toBe(false);
+    const previous = setGemmBackend("js");
+    expect(reluWasm(new Float64Array(2000), new Float64Array(2000))).toBe(false);
+    setGemmBackend(previous);
   });
 });
