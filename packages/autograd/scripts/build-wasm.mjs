@@ -47,10 +47,10 @@ function assemble(text, features) {
 // Two builds of the same text: one with a memory of its own, and one that imports a shared memory
 // (up to 4 GiB), which worker threads instantiate too to compute parts of one product.
 const bytes = assemble(wat, { simd: true });
-const shared = assemble(
-  wat.replace(MEMORY, '(memory (export "memory") (import "env" "memory") 1 65536 shared)'),
-  { simd: true, threads: true },
-);
+const shared = assemble(wat.replace(MEMORY, '(memory (export "memory") (import "env" "memory") 1 65536 shared)'), {
+  simd: true,
+  threads: true,
+});
 
 const source = `/**
  * @file The WebAssembly module assembled from gemm.wat by scripts/build-wasm.mjs (${bytes.length} bytes),
