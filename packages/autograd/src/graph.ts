@@ -17,7 +17,10 @@ import { ChainruleError } from "./errors.js";
 export interface GraphNode<N> {
   /** The i-th node this one was computed from, or undefined past the last. */
   parent(i: number): N | undefined;
-  /** Set by `topoSort` to tell which nodes the current sort has already reached. */
+  /**
+   * Set by `topoSort` to tell which nodes the current sort has already reached (positive stamps).
+   * Negative values are reserved: `Value.backward` keeps its use counts there while it runs.
+   */
   mark: number;
 }
 

@@ -1,7 +1,8 @@
 /**
  * @file The scalar engine: a `Value` holds one number, its gradient, the values it was computed
  * from, and the rule that differentiates the operation that made it. Reading this file with
- * graph.ts and rules.ts is the whole of reverse mode. Imports graph.ts, rules.ts, errors.ts.
+ * rules.ts is the whole of reverse mode (graph.ts's topological sort serves `zeroGrad` and the
+ * pictures). Imports graph.ts, rules.ts, errors.ts.
  *
  * `Value` is first-order on purpose: its derivatives are plain numbers, not Values, so it stays
  * small enough to read in one sitting. Gradients of gradients live in the Tensor engine.
@@ -47,7 +48,8 @@ export class Value {
   /**
    * A leaf holding `data`, e.g. `new Value(0.8, "w1")`. Operations also pass their operands
    * (`a`, `b`) and their rule; a user-made node with a rule of its own takes part in `backward`
-   * like any: `new Value(Math.sin(x.data), "s", x, null, sinRule)`.
+   * like any: `new Value(Math.sin(x.data), "s", x, null, sinRule)`. A node with operands but no
+   * rule passes no gradient to them (a stop-gradient).
    */
   constructor(
     data: number,
@@ -58,6 +60,9 @@ export class Value {
   ) {
     if (typeof data !== "number" || !Number.isFinite(data)) {
       throw new ChainruleError(rule?.name ?? "Value", `data must be a finite number, got ${describe(data)}`);
+    }
+    if (a === null ? rule !== null || b !== null : rule !== null && "da" in rule === (b === null)) {
+      throw new ChainruleError(rule?.name ?? "Value", `operands do not fit: ${shapeOf(a, b, rule)}`);
     }
     this.data = data;
     this.grad = 0;
@@ -147,7 +152,8 @@ export class Value {
    * Reverse mode from this node: ∂this/∂v for every v it was computed from. Leaves accumulate
    * (`+=`) across calls, as in PyTorch, so zero them between steps (`zeroGrad`); intermediate
    * nodes hold the gradient of the latest pass only. `onStep` sees each node's step as it
-   * happens (traces use it); it must not walk this graph or start another backward pass.
+   * happens (traces use it); it must not walk this graph or start another backward pass
+   * (another pass throws, and so does a walk that meets a node still waiting for its uses).
    */
   backward(options: { onStep?: (step: ValueStep) => void } = {}): void {
     const onStep = options.onStep;
@@ -161,19 +167,22 @@ export class Value {
       // pass needs memory for the graph's width only (a 10⁶-op chain: a stack of one).
       // Walk 1 counts every operation node's uses in this graph, as −count in `mark`, and clears
       // its gradient. Leaves are not counted: they send nothing on.
-      const stack: Value[] = [this];
+      const stack: Value[] = this.rule === null ? [] : [this];
+      let counted = 0;
       while (stack.length > 0) {
         const node = stack.pop() as Value;
         const { a, b } = node;
-        if (a !== null) countUse(a, stack);
-        if (b !== null && typeof b !== "number") countUse(b, stack);
+        if (a !== null) counted += countUse(a, stack);
+        if (b !== null && typeof b !== "number") counted += countUse(b, stack);
       }
       // Walk 2: a node sends its gradient on once every use of it has sent its share to it,
       // i.e. when its count is back to 0. ∂L/∂L = 1 starts it.
       this.grad = this.rule === null ? this.grad + 1 : 1;
       if (this.rule !== null) stack.push(this);
+      let ran = this.rule === null ? 0 : -1; // the root was not counted
       while (stack.length > 0) {
         const node = stack.pop() as Value;
+        ran++;
         const rule = node.rule;
         const g = node.grad;
         const a = node.a as Value;
@@ -199,10 +208,16 @@ export class Value {
         }
         sent(a, stack);
       }
+      if (ran !== counted) {
+        throw new ChainruleError(
+          "backward",
+          "the graph changed during the pass: some nodes never received all their gradients",
+        );
+      }
       finished = true;
     } finally {
       inBackward = false;
-      if (!finished) clearCounts(this); // onStep threw: leave no half-counted marks behind
+      if (!finished) clearCounts(this); // something threw: leave no half-counted marks behind
     }
   }
 
@@ -215,17 +230,18 @@ export class Value {
 /** True while a backward pass runs: the counts in `mark` belong to it. */
 let inBackward = false;
 
-/** Walk 1 of backward: one more use of the operation node p; the first one queues p. */
-function countUse(p: Value, stack: Value[]): void {
-  if (p.rule === null) return;
+/** Walk 1 of backward: one more use of the operation node p; the first one queues p (returns 1). */
+function countUse(p: Value, stack: Value[]): number {
+  if (p.rule === null) return 0;
   if (p.mark >= 0) {
     // first use met in this pass (a mark ≥ 0 is a topoSort stamp or 0, never a count)
     p.mark = -1;
     p.grad = 0;
     stack.push(p);
-  } else {
-    p.mark--;
+    return 1;
   }
+  p.mark--;
+  return 0;
 }
 
 /** Walk 2 of backward: a use of p has sent its share; after the last one p is ready. */
@@ -240,8 +256,8 @@ function clearCounts(root: Value): void {
   while (stack.length > 0) {
     const node = stack.pop() as Value;
     if (node.mark < 0) node.mark = 0;
-    for (const p of node.parents) {
-      if (!seen.has(p)) {
+    for (const p of [node.a, node.b]) {
+      if (p instanceof Value && !seen.has(p)) {
         seen.add(p);
         stack.push(p);
       }
@@ -311,6 +327,14 @@ function binaryOp(rule: BinaryRule, a: Value, other: Value | number): Value {
     );
   }
   return new Value(y, "", a, other, rule);
+}
+
+function shapeOf(a: Value | null, b: Value | number | null, rule: UnaryRule | BinaryRule | null): string {
+  const kind = rule === null ? "no rule" : "da" in rule ? "a binary rule" : "a unary rule";
+  const given =
+    a === null ? (b === null ? "no operand" : "b without a") : b === null ? "one operand (a)" : "two operands";
+  const wants = rule === null ? "operands a, or a and b, or none" : "da" in rule ? "a and b" : "a only";
+  return `${kind} with ${given}; it needs ${wants}`;
 }
 
 function describe(x: unknown): string {
