@@ -2,7 +2,8 @@
 ;; the y ← y + α·x of the optimizers' updates, and ReLU with its backward step (at the end).
 ;; Assembled by scripts/build-wasm.mjs into gemm-wasm.generated.ts; driven by kernels/matmul.ts,
 ;; which copies the operands into this module's memory, calls `gemm_*` (the loop nest over the
-;; cache blocks, near the end) and copies C back out. Imports nothing.
+;; cache blocks, near the end) and copies C back out. Imports nothing (the build for worker threads
+;; imports its memory, shared).
 ;;
 ;; The structure is the one of GotoBLAS/BLIS. C is cut into blocks; for each block the driver
 ;; packs a kc×nc slab of op(B) and an mc×kc block of op(A) into contiguous "panels" (pack_*),

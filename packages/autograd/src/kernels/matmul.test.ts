@@ -271,16 +271,34 @@ describe("gemm on worker threads", () => {
         for (const transB of [false, true]) {
           // wide (bands of columns, several cache blocks of k), then tall (bands of rows), odd sizes
           checkExact(dtype, { transA, transB, m: 131, n: 301, k: 700, aOff: 1, bOff: 2, cOff: 3 }, 21);
-          checkExact(dtype, { transA, transB, m: 701, n: 61, k: 53, aOff: 0, bOff: 5, cOff: 1 }, 22);
+          checkExact(dtype, { transA, transB, m: 701, n: 61, k: 200, aOff: 0, bOff: 5, cOff: 1 }, 22);
         }
       }
     }
     expect(await setGemmThreads(3)).toBe(3);
     checkExact("float32", { transA: false, transB: true, m: 150, n: 1000, k: 90, aOff: 0, bOff: 0, cOff: 0 }, 23);
-    checkExact("float64", { transA: true, transB: false, m: 1000, n: 33, k: 70, aOff: 2, bOff: 0, cOff: 0 }, 24);
+    checkExact("float64", { transA: true, transB: false, m: 1000, n: 33, k: 300, aOff: 2, bOff: 0, cOff: 0 }, 24);
     expect(await setGemmThreads(1)).toBe(1);
     expect(gemmThreads()).toBe(1);
     checkExact("float32", { transA: false, transB: false, m: 131, n: 301, k: 700, aOff: 0, bOff: 0, cOff: 0 }, 25);
+  });
+
+  test("overlapping calls take effect in order, and ReLU and axpy share the memory unchanged", async () => {
+    const first = setGemmThreads(3);
+    const last = setGemmThreads(2);
+    expect(await first).toBe(3);
+    expect(await last).toBe(2);
+    expect(gemmThreads()).toBe(2);
+    const x = Float32Array.from({ length: 3000 }, (_, i) => Math.sin(i) * 2);
+    const y = new Float32Array(3000);
+    expect(reluWasm(x, y)).toBe(true);
+    for (let i = 0; i < x.length; i++) expect(y[i]).toBe(Math.max(x[i] as number, 0));
+    const z = y.slice();
+    axpy(-0.5, x, z);
+    for (let i = 0; i < x.length; i += 101)
+      expect(z[i]).toBe(Math.fround((y[i] as number) + Math.fround(-0.5 * (x[i] as number))));
+    checkExact("float32", { transA: false, transB: true, m: 200, n: 300, k: 120, aOff: 0, bOff: 0, cOff: 0 }, 26);
+    expect(await setGemmThreads(1)).toBe(1);
   });
 
   test("a bad thread count is refused with the reason", async () => {

@@ -65,7 +65,7 @@ export function setGemmBackend(next: GemmBackend): GemmBackend {
 
 /**
  * Below this many multiply-adds (m·n·k) the plain loops win: a wasm call has a fixed cost of
- * about 0.25 µs (views, copies, three calls into the module), which is all the work of a tiny
+ * about 0.25 µs (views, copies, a call into the module), which is all the work of a tiny
  * product. NOTE: measured on Zen 4 with Node 20, the two are even near 8×8×8 in both dtypes;
  * from 10×10×10 on, wasm is faster, and 7–15× faster for the shapes of training.
  */
@@ -315,7 +315,7 @@ function wasmGemm(): WasmGemm | null {
   try {
     // validate() is false on engines without SIMD. Synchronous compilation keeps gemm synchronous;
     // NOTE: Chromium before about version 115 refuses it on the main thread for modules over
-    // 4 KB (ours is about 5 KB), so there the constructor throws and gemm uses gemmJs.
+    // 4 KB (ours is about 6 KB), so there the constructor throws and gemm uses gemmJs.
     if (api.validate(bytes)) {
       const exports = new api.Instance(new api.Module(bytes)).exports as GemmExports;
       instance = {
@@ -355,9 +355,11 @@ export const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOf
   const blocking = f64 ? BLOCKING.f64 : BLOCKING.f32;
   const { MR, NR, KC, MC, NC } = blocking;
 
-  // C is cut into bands, one per thread (one band without worker threads): bands of columns, or
-  // of rows when C is taller than wide, each a whole number of 64-byte lines wide.
-  const workers = pool !== null && m * n * k >= THREADS_MIN_WORK ? pool.workers : [];
+  // C is cut into bands, one per thread (one band without worker threads): bands of columns
+  // whose edges fall on multiples of 64 bytes within a row, or bands of rows when C is taller
+  // than wide. A pool with a dead worker is not used (the products stay right, on one thread).
+  const workers =
+    pool !== null && m * n * k >= THREADS_MIN_WORK && pool.workers.every((w) => w.alive) ? pool.workers : [];
   const byRows = m > n;
   const span = byRows ? m : n;
   const step = byRows ? MR : 64 / size;
@@ -469,6 +471,8 @@ interface Pool {
 }
 
 let pool: Pool | null = null;
+/** The last call of setGemmThreads: each call waits for the one before it. */
+let settingThreads: Promise<unknown> = Promise.resolve();
 
 // Each worker has a block of Int32s shared with this thread: the number of the job posted, the
 // number of the job done, whether it failed, the dtype, and the arguments of gemm_f32/f64.
@@ -523,6 +527,8 @@ class GemmWorker {
   private readonly thread: Thread;
   /** Settles once the worker has instantiated the kernels (or failed to start). */
   readonly ready: Promise<void>;
+  /** False once the thread has exited or failed: it takes no more jobs. */
+  alive = true;
 
   constructor(threads: WorkerThreads, module: object, memory: object) {
     this.thread = new threads.Worker(WORKER_SOURCE, {
@@ -534,16 +540,24 @@ class GemmWorker {
         this.thread.unref(); // from now on, an idle worker must not keep the process alive
         resolve();
       });
-      this.thread.once("error", (error) => reject(error));
-      this.thread.once("exit", (code) => reject(new Error(`exited with code ${code}`)));
+      this.thread.once("error", (error) => {
+        this.alive = false;
+        reject(error);
+      });
+      this.thread.once("exit", (code) => {
+        this.alive = false;
+        reject(new Error(`exited with code ${code}`));
+      });
     });
+    this.ready.catch(() => {}); // after start-up a rejection only marks the worker dead
   }
 
   /** Hand this worker one band of a product. */
   post(f64: boolean, args: GemmArgs): void {
     this.ctl[F64] = f64 ? 1 : 0;
     this.ctl.set(args, ARGS); // addresses past 2³¹ wrap to negative Int32s: the same i32 bits
-    Atomics.store(this.ctl, JOB, ++this.job);
+    this.job = this.job === 0x7fffffff ? 1 : this.job + 1; // job numbers stay positive Int32s
+    Atomics.store(this.ctl, JOB, this.job);
     Atomics.notify(this.ctl, JOB);
   }
 
@@ -577,7 +591,13 @@ class GemmWorker {
  * @example
  * await setGemmThreads(2); // a training loop's big products now use two cores
  */
-export async function setGemmThreads(count: number): Promise<number> {
+export function setGemmThreads(count: number): Promise<number> {
+  const next = settingThreads.then(() => startThreads(count));
+  settingThreads = next.catch(() => {});
+  return next;
+}
+
+async function startThreads(count: number): Promise<number> {
   if (!Number.isInteger(count) || count < 1 || count > 64) {
     throw new ChainruleError("setGemmThreads", `count must be an integer from 1 to 64, got ${count}`);
   }
@@ -601,15 +621,22 @@ export async function setGemmThreads(count: number): Promise<number> {
   const threads = (await import(/* @vite-ignore */ specifier)) as WorkerThreads;
   const api = (globalThis as unknown as { WebAssembly: WasmApi & { Memory: new (d: object) => object } }).WebAssembly;
   const module = new api.Module(Uint8Array.from(atob(gemmWasmSharedBase64), (ch) => ch.charCodeAt(0)));
-  const memory = new api.Memory({ initial: 1, maximum: MAX_BYTES / PAGE, shared: true });
+  let memory: object;
+  try {
+    // NOTE: a shared memory reserves its maximum (4 GiB) of address space up front
+    memory = new api.Memory({ initial: 1, maximum: MAX_BYTES / PAGE, shared: true });
+  } catch (error) {
+    throw new ChainruleError("setGemmThreads", `could not make a shared WebAssembly memory: ${String(error)}`);
+  }
   const exports = new api.Instance(module, { env: { memory } }).exports as GemmExports;
   const shared: WasmGemm = {
     exports,
     f32: new Float32Array(exports.memory.buffer),
     f64: new Float64Array(exports.memory.buffer),
   };
-  const workers = Array.from({ length: count - 1 }, () => new GemmWorker(threads, module, memory));
+  const workers: GemmWorker[] = [];
   try {
+    for (let i = 1; i < count; i++) workers.push(new GemmWorker(threads, module, memory));
     await Promise.all(workers.map((w) => w.ready));
   } catch (error) {
     await Promise.all(workers.map((w) => w.stop()));
@@ -622,7 +649,7 @@ export async function setGemmThreads(count: number): Promise<number> {
 
 /** The number of threads large products run on (1 unless `setGemmThreads` said otherwise). */
 export function gemmThreads(): number {
-  return pool === null ? 1 : pool.workers.length + 1;
+  return pool === null || !pool.workers.every((w) => w.alive) ? 1 : pool.workers.length + 1;
 }
 
 /** Below this many elements the copies into the module's memory cost more than the loop saves. */
