@@ -185,7 +185,7 @@ export function environment(): Record<string, string | number | boolean> {
     platform: `${platform()} ${arch()}`,
     cpu: cpu[0]?.model ?? "unknown",
     cores: cpu.length,
-    threads: "1, except W3's matrix products on 2 (setGemmThreads(2)); TF.js wasm without threads",
+    threads: "1, except the W3 row marked 2 threads (setGemmThreads(2)); TF.js wasm without threads",
     blas: "none (chainrule: its own kernels; TF.js: XNNPACK in wasm)",
     // Other work on the machine skews timings; the load average says whether there was any.
     loadAverageAtStart: loadavg()
