@@ -2,10 +2,11 @@
  * @file User-defined operations on tensors: a forward computation and a derivative rule, like
  * `torch.autograd.Function` or `jax.custom_vjp`. The result takes part in `backward`, `grad`,
  * `gradcheck` (whose blame names it), graph pictures and traces like a built-in op. Imports
- * tensor.ts, shape.ts, errors.ts.
+ * tensor.ts, shape.ts, ndarray.ts, errors.ts.
  */
 
 import { ChainruleError } from "./errors.js";
+import { disownStorage } from "./ndarray.js";
 import { formatShape } from "./shape.js";
 import { fromOp, noGrad, Tensor } from "./tensor.js";
 
@@ -72,6 +73,8 @@ export function customOp(def: CustomOpDefinition): (...inputs: Tensor[]) => Tens
               `backward returned ${typeof gi} for input ${i}; expected a Tensor of shape ${formatShape((inputs[i] as Tensor).shape)} or null`,
             );
           }
+          // the user's code may keep this tensor: a leaf gets a copy of it, never the tensor itself
+          if (gi !== null) disownStorage(gi.data);
         });
         return grads;
       },

@@ -21,7 +21,29 @@ export type FloatArray = Float64Array | Float32Array;
  */
 export function allocate(dtype: Dtype, size: number): FloatArray {
   if (size <= SMALL) return dtype === "float64" ? slab64.take(size) : slab32.take(size);
-  return dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+  const out = dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+  madeInPass?.add(out);
+  return out;
+}
+
+/**
+ * The storages allocated while a backward pass records them (tensor.ts's `runBackward`): a
+ * gradient whose storage the pass made, and that nothing else holds, can become a leaf's `.grad`
+ * without a copy. Tiny storages are not recorded (their copy costs nothing). Weak, so recording
+ * keeps nothing alive.
+ */
+let madeInPass: WeakSet<FloatArray> | null = null;
+
+/** Start recording into `made` (null: stop); returns what was recorded into before, to restore. */
+export function recordStorages(made: WeakSet<FloatArray> | null): WeakSet<FloatArray> | null {
+  const previous = madeInPass;
+  madeInPass = made;
+  return previous;
+}
+
+/** A storage someone else may hold (a custom op's returned gradient): never adopted. */
+export function disownStorage(data: FloatArray): void {
+  madeInPass?.delete(data);
 }
 
 const SMALL = 8;

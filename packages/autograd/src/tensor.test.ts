@@ -1,4 +1,5 @@
 import { describe, expect, test } from "vitest";
+import { customOp } from "./custom.js";
 import { ChainruleError } from "./errors.js";
 import { Random } from "./random.js";
 import {
@@ -357,5 +358,57 @@ describe("tiny storages are windows into shared slabs", () => {
       expect([...(small[99] as Tensor).data, ...(small[101] as Tensor).data]).toEqual([0, 0, 0, 0, 0, 0]);
       expect(xs.map((x) => x.item())).toEqual(xs.map((_, i) => 2 * i + 1));
     }
+  });
+});
+
+describe("a leaf keeps the gradient the pass made for it, and copies any other", () => {
+  const shared = (p: Tensor, q: Tensor) => (p.grad as Tensor).data === (q.grad as Tensor).data;
+
+  test("one gradient for two leaves (a + b): each leaf gets a storage of its own", () => {
+    const a = tensor([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { requiresGrad: true });
+    const b = tensor([1, 2, 3, 4, 5, 6, 7, 8, 9, 10], { requiresGrad: true });
+    a.add(b).mul(3).sum().backward();
+    expect(shared(a, b)).toBe(false);
+    (a.grad as Tensor).mulInPlace(2);
+    expect([...(b.grad as Tensor).data]).toEqual(Array(10).fill(3));
+  });
+
+  test("a retained intermediate and a leaf fed the same gradient do not share it", () => {
+    const x = tensor(
+      Array.from({ length: 12 }, (_, i) => i),
+      { requiresGrad: true },
+    );
+    const y = x.add(1);
+    y.retainGrad();
+    y.mul(2).sum().backward();
+    expect(shared(x, y)).toBe(false);
+    (x.grad as Tensor).fill_(0);
+    expect([...(y.grad as Tensor).data]).toEqual(Array(12).fill(2));
+  });
+
+  test("a seed, and a custom op's returned gradient, are copied: changing .grad changes neither", () => {
+    const x = tensor(
+      Array.from({ length: 16 }, (_, i) => i),
+      { requiresGrad: true },
+    );
+    const seed = tensor(Array(16).fill(5));
+    x.add(0).backward(seed);
+    (x.grad as Tensor).fill_(0);
+    expect([...seed.data]).toEqual(Array(16).fill(5));
+
+    // the op's backward makes its gradient during the pass and keeps it
+    let kept = tensor(0);
+    const keepIt = customOp({
+      name: "keepIt",
+      forward: (t) => t.mul(1),
+      backward: () => {
+        kept = tensor(Array(16).fill(7));
+        return [kept];
+      },
+    });
+    const z = tensor(Array(16).fill(1), { requiresGrad: true });
+    keepIt(z).sum().backward();
+    (z.grad as Tensor).fill_(0);
+    expect([...kept.data]).toEqual(Array(16).fill(7));
   });
 });

@@ -11,7 +11,7 @@
 
 import { ChainruleError } from "./errors.js";
 import { type GraphNode, topoSort } from "./graph.js";
-import { allocate, type Dtype, type FloatArray } from "./ndarray.js";
+import { allocate, type Dtype, type FloatArray, recordStorages } from "./ndarray.js";
 import * as elementwise from "./ops/elementwise.js";
 import * as linalg from "./ops/matmul.js";
 import * as movement from "./ops/movement.js";
@@ -703,57 +703,84 @@ export function runBackward(
   const arrived: [Tensor, Tensor][] = [];
   const ran: Tensor[] = [];
 
+  // A plain pass records the storages it makes, so that a leaf can keep the gradient it receives
+  // when the pass made its storage and no other gradient holds it (see accumulate).
+  const made = !createGraph && inputs === null && options.onStep === undefined ? new WeakSet<FloatArray>() : null;
+  const recording = recordStorages(made);
+  try {
+    withGradMode(createGraph, () => runRules(order, pending, wanted, found, arrived, ran, options));
+  } finally {
+    recordStorages(recording);
+  }
   withGradMode(createGraph, () => {
-    for (let i = order.length - 1; i >= 0; i--) {
-      const node = order[i] as Tensor;
-      const g = pending.get(node);
-      if (g === undefined) continue;
-      pending.delete(node);
-      if (wanted !== null) {
-        if (wanted.has(node)) found.set(node, g);
-      } else if (node.isLeaf || node.retainsGrad) {
-        arrived.push([node, g]);
-      }
-      const rule = node.backwardFn;
-      if (rule === null) continue;
-      if (rule === RELEASED) {
-        throw new ChainruleError(
-          "backward",
-          `the graph through '${node.op}' was already used by a backward pass, which released what it saved; pass { retainGraph: true } to the first backward to run through it again`,
-        );
-      }
-      checkSavedTensors(node);
-      const grads = rule(g, node);
-      if (anomalyMode) checkGradients(node, grads);
-      if (options.onStep !== undefined) {
-        options.onStep({
-          node,
-          grad: g,
-          parentGrads: node.parents.map((p, k) => (p.requiresGrad ? (grads[k] ?? null) : null)),
-        });
-      }
-      node.parents.forEach((parent, k) => {
-        const gp = grads[k];
-        if (!parent.requiresGrad || gp === null || gp === undefined) return;
-        const shaped = sumToShape(node.op, gp, parent);
-        const previous = pending.get(parent);
-        pending.set(parent, previous === undefined ? shaped : previous.add(shaped));
-      });
-      ran.push(node);
+    const holders = new Map<FloatArray, number>();
+    for (const [, g] of arrived) holders.set(g.data, (holders.get(g.data) ?? 0) + 1);
+    for (const [node, g] of arrived) {
+      accumulate(node, g, createGraph, made?.has(g.data) === true && holders.get(g.data) === 1);
     }
-    for (const [node, g] of arrived) accumulate(node, g, createGraph);
   });
   if (!retainGraph) for (const node of ran) node.backwardFn = RELEASED;
   return inputs === null ? [] : inputs.map((t) => found.get(t) ?? null);
 }
 
-/** Add g into t.grad: in place when no graph is being recorded, as a recorded add otherwise. */
-function accumulate(t: Tensor, g: Tensor, createGraph: boolean): void {
+/** The pass itself: each node's rule once, in reverse topological order, with the sum of what it received. */
+function runRules(
+  order: readonly Tensor[],
+  pending: Map<Tensor, Tensor>,
+  wanted: Set<Tensor> | null,
+  found: Map<Tensor, Tensor>,
+  arrived: [Tensor, Tensor][],
+  ran: Tensor[],
+  options: BackwardOptions,
+): void {
+  for (let i = order.length - 1; i >= 0; i--) {
+    const node = order[i] as Tensor;
+    const g = pending.get(node);
+    if (g === undefined) continue;
+    pending.delete(node);
+    if (wanted !== null) {
+      if (wanted.has(node)) found.set(node, g);
+    } else if (node.isLeaf || node.retainsGrad) {
+      arrived.push([node, g]);
+    }
+    const rule = node.backwardFn;
+    if (rule === null) continue;
+    if (rule === RELEASED) {
+      throw new ChainruleError(
+        "backward",
+        `the graph through '${node.op}' was already used by a backward pass, which released what it saved; pass { retainGraph: true } to the first backward to run through it again`,
+      );
+    }
+    checkSavedTensors(node);
+    const grads = rule(g, node);
+    if (anomalyMode) checkGradients(node, grads);
+    if (options.onStep !== undefined) {
+      options.onStep({
+        node,
+        grad: g,
+        parentGrads: node.parents.map((p, k) => (p.requiresGrad ? (grads[k] ?? null) : null)),
+      });
+    }
+    node.parents.forEach((parent, k) => {
+      const gp = grads[k];
+      if (!parent.requiresGrad || gp === null || gp === undefined) return;
+      const shaped = sumToShape(node.op, gp, parent);
+      const previous = pending.get(parent);
+      pending.set(parent, previous === undefined ? shaped : previous.add(shaped));
+    });
+    ran.push(node);
+  }
+}
+
+/**
+ * Add g into t.grad: in place when no graph is being recorded, as a recorded add otherwise.
+ * `own`: the pass made g's storage and no other gradient holds it, so t may keep g itself.
+ */
+function accumulate(t: Tensor, g: Tensor, createGraph: boolean, own: boolean): void {
   if (t.grad === null) {
-    // A fresh copy: the same gradient tensor may reach several leaves, and optimizers scale
-    // gradients in place.
-    // A plain tensor (no graph) may be the caller's seed or be handed to several leaves: copy it.
-    t.grad = createGraph && !(g.isLeaf && !g.requiresGrad) ? g : g.clone();
+    // Otherwise a copy: the same gradient may reach several leaves, a plain tensor may be the
+    // caller's seed, and optimizers scale gradients in place.
+    t.grad = own || (createGraph && !(g.isLeaf && !g.requiresGrad)) ? g : g.clone();
   } else if (!createGraph && t.grad.isLeaf && !t.grad.requiresGrad) {
     const acc = t.grad.data;
     const src = g.data;
