@@ -2,13 +2,12 @@
  * @file User-defined operations on tensors: a forward computation and a derivative rule, like
  * `torch.autograd.Function` or `jax.custom_vjp`. The result takes part in `backward`, `grad`,
  * `gradcheck` (whose blame names it), graph pictures and traces like a built-in op. Imports
- * tensor.ts, shape.ts, ndarray.ts, errors.ts.
+ * tensor.ts, shape.ts, errors.ts.
  */
 
 import { ChainruleError } from "./errors.js";
-import { disownStorage } from "./ndarray.js";
 import { formatShape } from "./shape.js";
-import { fromOp, noGrad, Tensor } from "./tensor.js";
+import { fromOp, markUserRule, noGrad, Tensor } from "./tensor.js";
 
 export interface CustomOpDefinition {
   /** The op's name, shown in graphs, traces, gradcheck reports and errors. */
@@ -53,7 +52,7 @@ export function customOp(def: CustomOpDefinition): (...inputs: Tensor[]) => Tens
     });
     const out = noGrad(() => def.forward(...inputs));
     if (!(out instanceof Tensor)) throw new ChainruleError(def.name, `forward must return a Tensor, got ${typeof out}`);
-    return fromOp(
+    const node = fromOp(
       def.name,
       out.data,
       out.shape,
@@ -73,13 +72,13 @@ export function customOp(def: CustomOpDefinition): (...inputs: Tensor[]) => Tens
               `backward returned ${typeof gi} for input ${i}; expected a Tensor of shape ${formatShape((inputs[i] as Tensor).shape)} or null`,
             );
           }
-          // the user's code may keep this tensor: a leaf gets a copy of it, never the tensor itself
-          if (gi !== null) disownStorage(gi.data);
         });
         return grads;
       },
       () => op(...inputs),
     );
+    markUserRule(node); // its rule may keep the gradients it sees: leaves get copies of them
+    return node;
   };
   return op;
 }

@@ -411,4 +411,40 @@ describe("a leaf keeps the gradient the pass made for it, and copies any other",
     (z.grad as Tensor).fill_(0);
     expect([...kept.data]).toEqual(Array(16).fill(7));
   });
+
+  test("a user rule that keeps the gradient it receives: leaves and retained outputs get copies", () => {
+    const n = 16;
+    const w = tensor(Array.from({ length: n }, (_, i) => i + 1));
+    let logged = tensor(0);
+    const scaleGrad = customOp({
+      name: "scaleGrad",
+      forward: (t) => t.mul(1),
+      backward: (g) => {
+        logged = g;
+        return [g.mul(-1)];
+      },
+    });
+    const a = tensor(Array(n).fill(1), { requiresGrad: true });
+    const x = tensor(Array(n).fill(1), { requiresGrad: true });
+    a.add(scaleGrad(x)).mul(w).sum().backward(); // add hands the same gradient to a and to scaleGrad
+    (a.grad as Tensor).mulInPlace(0.5);
+    expect([...logged.data]).toEqual([...w.data]);
+    const y = scaleGrad(x);
+    y.retainGrad();
+    y.mul(w).sum().backward();
+    (y.grad as Tensor).fill_(0);
+    expect([...logged.data]).toEqual([...w.data]);
+  });
+
+  test("a rule given to the Tensor constructor that caches what it returns: the leaf gets a copy", () => {
+    const x = tensor(Array(12).fill(2), { requiresGrad: true });
+    let cache: Tensor | null = null;
+    const y = new Tensor(x.data.slice(), x.shape, true, "myop", [x], (g) => {
+      cache ??= g.mul(3);
+      return [cache];
+    });
+    y.sum().backward();
+    (x.grad as Tensor).fill_(0);
+    expect([...(cache as unknown as Tensor).data]).toEqual(Array(12).fill(3));
+  });
 });

@@ -11,7 +11,7 @@
 
 import { ChainruleError } from "./errors.js";
 import { type GraphNode, topoSort } from "./graph.js";
-import { allocate, type Dtype, type FloatArray, recordStorages } from "./ndarray.js";
+import { allocate, type Dtype, disownStorage, type FloatArray, recordStorages } from "./ndarray.js";
 import * as elementwise from "./ops/elementwise.js";
 import * as linalg from "./ops/matmul.js";
 import * as movement from "./ops/movement.js";
@@ -139,6 +139,7 @@ export class Tensor implements GraphNode<Tensor> {
     this.retainsGrad = false;
     this.saves = "all";
     this.epoch = inPlaceEpoch;
+    if (backwardFn !== null && !makingOp) userRules.add(this);
   }
 
   parent(i: number): Tensor | undefined {
@@ -509,6 +510,17 @@ function checkInPlace(op: string, t: Tensor): void {
   }
 }
 
+// Rules written outside the library (a `backwardFn` passed to the constructor, or `customOp`)
+// may keep the tensors they receive or return, so the backward pass never lets a leaf adopt
+// those (see accumulate). The library's own ops make their nodes through fromOp.
+const userRules = new WeakSet<Tensor>();
+let makingOp = false;
+
+/** Treat `node`'s rule as user code (customOp's nodes are made through fromOp). */
+export function markUserRule(node: Tensor): void {
+  userRules.add(node);
+}
+
 /**
  * Make an op's result. When recording and some input requires grad, the result joins the graph
  * with `backwardFn` as its rule; otherwise it is a plain tensor with no graph. `replay` recomputes
@@ -527,7 +539,13 @@ export function fromOp(
   if (gradEnabled) {
     for (const p of parents) {
       if (p.requiresGrad) {
-        const node = new Tensor(data, shape, true, op, parents, backwardFn);
+        makingOp = true;
+        let node: Tensor;
+        try {
+          node = new Tensor(data, shape, true, op, parents, backwardFn);
+        } finally {
+          makingOp = false;
+        }
         node.saves = saves;
         if (recordingProvenance) provenance.set(node, { replay: replay ?? null, createdAt: creationSite() });
         return node;
@@ -752,7 +770,10 @@ function runRules(
       );
     }
     checkSavedTensors(node);
+    const user = userRules.has(node);
+    if (user) disownStorage(g.data);
     const grads = rule(g, node);
+    if (user) for (const gi of grads) if (gi !== null && gi !== undefined) disownStorage(gi.data);
     if (anomalyMode) checkGradients(node, grads);
     if (options.onStep !== undefined) {
       options.onStep({
