@@ -47,10 +47,3 @@ export function topSelfTime(file: string, count = 12): SelfTime[] {
     .slice(0, count)
     .map(([name, us]) => ({ name, ms: us / 1000, share: us / total }));
 }
-
-/** The table printed after a profiled case. */
-export function formatSelfTime(rows: readonly SelfTime[]): string {
-  return rows
-    .map((r) => `  ${(r.share * 100).toFixed(1).padStart(5)}%  ${r.ms.toFixed(0).padStart(7)} ms  ${r.name}`)
-    .join("\n");
-}

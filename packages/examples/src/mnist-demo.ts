@@ -10,7 +10,7 @@
 
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { noGrad, Random, type Tensor, type TensorDtype, tensor } from "@chainrule/autograd";
+import { noGrad, Random, type Tensor, type TensorDtype } from "@chainrule/autograd";
 import {
   formatHealth,
   GradientMonitor,
@@ -22,7 +22,7 @@ import {
   SGD,
   saveModel,
 } from "@chainrule/nn";
-import { loadMnist, oneHotLabels, PIXELS, pixels } from "./data/mnist.js";
+import { loadMnist, mnistBatch, PIXELS, pixels } from "./data/mnist.js";
 import { asciiChart, svgChart } from "./ui/chart.js";
 import { confusionMatrix, formatConfusion } from "./ui/confusion.js";
 import { asciiDigit, sideBySide } from "./ui/digit.js";
@@ -88,20 +88,9 @@ interface Data {
   testLabels: Uint8Array;
 }
 
-type Rows = Parameters<typeof pixels>[1];
-
-/** Pixel values k/255 and one-hot labels of some rows, as a typed array of the dtype. */
-function pixelsOf(images: Uint8Array, rows: Rows, dtype: TensorDtype) {
-  return dtype === "float32" ? pixels(images, rows, "float32") : pixels(images, rows, "float64");
-}
-function oneHotOf(labels: Uint8Array, rows: Rows, dtype: TensorDtype) {
-  return dtype === "float32" ? oneHotLabels(labels, rows, "float32") : oneHotLabels(labels, rows, "float64");
-}
-
 function loadData(dtype: TensorDtype): Data {
   const m = loadMnist();
-  const testX = tensor(pixelsOf(m.images, m.test, dtype), { shape: [m.test.end - m.test.start, PIXELS], dtype });
-  const testY = tensor(oneHotOf(m.labels, m.test, dtype), { shape: [m.test.end - m.test.start, 10], dtype });
+  const [testX, testY] = mnistBatch(m.images, m.labels, m.test, dtype);
   return {
     images: m.images,
     labels: m.labels,
@@ -147,6 +136,7 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRes
   const data = loadData(options.dtype);
   let net: MLP;
   const epochs: EpochResult[] = [];
+  let lastTest: ReturnType<typeof evaluate> | null = null;
 
   if (options.load !== undefined) {
     // The file says what network it holds; build that network, then load it (checked).
@@ -194,14 +184,7 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRes
       let lossSum = 0;
       for (let k = 0; k < steps; k++) {
         const rows = order.subarray(k * options.batchSize, (k + 1) * options.batchSize);
-        const x = tensor(pixelsOf(data.images, rows, options.dtype), {
-          shape: [rows.length, PIXELS],
-          dtype: options.dtype,
-        });
-        const y = tensor(oneHotOf(data.labels, rows, options.dtype), {
-          shape: [rows.length, 10],
-          dtype: options.dtype,
-        });
+        const [x, y] = mnistBatch(data.images, data.labels, rows, options.dtype);
         const loss = quadraticCost(net.forward(x), y);
         optimizer.zeroGrad();
         loss.backward();
@@ -212,6 +195,7 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRes
           progress.update(Math.min((k + 1) * options.batchSize, data.trainRows), lossSum / (k + 1));
       }
       const test = evaluate(net, data);
+      lastTest = test;
       const stats = progress.stop(
         `test accuracy ${(100 * test.accuracy).toFixed(2)}% · test loss ${test.loss.toFixed(4)}`,
       );
@@ -236,7 +220,7 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRes
     }
   }
 
-  const test = evaluate(net, data);
+  const test = lastTest ?? evaluate(net, data); // the last epoch's figures, or a loaded model's
   const confusion = confusionMatrix(test.predicted, data.testLabels, 10);
   const seconds = (performance.now() - start) / 1000;
   if (options.quiet) {

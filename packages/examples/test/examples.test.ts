@@ -7,16 +7,10 @@ import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { describe, expect, test } from "vitest";
 import { ASCII_COLS, ASCII_ROWS } from "../src/examples/moons.js";
-import type { ExampleOptions } from "../src/examples/types.js";
 import { examples } from "../src/registry.js";
+import { runExample } from "./run-example.js";
 
-async function run(name: string) {
-  const example = examples.find((e) => e.name === name);
-  if (example === undefined) throw new Error(`no example ${name}`);
-  const lines: string[] = [];
-  const result = await example.run({ print: (l) => lines.push(l), quick: true, seed: 1 });
-  return { text: lines.join("\n"), result };
-}
+const run = (name: string) => runExample(name, { seed: 1 });
 
 describe("examples", () => {
   test("seed-network: scalar and matrix forms agree with the equations", async () => {
@@ -47,13 +41,7 @@ describe("examples", () => {
 // ------------------------------------------------------------------------------------------------
 // xor, regression, moons: each runs in quick mode; the tests read what it prints and returns.
 
-async function runWith(name: string, options: Partial<ExampleOptions>) {
-  const example = examples.find((e) => e.name === name);
-  if (example === undefined) throw new Error(`no example ${name}`);
-  const lines: string[] = [];
-  const result = await example.run({ print: (l) => lines.push(l), quick: true, ...options });
-  return { lines, text: lines.join("\n"), result };
-}
+const runWith = runExample;
 
 test("xor: the quick run learns XOR and prints a four-row decision table", async () => {
   const { text, result } = await run("xor");

@@ -6,18 +6,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { afterAll, expect, test } from "vitest";
-import { examples } from "../src/registry.js";
+import { runExample } from "./run-example.js";
 
 const dir = mkdtempSync(join(tmpdir(), "chainrule-graph-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-async function run(name: string, options: { out?: string; step?: number } = {}) {
-  const example = examples.find((e) => e.name === name);
-  if (example === undefined) throw new Error(`no example ${name}`);
-  const lines: string[] = [];
-  const result = await example.run({ print: (l) => lines.push(l), quick: true, ...options });
-  return { text: lines.join("\n"), result };
-}
+const run = runExample;
 
 test("seed-network prints the trace, equations (A) and (B) as chains, and writes the graph", async () => {
   const out = join(dir, "seed.svg");

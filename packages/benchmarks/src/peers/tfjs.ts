@@ -16,9 +16,8 @@ import type * as TF from "@tensorflow/tfjs";
 import { type CaseSpec, type RunOptions, sampleCount } from "../case.js";
 import type { CaseOutput, Check, Metric } from "../result.js";
 import { accuracyOf, collectGarbage, rssMB, seconds } from "../stats.js";
-import { mnistArrays, w2AccuracyChecks, w3Checks } from "../workloads/mnist.js";
+import { mnistArrays, w2EvaluatesAfter, w2Output, w3Checks } from "../workloads/mnist.js";
 import { W1_STEP0_LOSS, w1InitialLoss } from "../workloads/w1.js";
-import { W2_EVAL_EPOCHS } from "../workloads/w2.js";
 import { timeW3Blocks, W3_BATCH, w3BatchStart, w3InitialLoss, w3Schedule } from "../workloads/w3.js";
 import { gemmMetrics, gemmSettings, productChecks, uniformMatrix, W4_SIZES } from "../workloads/w4.js";
 
@@ -141,7 +140,7 @@ function kernel(tf: Tf, w: Float32Array, out: number, inputs: number): TF.Variab
 
 async function runW2(options: RunOptions): Promise<CaseOutput> {
   const tf = await loadTf();
-  const data = mnistArrays("float32");
+  const data = mnistArrays();
   const random = new Random(2);
   const draw = (n: number) => Float32Array.from({ length: n }, () => random.gaussian12());
   // Drawn in the workload's order: W1, b1, W2, b2 (each W as [out][in]).
@@ -182,25 +181,20 @@ async function runW2(options: RunOptions): Promise<CaseOutput> {
     K1.dataSync();
     epochS.push(seconds() - t0);
     rssAfterEpoch.push(Math.round(rssMB()));
-    if (W2_EVAL_EPOCHS.includes(e + 1) || e + 1 === epochs) {
+    if (w2EvaluatesAfter(e, epochs)) {
       const scores = tf.tidy(() => forward(testX)).dataSync();
       accuracy.set(e + 1, accuracyOf(scores, data.testLabels, 10));
     }
     options.log(`  epoch ${e + 1}: ${epochS[e]!.toFixed(3)} s, rss ${rssAfterEpoch[e]} MB`);
   }
-  return {
-    metrics: [{ key: "epoch", unit: "s", per: "epoch", samples: epochS }],
-    checks: w2AccuracyChecks(accuracy),
-    details: { epochs, accuracy: Object.fromEntries(accuracy), rssAfterEpochMB: rssAfterEpoch },
-    notes: [],
-  };
+  return w2Output(epochS, rssAfterEpoch, accuracy);
 }
 
 // ---- W3: 784–256–256–10 ReLU MLP, softmax cross-entropy ----
 
 async function runW3(options: RunOptions): Promise<CaseOutput> {
   const tf = await loadTf();
-  const data = mnistArrays("float32");
+  const data = mnistArrays();
   const random = new Random(3);
   // PyTorch-Linear-like: (2u − 1)/√fan_in in float64, then float32; W then b, layer by layer.
   const layer = (out: number, fanIn: number) => {

@@ -13,7 +13,7 @@ import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { loadMnist, oneHotLabels, pixels } from "@chainrule/examples/data/mnist";
-import type { Check, Dtype } from "../result.js";
+import type { CaseOutput, Check } from "../result.js";
 
 /** SHA-256 of the derived arrays, from WORKLOADS.md §0. */
 export const MNIST_SHA256 = {
@@ -63,29 +63,23 @@ export function canonicalMnist(): { images: Uint8Array; labels: Uint8Array } {
 const TRAIN = { start: 0, end: 8000 };
 const TEST = { start: 8000, end: 10000 };
 
-export interface MnistArrays<F extends Float32Array | Float64Array = Float32Array | Float64Array> {
-  trainX: F;
-  trainY: F;
+export interface MnistArrays {
+  trainX: Float32Array;
+  trainY: Float32Array;
   trainLabels: Int32Array;
-  testX: F;
+  testX: Float32Array;
   testLabels: Int32Array;
 }
 
-/** Pixels and targets as flat row-major arrays: [8000·784], [8000·10], [2000·784]. */
-export function mnistArrays(dtype: "float32"): MnistArrays<Float32Array>;
-export function mnistArrays(dtype: Dtype): MnistArrays;
-export function mnistArrays(dtype: Dtype): MnistArrays {
+/** Pixels and targets as flat row-major float32 arrays: [8000·784], [8000·10], [2000·784]. */
+export function mnistArrays(): MnistArrays {
   const { images, labels } = canonicalMnist();
-  const train = TRAIN;
-  const test = TEST;
-  const cast = (rows: { start: number; end: number }) =>
-    dtype === "float32" ? pixels(images, rows, "float32") : pixels(images, rows, "float64");
   return {
-    trainX: cast(train),
-    trainY: dtype === "float32" ? oneHotLabels(labels, train, "float32") : oneHotLabels(labels, train, "float64"),
-    trainLabels: Int32Array.from(labels.subarray(train.start, train.end)),
-    testX: cast(test),
-    testLabels: Int32Array.from(labels.subarray(test.start, test.end)),
+    trainX: pixels(images, TRAIN, "float32"),
+    trainY: oneHotLabels(labels, TRAIN, "float32"),
+    trainLabels: Int32Array.from(labels.subarray(TRAIN.start, TRAIN.end)),
+    testX: pixels(images, TEST, "float32"),
+    testLabels: Int32Array.from(labels.subarray(TEST.start, TEST.end)),
   };
 }
 
@@ -109,6 +103,24 @@ export function w2AccuracyChecks(accuracy: ReadonlyMap<number, number>): Check[]
   add(3, 0.862, 0.882, "0.872 ± 0.01");
   add(10, 0.905, 0.926, "0.915–0.916 ± 0.01");
   return checks;
+}
+
+/** The epochs after which W2 reports test accuracy (1-based, as the workload counts them). */
+export const W2_EVAL_EPOCHS = [1, 3, 10];
+
+/** Whether W2 scores the test set after epoch index e of `epochs` (the listed epochs, and the last). */
+export function w2EvaluatesAfter(e: number, epochs: number): boolean {
+  return W2_EVAL_EPOCHS.includes(e + 1) || e + 1 === epochs;
+}
+
+/** A W2 case's result, from its epoch times, RSS after each epoch and test accuracies. */
+export function w2Output(epochS: number[], rssAfterEpoch: number[], accuracy: ReadonlyMap<number, number>): CaseOutput {
+  return {
+    metrics: [{ key: "epoch", unit: "s", per: "epoch", samples: epochS }],
+    checks: w2AccuracyChecks(accuracy),
+    details: { epochs: epochS.length, accuracy: Object.fromEntries(accuracy), rssAfterEpochMB: rssAfterEpoch },
+    notes: [],
+  };
 }
 
 /** W3's references: test accuracy 0.839 after 120 steps for every peer; the loss of the 120th step ≈ 0.46624. */

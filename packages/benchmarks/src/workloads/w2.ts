@@ -6,31 +6,19 @@
  * mnist.ts, case.ts, stats.ts, result.ts.
  */
 
-import { fromStorage, noGrad, Random } from "@chainrule/autograd";
-import { oneHotLabels, pixels } from "@chainrule/examples/data/mnist";
+import { noGrad, Random } from "@chainrule/autograd";
+import { mnistBatch } from "@chainrule/examples/data/mnist";
 import { MLP, quadraticCost, SGD } from "@chainrule/nn";
 import { type CaseSpec, type RunOptions, sampleCount } from "../case.js";
 import type { CaseOutput, Dtype } from "../result.js";
 import { accuracyOf, rssMB, seconds } from "../stats.js";
-import { canonicalMnist, w2AccuracyChecks } from "./mnist.js";
-
-/** The epochs after which test accuracy is reported (1-based, as the workload counts them). */
-export const W2_EVAL_EPOCHS = [1, 3, 10];
+import { canonicalMnist, w2EvaluatesAfter, w2Output } from "./mnist.js";
 
 function runW2(dtype: Dtype) {
   return async (options: RunOptions): Promise<CaseOutput> => {
     // The training images stay as 1-byte pixel codes; each mini-batch is converted (k/255) as it
     // is gathered, so the float64 run does not hold a 50 MB float copy of the training set.
     const { images, labels } = canonicalMnist();
-    const rows = (start: number, end: number) => Int32Array.from({ length: end - start }, (_, i) => start + i);
-    const gather = (r: Int32Array) =>
-      [
-        fromStorage(dtype === "float32" ? pixels(images, r, "float32") : pixels(images, r, "float64"), [r.length, 784]),
-        fromStorage(dtype === "float32" ? oneHotLabels(labels, r, "float32") : oneHotLabels(labels, r, "float64"), [
-          r.length,
-          10,
-        ]),
-      ] as const;
     const testLabels = Int32Array.from(labels.subarray(8000, 10000));
     const model = new MLP([784, 30, 10], {
       activation: "sigmoid",
@@ -49,7 +37,7 @@ function runW2(dtype: Dtype) {
       const t0 = seconds();
       const order = new Random(2000 + e).permutation(8000); // train rows are 0…7999
       for (let k = 0; k < 800; k++) {
-        const [x, y] = gather(order.subarray(10 * k, 10 * k + 10));
+        const [x, y] = mnistBatch(images, labels, order.subarray(10 * k, 10 * k + 10), dtype);
         const C = quadraticCost(model.forward(x), y); // C = (1/m) Σₓ ½‖a²(x) − y(x)‖²
         opt.zeroGrad();
         C.backward();
@@ -57,25 +45,25 @@ function runW2(dtype: Dtype) {
       }
       epochS.push(seconds() - t0);
       rssAfterEpoch.push(Math.round(rssMB()));
-      if (W2_EVAL_EPOCHS.includes(e + 1) || e + 1 === epochs) {
+      if (w2EvaluatesAfter(e, epochs)) {
         // Scored 500 rows at a time, each gathered from the pixel codes like a training batch:
         // neither a float copy of the test set (13 MB in float64) nor the kernels' WebAssembly
         // memory, which never shrinks, grows for the rest of the run.
         const scores = new Float64Array(testLabels.length * 10);
         for (let r = 0; r < testLabels.length; r += 500) {
-          const [x] = gather(rows(8000 + r, 8000 + Math.min(r + 500, testLabels.length)));
+          const [x] = mnistBatch(
+            images,
+            labels,
+            { start: 8000 + r, end: 8000 + Math.min(r + 500, testLabels.length) },
+            dtype,
+          );
           scores.set(noGrad(() => model.forward(x)).data, r * 10);
         }
         accuracy.set(e + 1, accuracyOf(scores, testLabels, 10));
       }
       options.log(`  epoch ${e + 1}: ${epochS[e]!.toFixed(3)} s, rss ${rssAfterEpoch[e]} MB`);
     }
-    return {
-      metrics: [{ key: "epoch", unit: "s", per: "epoch", samples: epochS }],
-      checks: w2AccuracyChecks(accuracy),
-      details: { epochs, accuracy: Object.fromEntries(accuracy), rssAfterEpochMB: rssAfterEpoch },
-      notes: [],
-    };
+    return w2Output(epochS, rssAfterEpoch, accuracy);
   };
 }
 

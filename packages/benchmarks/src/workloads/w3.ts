@@ -72,7 +72,7 @@ function batchLoss(model: MLP, X: Tensor, data: MnistArrays, s: number): Tensor 
 }
 
 /** chainrule's loss of step 0 (before any update): the cross-check for a shortened TF.js run. */
-export function w3InitialLoss(data: MnistArrays<Float32Array>): number {
+export function w3InitialLoss(data: MnistArrays): number {
   const model = w3Model();
   const X = fromStorage(data.trainX, [8000, 784]);
   return noGrad(() => batchLoss(model, X, data, 0)).data[0]!;
@@ -82,7 +82,7 @@ export function w3InitialLoss(data: MnistArrays<Float32Array>): number {
 const runOn =
   (threadCount: number) =>
   async (options: RunOptions): Promise<CaseOutput> => {
-    const data = mnistArrays("float32");
+    const data = mnistArrays();
     const X = fromStorage(data.trainX, [8000, 784]);
     const testX = fromStorage(data.testX, [2000, 784]);
     const model = w3Model();

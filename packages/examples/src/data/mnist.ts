@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { ChainruleError, Random } from "@chainrule/autograd";
+import { ChainruleError, fromStorage, Random, type Tensor } from "@chainrule/autograd";
 
 /** Pixels per image: 28 × 28, stored row-major. */
 export const PIXELS = 784;
@@ -118,6 +118,7 @@ const VALUE = Float64Array.from({ length: 256 }, (_, k) => k / 255);
  */
 export function pixels(images: Uint8Array, rows: Rows, dtype: "float32"): Float32Array;
 export function pixels(images: Uint8Array, rows: Rows, dtype?: "float64"): Float64Array;
+export function pixels(images: Uint8Array, rows: Rows, dtype: "float32" | "float64"): Float32Array | Float64Array;
 export function pixels(
   images: Uint8Array,
   rows: Rows,
@@ -148,6 +149,12 @@ export function oneHotLabels(labels: ArrayLike<number>, rows: Rows, dtype?: "flo
 export function oneHotLabels(
   labels: ArrayLike<number>,
   rows: Rows,
+  dtype: "float32" | "float64",
+  classes?: number,
+): Float32Array | Float64Array;
+export function oneHotLabels(
+  labels: ArrayLike<number>,
+  rows: Rows,
   dtype: "float32" | "float64" = "float64",
   classes = 10,
 ): Float32Array | Float64Array {
@@ -162,6 +169,25 @@ export function oneHotLabels(
     out[i * classes + label] = 1;
   }
   return out;
+}
+
+/**
+ * The chosen rows as a mini-batch: pixels [rows, 784] and one-hot targets [rows, 10], tensors of
+ * the dtype over the freshly made arrays (no further copy).
+ *
+ * ```ts
+ * const [x, y] = mnistBatch(images, labels, order.subarray(0, 10), "float32");
+ * ```
+ */
+export function mnistBatch(
+  images: Uint8Array,
+  labels: ArrayLike<number>,
+  rows: Rows,
+  dtype: "float32" | "float64" = "float64",
+): [x: Tensor, y: Tensor] {
+  const x = pixels(images, rows, dtype);
+  const n = x.length / PIXELS;
+  return [fromStorage(x, [n, PIXELS]), fromStorage(oneHotLabels(labels, rows, dtype), [n, 10])];
 }
 
 /** How many rows of each class the range holds: `classCounts(labels, mnist.train)[5]` is 669. */

@@ -5,7 +5,7 @@
  */
 
 import { writeFileSync } from "node:fs";
-import { Random, renderSvg, tensor, toDot } from "@chainrule/autograd";
+import { Random, renderDotToSvg, tensor, toDot } from "@chainrule/autograd";
 import { MLP, quadraticCost } from "@chainrule/nn";
 import { buildSeedNetwork } from "./seed-network.js";
 import type { Example } from "./types.js";
@@ -19,7 +19,7 @@ export const example: Example = {
     net.C.backward();
     const options = { inputs: [net.a0, net.y], title: "the chapter's network: C = ½(a² − y)²" };
     const dot = toDot(net.C, options);
-    writeFileSync(file, await renderSvg(net.C, options));
+    writeFileSync(file, await renderDotToSvg(dot));
     const boxes = dot.split("\n").filter((l) => /^\s+[ng]\d+ \[/.test(l)).length;
     print(`the seed network: ${boxes} nodes, values and gradients after backward, written to ${file}`);
 
@@ -32,10 +32,9 @@ export const example: Example = {
     loss.backward();
     const mlpFile = file.replace(/(\.svg)?$/, "-mlp.svg");
     const grouped = { groups: "labels" as const, inputs: [x, y], title: "784–30–10, one box per layer" };
-    writeFileSync(mlpFile, await renderSvg(loss, grouped));
-    const mlpBoxes = toDot(loss, grouped)
-      .split("\n")
-      .filter((l) => /^\s+[ng]\d+ \[/.test(l)).length;
+    const mlpDot = toDot(loss, grouped);
+    writeFileSync(mlpFile, await renderDotToSvg(mlpDot));
+    const mlpBoxes = mlpDot.split("\n").filter((l) => /^\s+[ng]\d+ \[/.test(l)).length;
     print(`the 784–30–10 network, layers collapsed: ${mlpBoxes} boxes, written to ${mlpFile}`);
     return { file, boxes, mlpFile, mlpBoxes };
   },

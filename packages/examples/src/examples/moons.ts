@@ -54,7 +54,11 @@ export interface RunRecord {
  * W1's loss on the scalar engine, exactly in the workload's op order: every input a leaf Value,
  * the data loss summed from 0 and multiplied by 1/n, the penalty summed from 0 over the parameters.
  */
-export function scalarLoss(model: ScalarMLP, data: Moons): { total: Value; scores: number[] } {
+export function scalarLoss(
+  model: ScalarMLP,
+  data: Moons,
+  params: Value[] = model.parameters(),
+): { total: Value; scores: number[] } {
   const scores: number[] = [];
   let dataLoss = new Value(0);
   data.X.forEach((xi, i) => {
@@ -63,14 +67,22 @@ export function scalarLoss(model: ScalarMLP, data: Moons): { total: Value; score
     dataLoss = dataLoss.add(score.mul(-data.y[i]!).add(1).relu()); // relu(1 + (−yᵢ)·scoreᵢ)
   });
   let reg = new Value(0);
-  for (const p of model.parameters()) reg = reg.add(p.mul(p));
+  for (const p of params) reg = reg.add(p.mul(p));
   return { total: dataLoss.mul(1.0 / data.X.length).add(reg.mul(ALPHA)), scores };
 }
 
+/** The points as tensors: X [n, 2] and −y [n, 1]. */
+function tensorData(data: Moons): { X: Tensor; minusY: Tensor } {
+  return { X: tensor(data.X), minusY: tensor(data.y.map((v) => [-v])) };
+}
+
 /** The same loss with Tensors: scores [n, 1] from one forward pass of the whole batch. */
-export function tensorLoss(model: MLP, data: Moons): { total: Tensor; scores: Tensor } {
-  const scores = model.forward(tensor(data.X));
-  const minusY = tensor(data.y.map((v) => [-v]));
+export function tensorLoss(
+  model: MLP,
+  data: Moons,
+  { X, minusY } = tensorData(data),
+): { total: Tensor; scores: Tensor } {
+  const scores = model.forward(X);
   const dataLoss = scores
     .mul(minusY)
     .add(1)
@@ -87,13 +99,14 @@ type OnStep = (k: number, record: RunRecord) => void;
 /** W1 on the scalar engine: forward (building the graph), zero grads, backward, update by hand. */
 export function trainScalar(model: ScalarMLP, data: Moons, steps: number, onStep?: OnStep): RunRecord {
   const record: RunRecord = { losses: [], accuracies: [], stepMs: [] };
+  const params = model.parameters();
   for (let k = 0; k < steps; k++) {
     const start = performance.now();
-    const { total, scores } = scalarLoss(model, data);
-    model.zeroGrad();
+    const { total, scores } = scalarLoss(model, data, params);
+    for (const p of params) p.grad = 0;
     total.backward();
     const lr = learningRate(k);
-    for (const p of model.parameters()) p.data -= lr * p.grad;
+    for (const p of params) p.data -= lr * p.grad;
     record.stepMs.push(performance.now() - start);
     record.losses.push(total.data);
     record.accuracies.push(accuracyOf(scores, data.y));
@@ -106,9 +119,10 @@ export function trainScalar(model: ScalarMLP, data: Moons, steps: number, onStep
 export function trainTensor(model: MLP, data: Moons, steps: number, onStep?: OnStep): RunRecord {
   const record: RunRecord = { losses: [], accuracies: [], stepMs: [] };
   const opt = new SGD(model.parameters(), { lr: learningRate(0) });
+  const points = tensorData(data);
   for (let k = 0; k < steps; k++) {
     const start = performance.now();
-    const { total, scores } = tensorLoss(model, data);
+    const { total, scores } = tensorLoss(model, data, points);
     opt.zeroGrad();
     total.backward();
     opt.lr = learningRate(k);
