@@ -7,7 +7,7 @@
 
 import { ChainruleError } from "./errors.js";
 import { formatShape } from "./shape.js";
-import { fromOp, markUserRule, noGrad, Tensor } from "./tensor.js";
+import { fromOp, noGrad, Tensor, userRule } from "./tensor.js";
 
 export interface CustomOpDefinition {
   /** The op's name, shown in graphs, traces, gradcheck reports and errors. */
@@ -52,12 +52,13 @@ export function customOp(def: CustomOpDefinition): (...inputs: Tensor[]) => Tens
     });
     const out = noGrad(() => def.forward(...inputs));
     if (!(out instanceof Tensor)) throw new ChainruleError(def.name, `forward must return a Tensor, got ${typeof out}`);
-    const node = fromOp(
+    return fromOp(
       def.name,
       out.data,
       out.shape,
       inputs,
-      (g, y) => {
+      // user code: what its rule receives and returns is never adopted by a leaf
+      userRule((g, y) => {
         const grads = def.backward(g, y, ...inputs);
         if (!Array.isArray(grads) || grads.length !== inputs.length) {
           throw new ChainruleError(
@@ -74,11 +75,9 @@ export function customOp(def: CustomOpDefinition): (...inputs: Tensor[]) => Tens
           }
         });
         return grads;
-      },
+      }),
       () => op(...inputs),
     );
-    markUserRule(node); // its rule may keep the gradients it sees: leaves get copies of them
-    return node;
   };
   return op;
 }

@@ -134,12 +134,13 @@ export class Tensor implements GraphNode<Tensor> {
     this.parents = parents;
     this.op = op;
     this.label = "";
-    this.backwardFn = backwardFn;
+    // A rule given here is user code, which may keep what it receives or returns: see userRule.
+    // (The library's own ops make their nodes through fromOp, which sets the rule afterwards.)
+    this.backwardFn = backwardFn === null ? null : userRule(backwardFn);
     this.mark = 0;
     this.retainsGrad = false;
     this.saves = "all";
     this.epoch = inPlaceEpoch;
-    if (backwardFn !== null && !makingOp) userRules.add(this);
   }
 
   parent(i: number): Tensor | undefined {
@@ -510,15 +511,18 @@ function checkInPlace(op: string, t: Tensor): void {
   }
 }
 
-// Rules written outside the library (a `backwardFn` passed to the constructor, or `customOp`)
-// may keep the tensors they receive or return, so the backward pass never lets a leaf adopt
-// those (see accumulate). The library's own ops make their nodes through fromOp.
-const userRules = new WeakSet<Tensor>();
-let makingOp = false;
-
-/** Treat `node`'s rule as user code (customOp's nodes are made through fromOp). */
-export function markUserRule(node: Tensor): void {
-  userRules.add(node);
+/**
+ * A rule written outside the library (a `backwardFn` given to the constructor, or customOp's) may
+ * keep the tensors it receives or returns, so their storages are never adopted by a leaf (see
+ * accumulate): the wrapper disowns them.
+ */
+export function userRule(rule: BackwardFn): BackwardFn {
+  return (g, out) => {
+    disownStorage(g.data);
+    const grads = rule(g, out);
+    for (const gi of grads) if (gi !== null && gi !== undefined) disownStorage(gi.data);
+    return grads;
+  };
 }
 
 /**
@@ -539,13 +543,8 @@ export function fromOp(
   if (gradEnabled) {
     for (const p of parents) {
       if (p.requiresGrad) {
-        makingOp = true;
-        let node: Tensor;
-        try {
-          node = new Tensor(data, shape, true, op, parents, backwardFn);
-        } finally {
-          makingOp = false;
-        }
+        const node = new Tensor(data, shape, true, op, parents);
+        node.backwardFn = backwardFn;
         node.saves = saves;
         if (recordingProvenance) provenance.set(node, { replay: replay ?? null, createdAt: creationSite() });
         return node;
@@ -770,10 +769,7 @@ function runRules(
       );
     }
     checkSavedTensors(node);
-    const user = userRules.has(node);
-    if (user) disownStorage(g.data);
     const grads = rule(g, node);
-    if (user) for (const gi of grads) if (gi !== null && gi !== undefined) disownStorage(gi.data);
     if (anomalyMode) checkGradients(node, grads);
     if (options.onStep !== undefined) {
       options.onStep({
