@@ -919,7 +919,7 @@ function flatten(values: NestedArray): { flat: number[]; shape: number[] } {
   return { flat, shape };
 }
 
-function checkDtype(op: string, dtype: unknown): Dtype {
+export function checkDtype(op: string, dtype: unknown): Dtype {
   if (dtype !== "float64" && dtype !== "float32") {
     throw new ChainruleError(op, `dtype must be "float64" or "float32", got ${JSON.stringify(dtype)}`);
   }

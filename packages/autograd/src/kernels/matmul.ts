@@ -11,9 +11,10 @@
  */
 
 import { ChainruleError } from "../errors.js";
+import type { FloatArray } from "../ndarray.js";
 import { gemmWasmBase64, gemmWasmSharedBase64 } from "./gemm-wasm.generated.js";
 
-export type FloatArray = Float32Array | Float64Array;
+export type { FloatArray };
 
 /** The signature shared by `gemm`, `gemmJs` and `gemmWasm`. */
 export type Gemm = (
@@ -305,24 +306,29 @@ const SCRATCH_BYTES = 256; // room for one MR×NR edge tile (4·8·4 or 4·4·8 
 
 let instance: WasmGemm | null | undefined; // undefined: not tried yet; null: unavailable
 
+/** The bytes of a module from the generated base64 text. */
+function decode(base64: string): Uint8Array {
+  return Uint8Array.from(atob(base64), (ch) => ch.charCodeAt(0));
+}
+
+/** An instance with views of its memory (views must be made again after the memory grows). */
+function withViews(exports: GemmExports): WasmGemm {
+  return { exports, f32: new Float32Array(exports.memory.buffer), f64: new Float64Array(exports.memory.buffer) };
+}
+
 /** The instantiated module, or null when WebAssembly or its SIMD extension is missing. */
 function wasmGemm(): WasmGemm | null {
   if (instance !== undefined) return instance;
   instance = null;
   const api = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
   if (api === undefined) return null;
-  const bytes = Uint8Array.from(atob(gemmWasmBase64), (ch) => ch.charCodeAt(0));
+  const bytes = decode(gemmWasmBase64);
   try {
     // validate() is false on engines without SIMD. Synchronous compilation keeps gemm synchronous;
     // NOTE: Chromium before about version 115 refuses it on the main thread for modules over
     // 4 KB (ours is about 6 KB), so there the constructor throws and gemm uses gemmJs.
     if (api.validate(bytes)) {
-      const exports = new api.Instance(new api.Module(bytes)).exports as GemmExports;
-      instance = {
-        exports,
-        f32: new Float32Array(exports.memory.buffer),
-        f64: new Float64Array(exports.memory.buffer),
-      };
+      instance = withViews(new api.Instance(new api.Module(bytes)).exports as GemmExports);
     }
   } catch {
     instance = null;
@@ -438,8 +444,7 @@ function reserve(w: WasmGemm, bytes: number): boolean {
   // if the engine cannot give that much, ask for just what is needed
   const doubled = Math.max(needed, Math.min(have, MAX_BYTES - have) / PAGE);
   if (!tryGrow(w, doubled) && !tryGrow(w, needed)) return false;
-  w.f32 = new Float32Array(w.exports.memory.buffer);
-  w.f64 = new Float64Array(w.exports.memory.buffer);
+  Object.assign(w, withViews(w.exports));
   return true;
 }
 
@@ -624,7 +629,7 @@ async function startThreads(count: number): Promise<number> {
   const specifier = "node:worker_threads";
   const threads = (await import(/* @vite-ignore */ specifier)) as WorkerThreads;
   const api = (globalThis as unknown as { WebAssembly: WasmApi & { Memory: new (d: object) => object } }).WebAssembly;
-  const module = new api.Module(Uint8Array.from(atob(gemmWasmSharedBase64), (ch) => ch.charCodeAt(0)));
+  const module = new api.Module(decode(gemmWasmSharedBase64));
   let memory: object;
   try {
     // NOTE: a shared memory reserves its maximum (4 GiB) of address space up front
@@ -632,12 +637,7 @@ async function startThreads(count: number): Promise<number> {
   } catch (error) {
     throw new ChainruleError("setGemmThreads", `could not make a shared WebAssembly memory: ${String(error)}`);
   }
-  const exports = new api.Instance(module, { env: { memory } }).exports as GemmExports;
-  const shared: WasmGemm = {
-    exports,
-    f32: new Float32Array(exports.memory.buffer),
-    f64: new Float64Array(exports.memory.buffer),
-  };
+  const shared = withViews(new api.Instance(module, { env: { memory } }).exports as GemmExports);
   const workers: GemmWorker[] = [];
   try {
     for (let i = 1; i < count; i++) workers.push(new GemmWorker(threads, module, memory));
@@ -657,7 +657,7 @@ export function gemmThreads(): number {
 }
 
 /** Below this many elements the copies into the module's memory cost more than the loop saves. */
-const WASM_MIN_AXPY = 1024;
+const WASM_MIN_ELEMENTS = 1024;
 
 /**
  * y ← y + α·x, elementwise over equal-length arrays of one dtype: an optimizer's update
@@ -665,20 +665,12 @@ const WASM_MIN_AXPY = 1024;
  * SIMD kernel (used for large arrays) and this loop give the same bits.
  */
 export function axpy(alpha: number, x: FloatArray, y: FloatArray): void {
+  const ran = elementwiseWasm([x, y], y, 1, (k, f64, [xAt, yAt], n) =>
+    (f64 ? k.axpy_f64 : k.axpy_f32)(xAt as number, yAt as number, n, alpha),
+  );
+  if (ran) return;
   const n = y.length;
-  const w = n >= WASM_MIN_AXPY && backend !== "js" ? wasmGemm() : null;
   const f64 = y instanceof Float64Array;
-  const size = f64 ? 8 : 4;
-  const xAt = 0;
-  const yAt = roundUp(n * size, 64);
-  if (w !== null && x.constructor === y.constructor && reserve(w, yAt + n * size)) {
-    const heap = f64 ? w.f64 : w.f32;
-    heap.set(x, xAt / size);
-    heap.set(y, yAt / size);
-    (f64 ? w.exports.axpy_f64 : w.exports.axpy_f32)(xAt, yAt, n, alpha);
-    y.set(heap.subarray(yAt / size, yAt / size + n));
-    return;
-  }
   if (f64) {
     for (let i = 0; i < n; i++) y[i] = (y[i] as number) + alpha * (x[i] as number);
   } else {
@@ -692,35 +684,53 @@ export function axpy(alpha: number, x: FloatArray, y: FloatArray): void {
 /**
  * ReLU, y = x > 0 ? x : 0, in the SIMD kernels (the hottest activation of training; a typed-array
  * loop in JavaScript costs about 2 ns an element, the copies in and out and the SIMD loop a
- * fraction of that). For at least WASM_MIN_AXPY elements of one dtype; false when it does not
+ * fraction of that). For at least WASM_MIN_ELEMENTS elements of one dtype; false when it does not
  * apply, and the caller runs its own loop. Same bits as the rule in rules.ts.
  */
 export function reluWasm(x: FloatArray, y: FloatArray): boolean {
-  const n = x.length;
-  const w = n >= WASM_MIN_AXPY && backend !== "js" && x.constructor === y.constructor ? wasmGemm() : null;
-  const f64 = x instanceof Float64Array;
-  const size = f64 ? 8 : 4;
-  if (w === null || !reserve(w, n * size)) return false;
-  const heap = f64 ? w.f64 : w.f32;
-  heap.set(x, 0);
-  (f64 ? w.exports.relu_f64 : w.exports.relu_f32)(0, 0, n); // in place
-  y.set(heap.subarray(0, n));
-  return true;
+  return elementwiseWasm(
+    [x],
+    y,
+    0,
+    (k, f64, [xAt], n) => (f64 ? k.relu_f64 : k.relu_f32)(xAt as number, xAt as number, n), // in place
+  );
 }
 
 /** ReLU's backward step, out = x > 0 ? g : 0, in the SIMD kernels; as `reluWasm` otherwise. */
 export function reluGradWasm(x: FloatArray, g: FloatArray, out: FloatArray): boolean {
-  const n = x.length;
-  const same = x.constructor === g.constructor && g.constructor === out.constructor;
-  const w = n >= WASM_MIN_AXPY && backend !== "js" && same ? wasmGemm() : null;
-  const f64 = x instanceof Float64Array;
+  return elementwiseWasm(
+    [x, g],
+    out,
+    1,
+    (k, f64, [xAt, gAt], n) =>
+      (f64 ? k.relu_grad_f64 : k.relu_grad_f32)(xAt as number, gAt as number, gAt as number, n), // over g
+  );
+}
+
+/**
+ * An elementwise kernel of gemm.wat over arrays of one dtype and out's length: copies `inputs`
+ * into the module's memory one after another (64-byte aligned), runs `run` with their byte
+ * offsets, and copies input `result` back into `out`. False, with nothing done, for arrays under
+ * WASM_MIN_ELEMENTS elements, mixed dtypes, the plain backend, or no SIMD: the caller runs its loop.
+ */
+function elementwiseWasm(
+  inputs: FloatArray[],
+  out: FloatArray,
+  result: number,
+  run: (kernels: GemmExports, f64: boolean, at: number[], n: number) => void,
+): boolean {
+  const n = out.length;
+  if (n < WASM_MIN_ELEMENTS || backend === "js" || !inputs.every((a) => a.constructor === out.constructor))
+    return false;
+  const w = wasmGemm();
+  const f64 = out instanceof Float64Array;
   const size = f64 ? 8 : 4;
-  const gAt = roundUp(n * size, 64);
-  if (w === null || !reserve(w, gAt + n * size)) return false;
+  const at = inputs.map((_, i) => i * roundUp(n * size, 64));
+  if (w === null || !reserve(w, inputs.length * roundUp(n * size, 64))) return false;
   const heap = f64 ? w.f64 : w.f32;
-  heap.set(x, 0);
-  heap.set(g, gAt / size);
-  (f64 ? w.exports.relu_grad_f64 : w.exports.relu_grad_f32)(0, gAt, gAt, n); // over g
-  out.set(heap.subarray(gAt / size, gAt / size + n));
+  inputs.forEach((a, i) => heap.set(a, (at[i] as number) / size));
+  run(w.exports, f64, at, n);
+  const from = (at[result] as number) / size;
+  out.set(heap.subarray(from, from + n));
   return true;
 }

@@ -12,8 +12,8 @@ import { ChainruleError } from "../errors.js";
 import { axpy } from "../kernels/matmul.js";
 import { allocate, binaryGrad, type Dtype, expand, mapBinary, mapUnary, unaryGrad } from "../ndarray.js";
 import { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "../rules.js";
-import { broadcastShapes, formatShape, sameShape } from "../shape.js";
-import { fromOp, isGradEnabled, type Saves, Tensor, type TensorLike, toTensor } from "../tensor.js";
+import { broadcastShapes, formatShape, sameShape, sizeOf } from "../shape.js";
+import { checkDtype, fromOp, isGradEnabled, type Saves, Tensor, type TensorLike, toTensor } from "../tensor.js";
 
 /** ∂y/∂x as a tensor (or a constant), from the input x and the output y. */
 type UnaryDerivative = (x: Tensor, y: Tensor) => Tensor | number;
@@ -94,7 +94,7 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
   const rule: BinaryRule = binary[name];
   const shape = broadcastShapes(name, a.shape, b.shape);
   const dtype = promote(a.dtype, b.dtype);
-  const out = allocate(dtype, sizeOfShape(shape));
+  const out = allocate(dtype, sizeOf(shape));
   mapBinary(rule.f, a.data, a.shape, b.data, b.shape, shape, out, name);
   // A number operand is a constant, not a graph node (as in PyTorch's tensor-scalar ops): the
   // node keeps only the tensor parent, and the 0-d constant lives only while the op runs.
@@ -105,8 +105,10 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
     shape,
     parents,
     (g, y) => {
+      // a ± b reads neither operand: no need to make b again
+      if (name === "add" || name === "sub") return binaryDerivative[name](g, a, a, y);
       const c = toTensor(name, other, a); // b again (the closure keeps `other`, not a 0-d tensor)
-      if (isGradEnabled() || name === "add" || name === "sub") return binaryDerivative[name](g, a, c, y);
+      if (isGradEnabled()) return binaryDerivative[name](g, a, c, y);
       const ga = a.requiresGrad ? allocate(g.dtype, g.size) : null;
       const gb = c.requiresGrad ? allocate(g.dtype, g.size) : null;
       binaryGrad(rule, a.data, a.shape, c.data, c.shape, y.data, g.data, shape, ga, gb);
@@ -115,12 +117,6 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
     () => binaryOp(name, a, other),
     name === "add" || name === "sub" ? "none" : "all", // a ± b: the rule passes g on, reading nothing
   );
-}
-
-function sizeOfShape(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
 }
 
 /** The one dtype rule: mixing float32 and float64 gives float64 (numbers take the tensor's dtype). */
@@ -165,7 +161,7 @@ const comparisons = {
 export function compare(name: keyof typeof comparisons, a: Tensor, other: TensorLike): Tensor {
   const b = toTensor(name, other, a);
   const shape = broadcastShapes(name, a.shape, b.shape);
-  const out = allocate(promote(a.dtype, b.dtype), sizeOfShape(shape));
+  const out = allocate(promote(a.dtype, b.dtype), sizeOf(shape));
   mapBinary(comparisons[name], a.data, a.shape, b.data, b.shape, shape, out);
   return new Tensor(out, shape);
 }
@@ -179,9 +175,7 @@ export function sign(x: Tensor): Tensor {
 
 /** y = x in another dtype      ∂L/∂x = ∂L/∂y cast back */
 export function astype(x: Tensor, dtype: Dtype): Tensor {
-  if (dtype !== "float64" && dtype !== "float32") {
-    throw new ChainruleError("astype", `dtype must be "float64" or "float32", got ${JSON.stringify(dtype)}`);
-  }
+  checkDtype("astype", dtype);
   if (dtype === x.dtype) return x;
   const out = allocate(dtype, x.size);
   out.set(x.data);
@@ -205,7 +199,7 @@ export function where(cond: Tensor, aLike: TensorLike, bLike: TensorLike): Tenso
   const b = toTensor("where", bLike, like);
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
   const dtype = promote(a.dtype, b.dtype);
-  const n = sizeOfShape(shape);
+  const n = sizeOf(shape);
   const c = allocate("float64", n);
   const av = allocate(dtype, n);
   const bv = allocate(dtype, n);

@@ -194,17 +194,7 @@ export function slice(x: Tensor, ranges: readonly (SliceRange | null)[]): Tensor
     step.push(st);
     shape.push(count);
   });
-  const out = allocate(x.dtype, sizeOf(shape));
-  window(x.data, x.shape, start, step, shape, out);
-  return fromOp(
-    "slice",
-    out,
-    shape,
-    [x],
-    (g) => [sliceScatter(g, x.shape, start, step)],
-    () => slice(x, ranges),
-    "none",
-  );
+  return sliceWindow(x, shape, start, step);
 }
 
 /** y = zeros of `shape` with g written into the window      ∂L/∂g = that window of ∂L/∂y */

@@ -8,7 +8,8 @@
 
 import { ChainruleError } from "../errors.js";
 import { binary, unary } from "../rules.js";
-import { type BackwardOptions, noGrad, Tensor, type TensorStep } from "../tensor.js";
+import { sameShape } from "../shape.js";
+import { type BackwardOptions, noGrad, sumToShape, Tensor, type TensorStep } from "../tensor.js";
 import { Value, type ValueStep } from "../value.js";
 import {
   bracket,
@@ -193,7 +194,7 @@ function tensorEdges(step: TensorStep, term: (n: GraphValue) => Term): TraceEdge
       local: isElementwise(node) ? elementwiseLocal(node, k) : null,
       symbol: tensorVjp(node, k, term),
       formula: localFormula(node, k),
-      sent: g === null ? null : castTo(sumToShape(g, parent.shape), parent),
+      sent: g === null ? null : sumToShape(node.op, g, parent), // what the engine adds into the parent
     };
   });
 }
@@ -207,7 +208,7 @@ function elementwiseLocal(node: Tensor, k: number): Tensor | null {
   const unaryLike = node.parents.length === 1 && !(node.op in binary);
   const rule = unaryLike ? unaryRule(node) : binaryRule(node.op);
   if (rule === null || (node.parents.length === 1 && !unaryLike && c === null)) return null;
-  const expanded = node.parents.map((p) => (sameDims(p.shape, node.shape) ? p : p.expand(node.shape)));
+  const expanded = node.parents.map((p) => (sameShape(p.shape, node.shape) ? p : p.expand(node.shape)));
   const out = new Float64Array(node.size);
   const a = expanded[0] as Tensor;
   const b = expanded[1];
@@ -236,19 +237,6 @@ function unaryRule(node: Tensor): UnaryLike | null {
 }
 function binaryRule(op: string): BinaryLike | null {
   return op in binary ? binary[op as keyof typeof binary] : null;
-}
-
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
-
-/** Sum the broadcast copies of g back to `shape`, as the engine does before accumulating. */
-function sumToShape(g: Tensor, shape: readonly number[]): Tensor {
-  if (sameDims(g.shape, shape)) return g;
-  const extra = g.ndim - shape.length;
-  const axes: number[] = [];
-  for (let d = 0; d < g.ndim; d++) if (d < extra || (shape[d - extra] === 1 && g.shape[d] !== 1)) axes.push(d);
-  return g.sum(axes, true).reshape(shape);
 }
 
 function addGradient(into: Map<GraphValue, number | Tensor>, node: GraphValue, g: number | Tensor): void {
@@ -383,9 +371,4 @@ export function formatTrace(trace: Trace, options: FormatTraceOptions = {}): str
 
 function bracketNumber(text: string): string {
   return text.startsWith("-") ? `(${text})` : text;
-}
-
-/** What the engine stores is in the input's dtype: a float32 input's gradient is float32. */
-function castTo(t: Tensor, parent: Tensor): Tensor {
-  return t.dtype === parent.dtype ? t : t.astype(parent.dtype);
 }
