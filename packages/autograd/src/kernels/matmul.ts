@@ -728,7 +728,7 @@ function elementwiseWasm(
   const at = inputs.map((_, i) => i * roundUp(n * size, 64));
   if (w === null || !reserve(w, inputs.length * roundUp(n * size, 64))) return false;
   const heap = f64 ? w.f64 : w.f32;
-  inputs.forEach((a, i) => heap.set(a, (at[i] as number) / size));
+  for (let i = 0; i < inputs.length; i++) heap.set(inputs[i] as FloatArray, (at[i] as number) / size);
   run(w.exports, f64, at, n);
   const from = (at[result] as number) / size;
   out.set(heap.subarray(from, from + n));
