@@ -14,8 +14,3 @@ export class ChainruleError extends Error {
     this.op = op;
   }
 }
-
-/** Shorthand for `throw new ChainruleError(op, message)` in expression position. */
-export function fail(op: string, message: string): never {
-  throw new ChainruleError(op, message);
-}

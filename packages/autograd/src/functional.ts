@@ -7,6 +7,7 @@
  */
 
 import { ChainruleError } from "./errors.js";
+import { formatShape, sameShape } from "./shape.js";
 import { isGradEnabled, runBackward, Tensor, withGradMode, zerosLike } from "./tensor.js";
 
 type TensorFn = (...args: Tensor[]) => Tensor;
@@ -60,7 +61,7 @@ function checkScalar(op: string, y: unknown): Tensor {
   if (y.size !== 1)
     throw new ChainruleError(
       op,
-      `f must return a one-element tensor, got shape [${y.shape.join(", ")}] (use vjp for other outputs)`,
+      `f must return a one-element tensor, got shape ${formatShape(y.shape)} (use vjp for other outputs)`,
     );
   return y;
 }
@@ -148,11 +149,11 @@ export function jvp(f: TensorFn, inputs: Tensor[], tangents: Tensor[]): { out: T
   }
   tangents.forEach((t, i) => {
     const x = inputs[i] as Tensor;
-    if (!(t instanceof Tensor) || t.shape.join(",") !== x.shape.join(",")) {
-      const got = t instanceof Tensor ? `[${t.shape.join(", ")}]` : typeof t;
+    if (!(t instanceof Tensor) || !sameShape(t.shape, x.shape)) {
+      const got = t instanceof Tensor ? formatShape(t.shape) : typeof t;
       throw new ChainruleError(
         "jvp",
-        `tangent ${i} has shape ${got}; it must match its input's shape [${x.shape.join(", ")}]`,
+        `tangent ${i} has shape ${got}; it must match its input's shape ${formatShape(x.shape)}`,
       );
     }
   });
@@ -175,7 +176,8 @@ export function jvp(f: TensorFn, inputs: Tensor[], tangents: Tensor[]): { out: T
     });
     const total = s as Tensor | null;
     if (total === null || !total.requiresGrad) return { out: out.detach(), tangent: zerosLike(out) };
-    const [jt] = runBackward(total, undefined, { createGraph: nested(inputs), retainGraph: true }, [u]);
-    return { out: nested(inputs) ? out : out.detach(), tangent: jt ?? zerosLike(out) };
+    const outer = nested(inputs);
+    const [jt] = runBackward(total, undefined, { createGraph: outer, retainGraph: true }, [u]);
+    return { out: outer ? out : out.detach(), tangent: jt ?? zerosLike(out) };
   });
 }

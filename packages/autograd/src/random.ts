@@ -64,7 +64,7 @@ export class Random {
     const p = new Int32Array(n);
     for (let i = 0; i < n; i++) p[i] = i;
     for (let i = n - 1; i >= 1; i--) {
-      const j = Math.floor(this.next() * (i + 1));
+      const j = this.int(i + 1);
       const t = p[i] as number;
       p[i] = p[j] as number;
       p[j] = t;

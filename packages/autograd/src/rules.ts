@@ -59,8 +59,8 @@ export function powRule(p: number): UnaryRule {
   return {
     name: "pow",
     formula: `∂x^${p}/∂x = ${p}·x^${p - 1}`,
-    f: (x) => x ** p,
-    df: (x) => (p === 0 ? 0 : p * x ** (p - 1)), // NOTE: x⁰ is constant, also at x = 0 (no 0·∞)
+    f: (x) => binary.pow.f(x, p),
+    df: (x) => binary.pow.da(x, p), // the binary rule's ∂y/∂a with b = p (0 for p = 0, also at x = 0)
   };
 }
 

@@ -403,37 +403,29 @@ export class Tensor implements GraphNode<Tensor> {
 
   /** Set every element to `value`, in place. */
   fill_(value: number): this {
-    checkInPlace("fill_", this);
-    this.data.fill(value);
-    markModified(this.data, "fill_");
-    return this;
+    return this.update_("fill_", (d) => d.fill(value));
   }
   /** this += alpha·other, in place (other broadcasts to this tensor's shape). */
   addInPlace(other: TensorLike, alpha = 1): this {
-    checkInPlace("addInPlace", this);
-    elementwise.addInPlace(this, other, alpha);
-    markModified(this.data, "addInPlace");
-    return this;
+    return this.update_("addInPlace", () => elementwise.addInPlace(this, other, alpha));
   }
   /** this *= factor, in place. */
   mulInPlace(factor: number): this {
-    checkInPlace("mulInPlace", this);
-    for (let i = 0; i < this.data.length; i++) this.data[i] = (this.data[i] as number) * factor;
-    markModified(this.data, "mulInPlace");
-    return this;
+    return this.update_("mulInPlace", (d) => {
+      for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) * factor;
+    });
   }
   /** Overwrite the values with those of another tensor of the same shape, in place. */
   copy_(source: Tensor): this {
-    checkInPlace("copy_", this);
-    if (!sameShape(source.shape, this.shape)) {
-      throw new ChainruleError(
-        "copy_",
-        `source shape ${formatShape(source.shape)} does not match ${formatShape(this.shape)}`,
-      );
-    }
-    this.data.set(source.data);
-    markModified(this.data, "copy_");
-    return this;
+    return this.update_("copy_", (d) => {
+      if (!sameShape(source.shape, this.shape)) {
+        throw new ChainruleError(
+          "copy_",
+          `source shape ${formatShape(source.shape)} does not match ${formatShape(this.shape)}`,
+        );
+      }
+      d.set(source.data);
+    });
   }
 
   /**
@@ -699,8 +691,7 @@ export function runBackward(
     }
     g0 = full(root.shape, 1, { dtype: root.dtype });
   } else {
-    g0 = toTensor("backward", seed, root);
-    if (typeof seed === "number") g0 = full(root.shape, seed, { dtype: root.dtype });
+    g0 = typeof seed === "number" ? full(root.shape, seed, { dtype: root.dtype }) : toTensor("backward", seed, root);
     if (!sameShape(g0.shape, root.shape)) {
       throw new ChainruleError(
         "backward",

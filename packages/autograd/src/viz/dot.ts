@@ -298,7 +298,7 @@ function groupLabel(
 }
 
 /** Text made safe inside a DOT HTML-like label (which is XML). */
-export function escapeHtml(text: string): string {
+function escapeHtml(text: string): string {
   return (
     text
       .replace(/&/g, "&amp;")

@@ -67,7 +67,7 @@ export function formatTensorShape(t: Tensor): string {
 }
 
 /** A tensor as text: its values when it has at most `maxValues` elements, else its shape only. */
-export function formatTensor(t: Tensor, maxValues = 6, digits = 4): string {
+function formatTensor(t: Tensor, maxValues = 6, digits = 4): string {
   return t.size <= maxValues ? formatValues(t, digits) : `${formatTensorShape(t)} tensor`;
 }
 
@@ -227,7 +227,7 @@ export function expressionOf(node: GraphValue, args: readonly Term[]): Term | nu
   }
 }
 
-export interface NameOptions {
+interface NameOptions {
   /** Generated expressions longer than this become `t1`, `t2`, … (default 20). */
   maxNameLength?: number;
   digits?: number;
