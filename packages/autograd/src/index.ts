@@ -30,7 +30,7 @@ export { mm } from "./ops/matmul.js";
 export type { IndexLike, SliceRange } from "./ops/movement.js";
 export { Random } from "./random.js";
 export { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "./rules.js";
-export { broadcastShapes, type Shape } from "./shape.js";
+export { broadcastShapes, formatShape, type Shape, sameShape } from "./shape.js";
 export {
   arange,
   type BackwardFn,

@@ -3,7 +3,7 @@
  * accuracy. Imports module.ts (for `describe`) and the public API of @chainrule/autograd.
  */
 
-import { ChainruleError, type Random, Tensor, type TensorDtype, zeros } from "@chainrule/autograd";
+import { ChainruleError, type Random, sameShape, Tensor, type TensorDtype, zeros } from "@chainrule/autograd";
 import { describe, optionsObject } from "./module.js";
 
 export interface BatchOptions {
@@ -139,12 +139,9 @@ export function accuracy(
     : Array.from(predictions.argmax(1).data);
 
   let actual: ArrayLike<number>;
-  const sameShape =
-    targets instanceof Tensor &&
-    targets.ndim === predictions.ndim &&
-    targets.shape.every((d, i) => d === predictions.shape[i]);
-  if (sameShape && !binary) actual = (targets as Tensor).argmax(1).data;
-  else if (sameShape) actual = (targets as Tensor).data;
+  const like = targets instanceof Tensor && sameShape(targets.shape, predictions.shape);
+  if (like && !binary) actual = (targets as Tensor).argmax(1).data;
+  else if (like) actual = (targets as Tensor).data;
   else actual = labelValues(op, targets);
   if (actual.length !== n) throw new ChainruleError(op, `${actual.length} targets for ${n} predictions`);
   if (n === 0) throw new ChainruleError(op, "the accuracy of 0 predictions is undefined");

@@ -18,7 +18,7 @@
  * cost, whose ½ cancels the 2 of the derivative (∂C/∂a = a − y), is `quadraticCost`.
  */
 
-import { ChainruleError, customOp, stack, Tensor, zerosLike } from "@chainrule/autograd";
+import { ChainruleError, customOp, formatShape, sameShape, stack, Tensor, zerosLike } from "@chainrule/autograd";
 import { describe, optionsObject } from "./module.js";
 
 /** How per-element (or per-example) losses are combined. */
@@ -36,11 +36,10 @@ function checkTensor(op: string, name: string, x: unknown): asserts x is Tensor 
 }
 
 function checkSameShape(op: string, a: Tensor, b: Tensor, names: [string, string]): void {
-  const same = a.ndim === b.ndim && a.shape.every((d, i) => d === b.shape[i]);
-  if (!same) {
+  if (!sameShape(a.shape, b.shape)) {
     throw new ChainruleError(
       op,
-      `${names[0]} has shape [${a.shape.join(", ")}] but ${names[1]} has shape [${b.shape.join(", ")}]; they must match`,
+      `${names[0]} has shape ${formatShape(a.shape)} but ${names[1]} has shape ${formatShape(b.shape)}; they must match`,
     );
   }
 }
@@ -144,11 +143,10 @@ export function crossEntropy(
   } else {
     let labels: ArrayLike<number>;
     if (target instanceof Tensor) {
-      const sameLead = target.ndim === lead.length && target.shape.every((d, i) => d === lead[i]);
-      if (!sameLead) {
+      if (!sameShape(target.shape, lead)) {
         throw new ChainruleError(
           op,
-          `target of shape [${target.shape.join(", ")}] fits neither class labels of shape [${lead.join(", ")}] nor probabilities of shape [${logits.shape.join(", ")}]`,
+          `target of shape ${formatShape(target.shape)} fits neither class labels of shape ${formatShape(lead)} nor probabilities of shape ${formatShape(logits.shape)}`,
         );
       }
       labels = target.data;
@@ -157,7 +155,7 @@ export function crossEntropy(
       if (labels.length !== count) {
         throw new ChainruleError(
           op,
-          `${labels.length} labels given for ${count} examples (logits of shape [${logits.shape.join(", ")}])`,
+          `${labels.length} labels given for ${count} examples (logits of shape ${formatShape(logits.shape)})`,
         );
       }
     } else {
@@ -216,9 +214,10 @@ const bceElementwise = customOp({
   },
   backward: (g, _out, p, y) => {
     const [pp, yy] = [p as Tensor, y as Tensor];
-    const dp = pp.sub(yy).div(pp.mul(pp.neg().add(1)).maximum(1e-12));
-    const dy = clampedLog(pp.neg().add(1)).sub(clampedLog(pp));
-    return [g.mul(dp), yy.requiresGrad ? g.mul(dy) : null];
+    const q = pp.neg().add(1); // 1 − p
+    const dp = pp.sub(yy).div(pp.mul(q).maximum(1e-12));
+    // ∂ℓ/∂y = log(1 − p) − log p, made only when the target itself needs a gradient
+    return [g.mul(dp), yy.requiresGrad ? g.mul(clampedLog(q).sub(clampedLog(pp))) : null];
   },
 });
 

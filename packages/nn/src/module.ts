@@ -8,7 +8,7 @@
  * of @chainrule/autograd.
  */
 
-import { ChainruleError, noGrad, Tensor, type TensorDtype } from "@chainrule/autograd";
+import { ChainruleError, formatShape, noGrad, sameShape, Tensor, type TensorDtype } from "@chainrule/autograd";
 
 /** What `config()` returns: JSON-ready, with the class in `type`; saved in model files' metadata. */
 export interface ModuleConfig {
@@ -227,9 +227,8 @@ export function stateDictProblems(model: Module, entries: Array<[string, unknown
     } else if (!(t instanceof Tensor)) {
       problems.push(`"${name}" is ${describe(t)}, not a Tensor`);
     } else {
-      const sameShape = t.shape.length === p.shape.length && t.shape.every((d, i) => d === p.shape[i]);
-      if (!sameShape) {
-        problems.push(`"${name}" has shape [${t.shape.join(", ")}] but the model's is [${p.shape.join(", ")}]`);
+      if (!sameShape(t.shape, p.shape)) {
+        problems.push(`"${name}" has shape ${formatShape(t.shape)} but the model's is ${formatShape(p.shape)}`);
       }
       if (t.dtype !== p.dtype) problems.push(`"${name}" has dtype ${t.dtype} but the model's is ${p.dtype}`);
     }

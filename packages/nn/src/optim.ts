@@ -11,7 +11,7 @@
  * like the formula. The loops run inside `noGrad`, so nothing is recorded.
  */
 
-import { ChainruleError, noGrad, Tensor, zerosLike } from "@chainrule/autograd";
+import { ChainruleError, noGrad, sameShape, Tensor, zerosLike } from "@chainrule/autograd";
 import { describe } from "./module.js";
 
 /** Hyperparameter values as a state dict holds them: JSON-ready. */
@@ -160,8 +160,7 @@ export abstract class Optimizer {
         } else if (!(t instanceof Tensor)) {
           problems.push(`parameter ${i}: buffer "${name}" is ${describe(t)}, not a Tensor`);
         } else {
-          const same = t.ndim === p.ndim && t.shape.every((d, k) => d === p.shape[k]);
-          if (!same)
+          if (!sameShape(t.shape, p.shape))
             problems.push(`parameter ${i}: buffer "${name}" has shape [${t.shape}], the parameter [${p.shape}]`);
           if (t.dtype !== p.dtype)
             problems.push(`parameter ${i}: buffer "${name}" is ${t.dtype}, the parameter ${p.dtype}`);
