@@ -496,18 +496,38 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
   return total;
 }
 
-/** Learning rate η₀·γ^⌊epoch / stepSize⌋ (torch.optim.lr_scheduler.StepLR): call `step()` once per epoch. */
-export class StepLR {
+/** What the schedules share: the optimizer, its learning rate at the start, the epochs done. */
+abstract class LRScheduler {
   readonly optimizer: Optimizer;
   readonly baseLr: number;
-  readonly stepSize: number;
-  readonly gamma: number;
   /** Epochs completed (calls to `step()`). */
   epoch = 0;
 
-  constructor(optimizer: Optimizer, options: { stepSize: number; gamma?: number }) {
+  constructor(op: string, optimizer: Optimizer) {
     if (!(optimizer instanceof Optimizer))
-      throw new ChainruleError("StepLR", `expected an Optimizer, got ${describe(optimizer)}`);
+      throw new ChainruleError(op, `expected an Optimizer, got ${describe(optimizer)}`);
+    this.optimizer = optimizer;
+    this.baseLr = optimizer.lr;
+  }
+
+  /** End an epoch: set and return the learning rate of the next one. */
+  step(): number {
+    this.epoch++;
+    this.optimizer.lr = this.lrAt(this.epoch);
+    return this.optimizer.lr;
+  }
+
+  /** The learning rate after `epoch` epochs. */
+  protected abstract lrAt(epoch: number): number;
+}
+
+/** Learning rate η₀·γ^⌊epoch / stepSize⌋ (torch.optim.lr_scheduler.StepLR): call `step()` once per epoch. */
+export class StepLR extends LRScheduler {
+  readonly stepSize: number;
+  readonly gamma: number;
+
+  constructor(optimizer: Optimizer, options: { stepSize: number; gamma?: number }) {
+    super("StepLR", optimizer);
     const { stepSize, gamma = 0.1 } = options ?? {};
     if (!Number.isInteger(stepSize) || stepSize < 1) {
       throw new ChainruleError("StepLR", `stepSize must be a positive integer, got ${describe(stepSize)}`);
@@ -515,17 +535,12 @@ export class StepLR {
     if (typeof gamma !== "number" || !(gamma >= 0) || !Number.isFinite(gamma)) {
       throw new ChainruleError("StepLR", `gamma must be a finite number ≥ 0, got ${describe(gamma)}`);
     }
-    this.optimizer = optimizer;
-    this.baseLr = optimizer.lr;
     this.stepSize = stepSize;
     this.gamma = gamma;
   }
 
-  /** End an epoch: set and return the learning rate of the next one. */
-  step(): number {
-    this.epoch++;
-    this.optimizer.lr = this.baseLr * this.gamma ** Math.floor(this.epoch / this.stepSize);
-    return this.optimizer.lr;
+  protected lrAt(epoch: number): number {
+    return this.baseLr * this.gamma ** Math.floor(epoch / this.stepSize);
   }
 }
 
@@ -536,17 +551,12 @@ export class StepLR {
  *
  *   η(t) = ηmin + (η₀ − ηmin)·(1 + cos(π·t / tMax)) / 2
  */
-export class CosineAnnealingLR {
-  readonly optimizer: Optimizer;
-  readonly baseLr: number;
+export class CosineAnnealingLR extends LRScheduler {
   readonly tMax: number;
   readonly etaMin: number;
-  epoch = 0;
 
   constructor(optimizer: Optimizer, options: { tMax: number; etaMin?: number }) {
-    if (!(optimizer instanceof Optimizer)) {
-      throw new ChainruleError("CosineAnnealingLR", `expected an Optimizer, got ${describe(optimizer)}`);
-    }
+    super("CosineAnnealingLR", optimizer);
     const { tMax, etaMin = 0 } = options ?? {};
     if (!Number.isInteger(tMax) || tMax < 1) {
       throw new ChainruleError("CosineAnnealingLR", `tMax must be a positive integer, got ${describe(tMax)}`);
@@ -554,17 +564,12 @@ export class CosineAnnealingLR {
     if (typeof etaMin !== "number" || !Number.isFinite(etaMin) || etaMin < 0) {
       throw new ChainruleError("CosineAnnealingLR", `etaMin must be a finite number ≥ 0, got ${describe(etaMin)}`);
     }
-    this.optimizer = optimizer;
-    this.baseLr = optimizer.lr;
     this.tMax = tMax;
     this.etaMin = etaMin;
   }
 
-  /** End an epoch: set and return the learning rate of the next one. */
-  step(): number {
-    this.epoch++;
+  protected lrAt(epoch: number): number {
     const { baseLr, etaMin, tMax } = this;
-    this.optimizer.lr = etaMin + ((baseLr - etaMin) * (1 + Math.cos((Math.PI * this.epoch) / tMax))) / 2;
-    return this.optimizer.lr;
+    return etaMin + ((baseLr - etaMin) * (1 + Math.cos((Math.PI * epoch) / tMax))) / 2;
   }
 }
