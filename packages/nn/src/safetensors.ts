@@ -124,7 +124,11 @@ export async function saveSafetensors(
   fs?: SafetensorsFileSystem,
 ): Promise<void> {
   // Encode first: invalid tensors throw before anything touches the disk.
-  const bytes = encode("saveSafetensors", tensors, metadata);
+  await writeAtomic(path, encode("saveSafetensors", tensors, metadata), fs);
+}
+
+/** Write `bytes` to `path` through a flushed temporary file renamed over it (see saveSafetensors). */
+export async function writeAtomic(path: string, bytes: Uint8Array, fs?: SafetensorsFileSystem): Promise<void> {
   const io: SafetensorsFileSystem = fs ?? (await import("node:fs/promises"));
   // Same directory, so the rename never crosses file systems (where it would not be atomic).
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
@@ -195,10 +199,15 @@ function checkText(op: string, what: string, s: string): void {
   if (LONE_SURROGATE.test(s)) fail(op, `${what} ${JSON.stringify(s)} is not valid Unicode (a lone surrogate)`);
 }
 
-function encode(
+/**
+ * The bytes of a file. `sign`, if given, adds metadata computed from the finished data section
+ * (which does not depend on the header: offsets count from its start), e.g. a checksum.
+ */
+export function encode(
   op: string,
   tensors: Map<string, StoredTensor> | Record<string, StoredTensor>,
   metadata: Record<string, string> | undefined,
+  sign?: (data: Uint8Array) => Record<string, string>,
 ): Uint8Array {
   if (typeof tensors !== "object" || tensors === null)
     fail(op, `tensors must be a Map or an object of tensors, got ${String(tensors)}`);
@@ -213,20 +222,15 @@ function encode(
 
   // The header is built as text so that we choose the key order and no name ever becomes a
   // property of a JavaScript object (a tensor called "__proto__" stays a tensor).
-  const parts: string[] = [];
   if (metadata !== undefined) {
-    const keys = Object.keys(metadata).sort(compareCodePoints);
-    for (const key of keys) {
+    for (const key of Object.keys(metadata)) {
       const value = metadata[key];
       if (typeof value !== "string") fail(op, `metadata value of ${JSON.stringify(key)} must be a string`);
       checkText(op, "metadata key", key);
       checkText(op, "metadata value", value);
     }
-    if (keys.length > 0) {
-      const pairs = keys.map((key) => `${JSON.stringify(key)}:${JSON.stringify(metadata[key])}`);
-      parts.push(`${JSON.stringify(METADATA_KEY)}:{${pairs.join(",")}}`);
-    }
   }
+  const parts: string[] = [];
 
   let offset = 0;
   const placed: Array<{ begin: number; tensor: StoredTensor; format: Format }> = [];
@@ -263,23 +267,32 @@ function encode(
     parts.push(`${JSON.stringify(name)}:${JSON.stringify(info)}`);
   }
 
+  // The data section, element by element through DataView: little-endian on every platform.
+  const data = new Uint8Array(offset);
+  const dataView = new DataView(data.buffer);
+  for (const { begin, tensor, format } of placed) {
+    const values = tensor.data;
+    if (format.code === "F64")
+      for (let i = 0; i < values.length; i++) dataView.setFloat64(begin + 8 * i, values[i]!, true);
+    else for (let i = 0; i < values.length; i++) dataView.setFloat32(begin + 4 * i, values[i]!, true);
+  }
+
+  const all = sign === undefined ? metadata : { ...metadata, ...sign(data) };
+  const keys = all === undefined ? [] : Object.keys(all).sort(compareCodePoints);
+  if (keys.length > 0) {
+    const pairs = keys.map((key) => `${JSON.stringify(key)}:${JSON.stringify((all as Record<string, string>)[key])}`);
+    parts.unshift(`${JSON.stringify(METADATA_KEY)}:{${pairs.join(",")}}`); // metadata first, as the reference
+  }
   const json = new TextEncoder().encode(`{${parts.join(",")}}`);
   // Pad with spaces so the data section starts 8-byte aligned within the file, as the reference does.
   const headerLength = Math.ceil(json.length / 8) * 8;
   if (headerLength > MAX_HEADER_BYTES) fail(op, `the header would take ${headerLength} bytes, over the 100 MB limit`);
 
   const out = new Uint8Array(8 + headerLength + offset);
-  const view = new DataView(out.buffer);
-  view.setBigUint64(0, BigInt(headerLength), true);
+  new DataView(out.buffer).setBigUint64(0, BigInt(headerLength), true);
   out.set(json, 8);
   out.fill(0x20, 8 + json.length, 8 + headerLength);
-  // Element by element through DataView: little-endian on every platform, any alignment.
-  for (const { begin, tensor, format } of placed) {
-    const at = 8 + headerLength + begin;
-    const data = tensor.data;
-    if (format.code === "F64") for (let i = 0; i < data.length; i++) view.setFloat64(at + 8 * i, data[i]!, true);
-    else for (let i = 0; i < data.length; i++) view.setFloat32(at + 4 * i, data[i]!, true);
-  }
+  out.set(data, 8 + headerLength);
   return out;
 }
 

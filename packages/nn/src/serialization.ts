@@ -33,11 +33,11 @@ import { describe, formatProblems, type Module, optionsObject, stateDictProblems
 import type { Optimizer, OptimizerStateDict } from "./optim.js";
 import {
   decodeSafetensors,
-  encodeSafetensors,
+  encode,
   type SafetensorsFile,
   type SafetensorsFileSystem,
   type StoredTensor,
-  saveSafetensors,
+  writeAtomic,
 } from "./safetensors.js";
 
 /** The version of the layout above, written to every file. */
@@ -74,12 +74,9 @@ function dataSection(bytes: Uint8Array): Uint8Array {
   return bytes.subarray(8 + Number(view.getBigUint64(0, true)));
 }
 
-/**
- * The metadata plus the data section's CRC-32. The data section does not depend on the metadata
- * (offsets count from its start), so a first encoding gives the bytes to checksum.
- */
-function withChecksum(tensors: Map<string, StoredTensor>, metadata: Record<string, string>): Record<string, string> {
-  return { ...metadata, [KEY_CRC]: crc32(dataSection(encodeSafetensors(tensors, metadata))) };
+/** The bytes of a file whose metadata also holds its data section's CRC-32. */
+function checkedBytes(tensors: Map<string, StoredTensor>, metadata: Record<string, string>): Uint8Array {
+  return encode("encodeSafetensors", tensors, metadata, (data) => ({ [KEY_CRC]: crc32(data) }));
 }
 
 /**
@@ -170,11 +167,15 @@ function modelTensors(op: string, model: Module): { tensors: Map<string, StoredT
  * and the config and format version in `__metadata__`.
  */
 export function encodeModel(model: Module, options: Omit<SaveOptions, "fs"> = {}): Uint8Array {
-  options = optionsObject("encodeModel", options);
-  const { tensors, config } = modelTensors("encodeModel", model);
-  const metadata = userMetadata("encodeModel", options.metadata);
+  return modelBytes("encodeModel", model, options);
+}
+
+function modelBytes(op: string, model: Module, options: SaveOptions): Uint8Array {
+  options = optionsObject(op, options);
+  const { tensors, config } = modelTensors(op, model);
+  const metadata = userMetadata(op, options.metadata);
   Object.assign(metadata, { [KEY_FORMAT]: "pt", [KEY_VERSION]: FORMAT_VERSION, [KEY_CONFIG]: config });
-  return encodeSafetensors(tensors, withChecksum(tensors, metadata));
+  return checkedBytes(tensors, metadata);
 }
 
 /**
@@ -186,10 +187,7 @@ export function encodeModel(model: Module, options: Omit<SaveOptions, "fs"> = {}
  */
 export async function saveModel(path: string, model: Module, options: SaveOptions = {}): Promise<void> {
   options = optionsObject("saveModel", options);
-  const { tensors, config } = modelTensors("saveModel", model);
-  const metadata = userMetadata("saveModel", options.metadata);
-  Object.assign(metadata, { [KEY_FORMAT]: "pt", [KEY_VERSION]: FORMAT_VERSION, [KEY_CONFIG]: config });
-  await saveSafetensors(path, tensors, withChecksum(tensors, metadata), options.fs);
+  await writeAtomic(path, modelBytes("saveModel", model, options), options.fs);
 }
 
 /** Check a decoded model file against `model` and copy its tensors in, or change nothing. */
@@ -271,7 +269,7 @@ function optimizerContents(op: string, optimizer: Optimizer, extra: Record<strin
 export function encodeOptimizer(optimizer: Optimizer, options: Omit<SaveOptions, "fs"> = {}): Uint8Array {
   options = optionsObject("encodeOptimizer", options);
   const { tensors, metadata } = optimizerContents("encodeOptimizer", optimizer, options.metadata);
-  return encodeSafetensors(tensors, withChecksum(tensors, metadata));
+  return checkedBytes(tensors, metadata);
 }
 
 /**
@@ -281,7 +279,7 @@ export function encodeOptimizer(optimizer: Optimizer, options: Omit<SaveOptions,
 export async function saveOptimizer(path: string, optimizer: Optimizer, options: SaveOptions = {}): Promise<void> {
   options = optionsObject("saveOptimizer", options);
   const { tensors, metadata } = optimizerContents("saveOptimizer", optimizer, options.metadata);
-  await saveSafetensors(path, tensors, withChecksum(tensors, metadata), options.fs);
+  await writeAtomic(path, checkedBytes(tensors, metadata), options.fs);
 }
 
 const STATE_NAME = /^state\.(0|[1-9][0-9]*)\.([A-Za-z][A-Za-z0-9]*)$/;
