@@ -885,7 +885,8 @@ function flatten(values: NestedArray): { flat: number[]; shape: number[] } {
     level = level[0];
   }
   const flat: number[] = [];
-  const walk = (v: unknown, axis: number, path: number[]): void => {
+  const path: number[] = []; // the index being walked, for error messages only
+  const walk = (v: unknown, axis: number): void => {
     if (axis === shape.length) {
       if (Array.isArray(v))
         throw new ChainruleError(
@@ -902,11 +903,13 @@ function flatten(values: NestedArray): { flat: number[]; shape: number[] } {
         `ragged nested array: at [${path.join(", ")}] expected an array of length ${shape[axis]}, got ${got}`,
       );
     }
-    v.forEach((item, i) => {
-      walk(item, axis + 1, [...path, i]);
-    });
+    for (let i = 0; i < v.length; i++) {
+      path.push(i);
+      walk(v[i], axis + 1);
+      path.pop();
+    }
   };
-  walk(values, 0, []);
+  walk(values, 0);
   return { flat, shape };
 }
 

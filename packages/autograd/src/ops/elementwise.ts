@@ -201,11 +201,17 @@ export function where(cond: Tensor, aLike: TensorLike, bLike: TensorLike): Tenso
   const dtype = promote(a.dtype, b.dtype);
   const n = sizeOf(shape);
   const c = allocate("float64", n);
-  const av = allocate(dtype, n);
-  const bv = allocate(dtype, n);
   expand(cond.data, cond.shape, shape, c);
-  expand(a.data, a.shape, shape, av);
-  expand(b.data, b.shape, shape, bv);
+  // A branch already of the result's shape is read in place (its values convert exactly: the
+  // result's dtype is at least as wide); only a broadcast one is spread out first.
+  const spread = (t: Tensor) => {
+    if (sameShape(t.shape, shape)) return t.data;
+    const v = allocate(dtype, n);
+    expand(t.data, t.shape, shape, v);
+    return v;
+  };
+  const av = spread(a);
+  const bv = spread(b);
   const out = allocate(dtype, n);
   for (let i = 0; i < n; i++) out[i] = c[i] !== 0 ? (av[i] as number) : (bv[i] as number);
   const mask = new Tensor(c, shape);
