@@ -152,8 +152,6 @@ export function traceBackward(root: GraphValue, options: TraceOptions = {}): Tra
       upstream,
       parents,
     });
-    if (trace.steps.length === 1) trace.gradients.set(node, upstream);
-    for (const edge of parents) if (edge.sent !== null) addGradient(trace.gradients, edge.parent, edge.sent);
   };
 
   if (root instanceof Value) {
@@ -167,6 +165,7 @@ export function traceBackward(root: GraphValue, options: TraceOptions = {}): Tra
     if (options.retainGraph !== undefined) backward.retainGraph = options.retainGraph;
     root.backward(options.seed, backward);
   }
+  trace.gradients = noGrad(() => gradientsAfter(trace, trace.steps.length));
   return trace;
 }
 
