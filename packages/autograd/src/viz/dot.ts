@@ -138,9 +138,10 @@ export function toDot(root: GraphValue, options: DotOptions = {}): string {
   lines.push('  node [fontname="Helvetica", fontsize=11];', '  edge [color="#707070", arrowsize=0.7];');
   if (options.title !== undefined) lines.push(`  label=<${escapeHtml(options.title)}>;`, "  labelloc=b;");
   for (const node of order) if (!groups.of.has(node)) lines.push(nodeStatement(node, "  "));
+  const exits = collapse ? exitsByGroup(order, root, groups.of) : new Map<string, Set<GraphValue>>();
   for (const [name, { id, nodes }] of groups.members) {
     if (collapse) {
-      const label = groupLabel(name, nodes, exitsOf(name, order, root, groups.of), show.digits);
+      const label = groupLabel(name, nodes, exits.get(name) ?? new Set(), show.digits);
       lines.push(`  ${id} [id="${id}", class="group", ${KIND_STYLE.group}, label=<${label.join("<br/>")}>];`);
     } else {
       lines.push(`  subgraph cluster_${id} {`, `    label=<<b>${escapeHtml(name)}</b>>;`);
@@ -195,18 +196,26 @@ function collectGroups(order: readonly GraphValue[], groupOf: GroupFn | undefine
   return groups;
 }
 
-/** A group's exits: its nodes read from outside it, or the output itself. */
-function exitsOf(
-  name: string,
+/** Every group's exits, in one walk: its nodes read from outside it, and the output itself. */
+function exitsByGroup(
   order: readonly GraphValue[],
   root: GraphValue,
   of: ReadonlyMap<GraphValue, string>,
-): Set<GraphValue> {
-  const exits = new Set<GraphValue>();
-  if (of.get(root) === name) exits.add(root);
+): Map<string, Set<GraphValue>> {
+  const exits = new Map<string, Set<GraphValue>>();
+  const add = (group: string, node: GraphValue) => {
+    const set = exits.get(group);
+    if (set === undefined) exits.set(group, new Set([node]));
+    else set.add(node);
+  };
+  const rootGroup = of.get(root);
+  if (rootGroup !== undefined) add(rootGroup, root);
   for (const node of order) {
-    if (of.get(node) === name) continue;
-    for (const parent of node.parents as readonly GraphValue[]) if (of.get(parent) === name) exits.add(parent);
+    const own = of.get(node);
+    for (const parent of node.parents as readonly GraphValue[]) {
+      const group = of.get(parent);
+      if (group !== undefined && group !== own) add(group, parent);
+    }
   }
   return exits;
 }
