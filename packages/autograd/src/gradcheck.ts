@@ -322,11 +322,16 @@ function fullCheck(subject: Subject, t: Tolerance): GradcheckReport {
     const inStrides = stridesOf(input.shape);
     for (let k = 0; k < input.size; k++) {
       const x = input.get(k);
-      input.set(k, x + t.eps);
-      const plus = Float64Array.from(subject.evaluate());
-      input.set(k, x - t.eps);
-      const minus = Float64Array.from(subject.evaluate());
-      input.set(k, x);
+      let plus: Float64Array;
+      let minus: Float64Array;
+      try {
+        input.set(k, x + t.eps);
+        plus = Float64Array.from(subject.evaluate());
+        input.set(k, x - t.eps);
+        minus = Float64Array.from(subject.evaluate());
+      } finally {
+        input.set(k, x); // restored also when f throws at a nudged point
+      }
       for (let j = 0; j < m; j++) {
         const a = J[j * input.size + k] as number;
         const c = compare(a, plus[j] as number, base[j] as number, minus[j] as number, t);
@@ -358,6 +363,21 @@ function fullCheck(subject: Subject, t: Tolerance): GradcheckReport {
   return r;
 }
 
+/**
+ * (p(x + εu), p(x − εu)) for a projected output p: `shift(s)` moves the inputs to x + s·ε·u, and
+ * they are back at x afterwards, also when an evaluation throws.
+ */
+function alongDirection(shift: (s: number) => void, projected: () => number): { fp: number; fm: number } {
+  try {
+    shift(1);
+    const fp = projected();
+    shift(-1);
+    return { fp, fm: projected() };
+  } finally {
+    shift(0);
+  }
+}
+
 /** vᵀJu by one backward pass against (vᵀf(x + εu) − vᵀf(x − εu))/2ε by two evaluations. */
 function fastCheck(subject: Subject, t: Tolerance, seed: number): GradcheckReport {
   const r = emptyReport(subject, t, "fast");
@@ -383,11 +403,7 @@ function fastCheck(subject: Subject, t: Tolerance, seed: number): GradcheckRepor
     for (let j = 0; j < v.length; j++) s += (v[j] as number) * (out[j] as number);
     return s;
   };
-  shift(1);
-  const fp = project(subject.evaluate());
-  shift(-1);
-  const fm = project(subject.evaluate());
-  shift(0);
+  const { fp, fm } = alongDirection(shift, () => project(subject.evaluate()));
   const c = compare(analytic, fp, project(base), fm, t);
   r.checked = 1;
   r.failures = c.ok ? 0 : 1;
@@ -621,16 +637,7 @@ function blameTensors(root: Tensor, t: Tolerance): Blame | null {
       for (let e = 0; e < out.size; e++) s += (v.data[e] as number) * (out.data[e] as number);
       return s;
     };
-    let fp: number;
-    let fm: number;
-    try {
-      shift(1);
-      fp = project(noGrad(replay));
-      shift(-1);
-      fm = project(noGrad(replay));
-    } finally {
-      shift(0);
-    }
+    const { fp, fm } = alongDirection(shift, () => project(noGrad(replay)));
     const c = compare(analytic, fp, project(node), fm, t);
     if (!c.ok) {
       return {
