@@ -21,21 +21,11 @@ const { values } = parseArgs({
 const { gemm, setGemmBackend, hasWasmGemm } = await import(new URL("../dist/kernels/matmul.js", import.meta.url).href);
 setGemmBackend(values.backend);
 
-/** mulberry32, the workloads' shared generator: doubles k/2³² in [0, 1). */
-function mulberry32(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { Random } = await import(new URL("../dist/random.js", import.meta.url).href);
 
-function uniformMatrix(Float, n, rand) {
+function uniformMatrix(Float, n, random) {
   const x = new Float(n * n);
-  for (let i = 0; i < x.length; i++) x[i] = 2 * rand() - 1;
+  for (let i = 0; i < x.length; i++) x[i] = random.uniform(-1, 1);
   return x;
 }
 
@@ -65,10 +55,10 @@ for (const [dtype, Float] of [
   ["f64", Float64Array],
 ]) {
   for (const n of values.sizes.split(",").map(Number)) {
-    const rand = mulberry32(n);
-    const A = uniformMatrix(Float, n, rand);
-    const B = uniformMatrix(Float, n, rand);
-    const G = uniformMatrix(Float, n, rand);
+    const random = new Random(n); // mulberry32, the workloads' generator
+    const A = uniformMatrix(Float, n, random);
+    const B = uniformMatrix(Float, n, random);
+    const G = uniformMatrix(Float, n, random);
     const C = new Float(n * n);
     const products = {
       NN: () => gemm(false, false, n, n, n, A, 0, B, 0, C, 0), // C = A·B
