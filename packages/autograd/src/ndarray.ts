@@ -219,11 +219,6 @@ export function mapBinary(
     ((out, o, a, ia, sa, b, ib, sb, n) => {
       for (let j = 0; j < n; j++) out[o + j] = f(a[ia + j * sa] as number, b[ib + j * sb] as number);
     });
-  const size = out.length;
-  if ((a.length === size || a.length === 1) && (b.length === size || b.length === 1)) {
-    row(out, 0, a, 0, a.length === size ? 1 : 0, b, 0, b.length === size ? 1 : 0, size);
-    return;
-  }
   forEachBroadcastRow(aShape, bShape, outShape, (o, ia, la, ib, lb, n) => row(out, o, a, ia, la, b, ib, lb, n));
 }
 
@@ -237,6 +232,14 @@ function forEachBroadcastRow(
   outShape: Shape,
   visit: (o: number, ia: number, la: number, ib: number, lb: number, n: number) => void,
 ): void {
+  const size = sizeOf(outShape);
+  const na = sizeOf(aShape);
+  const nb = sizeOf(bShape);
+  if ((na === size || na === 1) && (nb === size || nb === 1)) {
+    // No broadcasting beyond scalars: the whole output is one row (the common case, and every 0-d op).
+    visit(0, 0, na === size ? 1 : 0, 0, nb === size ? 1 : 0, size);
+    return;
+  }
   const sa = broadcastStrides(aShape, outShape);
   const sb = broadcastStrides(bShape, outShape);
   const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
@@ -265,21 +268,6 @@ export function binaryGrad(
   ga: FloatArray | null,
   gb: FloatArray | null,
 ): void {
-  const n = g.length;
-  if ((a.length === n || a.length === 1) && (b.length === n || b.length === 1)) {
-    // No broadcasting beyond scalars: one flat loop (the common case, and every 0-d op).
-    const sa = a.length === n ? 1 : 0;
-    const sb = b.length === n ? 1 : 0;
-    for (let i = 0; i < n; i++) {
-      const av = a[i * sa] as number;
-      const bv = b[i * sb] as number;
-      const yv = y[i] as number;
-      const gv = g[i] as number;
-      if (ga !== null) ga[i] = rule.da(av, bv, yv) * gv;
-      if (gb !== null) gb[i] = rule.db(av, bv, yv) * gv;
-    }
-    return;
-  }
   forEachBroadcastRow(aShape, bShape, outShape, (o, ia, la, ib, lb, n) => {
     for (let j = 0; j < n; j++) {
       const av = a[ia + j * la] as number;
