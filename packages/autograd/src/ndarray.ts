@@ -283,12 +283,19 @@ export function binaryGrad(
 
 /** Materialise x (of `shape`) broadcast to `outShape`. */
 export function expand(x: FloatArray, shape: Shape, outShape: Shape, out: FloatArray): void {
-  const sx = broadcastStrides(shape, outShape);
+  stridedCopy(x, 0, broadcastStrides(shape, outShape), outShape, out);
+}
+
+/**
+ * out, row-major over `outShape`, reads x at base + Σ strides[d]·index[d]: the one strided copy
+ * behind expand (zero strides), permute (permuted strides) and window (stepped strides).
+ */
+function stridedCopy(x: FloatArray, base: number, strides: readonly number[], outShape: Shape, out: FloatArray): void {
   const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
-  const lx = outShape.length === 0 ? 0 : (sx[sx.length - 1] as number);
+  const last = outShape.length === 0 ? 0 : (strides[strides.length - 1] as number);
   let o = 0;
-  forEachRow(outShape, sx, sx, (ix) => {
-    for (let j = 0; j < n; j++) out[o++] = x[ix + j * lx] as number;
+  forEachRow(outShape, strides, strides, (ix) => {
+    for (let j = 0; j < n; j++) out[o++] = x[base + ix + j * last] as number;
   });
 }
 
@@ -348,14 +355,13 @@ export function reduce(
 /** out = x with its axes permuted: out axis i is x axis perm[i]. */
 export function permute(x: FloatArray, shape: Shape, perm: readonly number[], out: FloatArray): void {
   const sx = stridesOf(shape);
-  const outShape = perm.map((p) => shape[p] as number);
-  const sp = perm.map((p) => sx[p] as number);
-  const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
-  const lx = outShape.length === 0 ? 0 : (sp[sp.length - 1] as number);
-  let o = 0;
-  forEachRow(outShape, sp, sp, (ix) => {
-    for (let j = 0; j < n; j++) out[o++] = x[ix + j * lx] as number;
-  });
+  stridedCopy(
+    x,
+    0,
+    perm.map((p) => sx[p] as number),
+    perm.map((p) => shape[p] as number),
+    out,
+  );
 }
 
 /**
@@ -383,12 +389,15 @@ export function window(
     else out.set(x.subarray(base, base + len));
     return;
   }
+  if (!scatter) {
+    stridedCopy(x, base, sw, outShape, out);
+    return;
+  }
   const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
   const lw = outShape.length === 0 ? 0 : (sw[sw.length - 1] as number);
   let o = 0;
   forEachRow(outShape, sw, sw, (iw) => {
-    if (scatter) for (let j = 0; j < n; j++) out[base + iw + j * lw] = x[o++] as number;
-    else for (let j = 0; j < n; j++) out[o++] = x[base + iw + j * lw] as number;
+    for (let j = 0; j < n; j++) out[base + iw + j * lw] = x[o++] as number;
   });
 }
 
