@@ -5,9 +5,11 @@
  * tensor.ts, shape.ts, errors.ts.
  */
 
+import { fromOp, noGrad, userRule } from "./engine.js";
 import { ChainruleError } from "./errors.js";
 import { formatShape } from "./shape.js";
-import { fromOp, noGrad, Tensor, userRule } from "./tensor.js";
+import { Tensor } from "./tensor.js";
+import { loopingOp } from "./transforms/vmap.js";
 
 export interface CustomOpDefinition {
   /** The op's name, shown in graphs, traces, gradcheck reports and errors. */
@@ -20,6 +22,11 @@ export interface CustomOpDefinition {
    * differentiated twice.
    */
   backward(g: Tensor, out: Tensor, ...inputs: Tensor[]): readonly (Tensor | null)[];
+  /**
+   * The forward-mode rule (optional): given the inputs' tangents (null for none) and out, the
+   * output's tangent, written with tensor operations. Without it a `jvp` through the op throws.
+   */
+  jvp?(tangents: readonly (Tensor | null)[], out: Tensor, ...inputs: Tensor[]): Tensor;
   /** The derivative as a formula, for traces (optional). */
   formula?: string;
 }
@@ -52,13 +59,10 @@ export function customOp(def: CustomOpDefinition): (...inputs: Tensor[]) => Tens
     });
     const out = noGrad(() => def.forward(...inputs));
     if (!(out instanceof Tensor)) throw new ChainruleError(def.name, `forward must return a Tensor, got ${typeof out}`);
-    return fromOp(
-      def.name,
-      out.data,
-      out.shape,
-      inputs,
+    const jvp = def.jvp;
+    return fromOp(def.name, out.data, out.shape, inputs, {
       // user code: what its rule receives and returns is never adopted by a leaf
-      userRule((g, y) => {
+      vjp: userRule((g, y) => {
         const grads = def.backward(g, y, ...inputs);
         if (!Array.isArray(grads) || grads.length !== inputs.length) {
           throw new ChainruleError(
@@ -76,8 +80,10 @@ export function customOp(def: CustomOpDefinition): (...inputs: Tensor[]) => Tens
         });
         return grads;
       }),
-      () => op(...inputs),
-    );
+      jvp: jvp === undefined ? undefined : (tangents, y) => jvp(tangents, y, ...inputs),
+      replay: () => op(...inputs),
+    });
   };
-  return op;
+  // vmap: no batching rule is known for user code, so a batch runs example by example
+  return loopingOp(def.name, op);
 }

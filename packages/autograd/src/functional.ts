@@ -1,21 +1,36 @@
 /**
  * @file Function transforms over the Tensor engine, in the style of JAX: `grad`, `valueAndGrad`,
- * `vjp` and `jvp`. They work on the function, not on `.grad` fields: no `.grad` is written, and
- * every backward pass keeps its graph (retainGraph), so graphs the user is holding are not
- * disturbed. Because derivative rules are themselves differentiable, the transforms compose:
- * `grad(grad(f))` is f''. Imports tensor.ts and errors.ts.
+ * `vjp` (reverse mode) and `jvp` (forward mode). They work on the function, not on `.grad`
+ * fields: no `.grad` is written, and every backward pass keeps its graph (retainGraph), so graphs
+ * the user is holding are not disturbed. Because derivative rules are themselves differentiable,
+ * the transforms compose: `grad(grad(f))` is f'', `jvp(grad(f))` a Hessian-vector product, and
+ * inside `vmap` they work per example. Imports engine.ts, tensor.ts, shape.ts, errors.ts and
+ * transforms/vmap.ts.
  */
 
+import {
+  type BackwardOptions,
+  fromOp,
+  isGradEnabled,
+  runBackward,
+  setTangent,
+  tangentOf,
+  withForwardLevel,
+  withGradMode,
+} from "./engine.js";
 import { ChainruleError } from "./errors.js";
 import { formatShape, sameShape } from "./shape.js";
-import { isGradEnabled, runBackward, Tensor, withGradMode, zerosLike } from "./tensor.js";
+import { Tensor, zerosLike } from "./tensor.js";
+import { batchedAt, coreOf, levelsOf, liveBatchLevels, rewrap } from "./transforms/vmap.js";
 
 type TensorFn = (...args: Tensor[]) => Tensor;
 
 /**
  * The arguments to differentiate, as leaves: an argument already in a graph (for instance an outer
  * `grad`'s variable) is used as it is, so outer transforms can see through this one; any other is
- * wrapped as a fresh leaf that shares its storage.
+ * wrapped as a fresh leaf that shares its storage and keeps its tangents (so `jvp` sees through
+ * this transform). Inside `vmap`, a variable is batched at every live level, so that each example
+ * gets a gradient of its own.
  */
 function asVariables(op: string, args: Tensor[], argnums: readonly number[]): Tensor[] {
   args.forEach((a, i) => {
@@ -26,14 +41,54 @@ function asVariables(op: string, args: Tensor[], argnums: readonly number[]): Te
       throw new ChainruleError(op, `argnums entry ${i} is out of range for ${args.length} argument(s)`);
     }
   }
-  return args.map((a, i) => {
-    if (!argnums.includes(i)) return a;
-    if (!a.requiresGrad) return a.detach().requireGrad();
-    // The same tensor in two differentiated slots: give each slot a node of its own (an identity
-    // op, still connected to the tensor), so each slot gets its own partial derivative.
-    const repeated = argnums.some((j) => j !== i && args[j] === a);
-    return repeated ? a.add(0) : a;
+  const live = liveBatchLevels();
+  return args.map((arg, i) => {
+    if (!argnums.includes(i)) return arg;
+    const a = live.length > 0 ? batchedAt(arg, live) : arg;
+    const core = coreOf(a);
+    let leaf: Tensor;
+    if (!core.requiresGrad) {
+      leaf = core.detach().requireGrad();
+      leaf.tangents = core.tangents;
+    } else {
+      // The same tensor in two differentiated slots: give each slot a node of its own (an identity
+      // op, still connected to the tensor), so each slot gets its own partial derivative.
+      const repeated = argnums.some((j) => j !== i && args[j] === arg);
+      leaf = repeated ? core.add(0) : core;
+    }
+    return rewrap(leaf, levelsOf(a));
   });
+}
+
+/**
+ * runBackward for outputs and inputs that may be batched inside vmap: the graph is recorded on the
+ * plain tensors under the batch wrappers, so the pass runs there (the seed batched like the
+ * output) and each gradient is wrapped like its input. A plain output with a batched seed (a
+ * vmap over cotangents, as jacrev does) runs as it is: the rules then work on batched gradients.
+ */
+function backwardOf(
+  out: Tensor,
+  seed: Tensor | undefined,
+  options: BackwardOptions,
+  inputs: readonly Tensor[],
+): (Tensor | null)[] {
+  const levels = levelsOf(out);
+  if (levels.length === 0) return runBackward(out, seed, options, inputs);
+  const core = coreOf(out);
+  const s = coreOf(batchedAt(seed ?? zerosLike(out).add(1), levels));
+  const same = inputs.map((x) => {
+    const l = levelsOf(x);
+    return l.length === levels.length && l.every((v, k) => v === levels[k]);
+  });
+  const grads = runBackward(
+    core,
+    s,
+    options,
+    inputs.map((x, k) => (same[k] ? coreOf(x) : x)),
+  );
+  // An input batched differently from the output does not reach it (a batched value only flows
+  // into batched results), so its gradient is zero.
+  return grads.map((g, k) => (g === null || !same[k] ? null : rewrap(g, levels)));
 }
 
 /** Record the backward pass when an enclosing transform (or the user) differentiates through us. */
@@ -47,8 +102,9 @@ function nested(args: readonly Tensor[]): boolean {
  * one result in place never changes another. Gradients with a graph are left as they are.
  */
 function distinct(results: Tensor[], cotangent?: Tensor): Tensor[] {
-  const seen = new Set(cotangent === undefined ? [] : [cotangent.data]);
+  const seen = new Set(cotangent === undefined || cotangent.batch !== null ? [] : [cotangent.data]);
   return results.map((t) => {
+    if (t.batch !== null || t.tangents !== null) return t; // made by this call's operations
     const plain = t.isLeaf && !t.requiresGrad;
     const out = plain && seen.has(t.data) ? t.clone() : t;
     seen.add(out.data);
@@ -85,7 +141,7 @@ export function valueAndGrad(f: TensorFn, argnums: number | readonly number[] = 
     const y = withGradMode(true, () => checkScalar("grad", f(...xs)));
     const wrt = nums.map((i) => xs[i] as Tensor);
     const grads = y.requiresGrad
-      ? runBackward(y, undefined, { createGraph, retainGraph: true }, wrt)
+      ? backwardOf(y, undefined, { createGraph, retainGraph: true }, wrt)
       : wrt.map(() => null);
     const out = distinct(grads.map((g, k) => g ?? zerosLike(wrt[k] as Tensor)));
     const value = createGraph ? y : y.detach();
@@ -123,7 +179,7 @@ export function vjp(f: TensorFn, ...inputs: Tensor[]): { out: Tensor; pullback: 
     pullback(v: Tensor): Tensor[] {
       if (!(v instanceof Tensor)) throw new ChainruleError("vjp", `the cotangent must be a Tensor, got ${typeof v}`);
       if (!out.requiresGrad) return xs.map((x) => zerosLike(x));
-      const grads = runBackward(
+      const grads = backwardOf(
         out,
         v,
         { createGraph: createGraph || (isGradEnabled() && v.requiresGrad), retainGraph: true },
@@ -138,17 +194,22 @@ export function vjp(f: TensorFn, ...inputs: Tensor[]): { out: Tensor; pullback: 
 }
 
 /**
- * Jacobian–vector product (forward mode): returns f(inputs) and ∂f/∂inputs · tangents.
+ * Jacobian–vector product by forward mode: f(inputs) and its derivative along `tangents`,
+ * ∂f/∂inputs · tangents, in one forward pass. Each input carries its tangent, and every op
+ * computes its output's tangent from its inputs' by its jvp rule, beside its value.
  *
- * Computed by the double-vjp trick rather than by forward-mode rules: u ↦ uᵀJ is linear in u,
- * so differentiating uᵀJ·t with respect to u gives J·t. It costs two backward passes.
+ * ```ts
+ * const { out, tangent } = jvp((x) => x.sin(), [tensor([0, 1])], [tensor([1, 1])]); // tangent = cos x
+ * ```
  */
 export function jvp(f: TensorFn, inputs: Tensor[], tangents: Tensor[]): { out: Tensor; tangent: Tensor } {
+  if (typeof f !== "function") throw new ChainruleError("jvp", `f must be a function, got ${typeof f}`);
   if (!Array.isArray(inputs) || !Array.isArray(tangents) || inputs.length !== tangents.length) {
     throw new ChainruleError("jvp", "inputs and tangents must be arrays of the same length");
   }
-  tangents.forEach((t, i) => {
-    const x = inputs[i] as Tensor;
+  inputs.forEach((x, i) => {
+    if (!(x instanceof Tensor)) throw new ChainruleError("jvp", `input ${i} must be a Tensor, got ${typeof x}`);
+    const t = tangents[i];
     if (!(t instanceof Tensor) || !sameShape(t.shape, x.shape)) {
       const got = t instanceof Tensor ? formatShape(t.shape) : typeof t;
       throw new ChainruleError(
@@ -157,27 +218,31 @@ export function jvp(f: TensorFn, inputs: Tensor[], tangents: Tensor[]): { out: T
       );
     }
   });
-  const xs = asVariables(
-    "jvp",
-    inputs,
-    inputs.map((_, i) => i),
-  );
-  return withGradMode(true, () => {
-    const out = f(...xs);
+  return withForwardLevel((level) => {
+    const out = f(...inputs.map((x, i) => dual(x, tangents[i] as Tensor, level)));
     if (!(out instanceof Tensor)) throw new ChainruleError("jvp", `f must return a Tensor, got ${typeof out}`);
-    if (!out.requiresGrad) return { out, tangent: zerosLike(out) };
-    const u = zerosLike(out).requireGrad(); // a dummy cotangent: only its linearity is used
-    const vjps = runBackward(out, u, { createGraph: true, retainGraph: true }, xs);
-    let s: Tensor | null = null;
-    vjps.forEach((g, i) => {
-      if (g === null) return;
-      const term = g.mul(tangents[i] as Tensor).sum();
-      s = s === null ? term : s.add(term);
-    });
-    const total = s as Tensor | null;
-    if (total === null || !total.requiresGrad) return { out: out.detach(), tangent: zerosLike(out) };
-    const outer = nested(inputs);
-    const [jt] = runBackward(total, undefined, { createGraph: outer, retainGraph: true }, [u]);
-    return { out: outer ? out : out.detach(), tangent: jt ?? zerosLike(out) };
+    const levels = levelsOf(out);
+    const t = tangentOf(coreOf(out), level);
+    return { out, tangent: t === null ? zerosLike(out) : rewrap(t, levels) };
   });
+}
+
+/**
+ * x carrying tangent t at a forward-mode level: an identity op over x (so x's graph and its
+ * tangents at other levels pass through) with t set as its tangent. Inside vmap, x and t are
+ * first batched alike.
+ */
+function dual(x: Tensor, t: Tensor, level: number): Tensor {
+  const levels = [...new Set([...levelsOf(x), ...levelsOf(t)])];
+  const bx = levels.length > 0 ? batchedAt(x, levels) : x;
+  const bt = levels.length > 0 ? batchedAt(t, levels) : t;
+  const core = coreOf(bx);
+  const d = fromOp("dual", core.data, core.shape, [core], {
+    vjp: (g) => [g],
+    jvp: ([dx]) => dx as Tensor,
+    saves: "none",
+  });
+  const tc = coreOf(bt);
+  setTangent(d, level, tc.dtype === d.dtype ? tc : tc.astype(d.dtype));
+  return rewrap(d, levelsOf(bx));
 }

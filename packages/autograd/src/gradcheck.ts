@@ -15,24 +15,13 @@
  *   and lists the element under `kinks` instead of reporting a false failure.
  */
 
+import { noGrad, provenanceOf, runBackward, sumToShape, withGradMode, withProvenance } from "./engine.js";
 import { ChainruleError } from "./errors.js";
 import { topoSort } from "./graph.js";
 import { Random } from "./random.js";
 import type { BinaryRule, UnaryRule } from "./rules.js";
 import { formatShape, stridesOf } from "./shape.js";
-import {
-  concat,
-  noGrad,
-  provenanceOf,
-  runBackward,
-  sumToShape,
-  Tensor,
-  tensor,
-  withGradMode,
-  withProvenance,
-  zeros,
-  zerosLike,
-} from "./tensor.js";
+import { concat, Tensor, tensor, zeros, zerosLike } from "./tensor.js";
 import { Value } from "./value.js";
 
 export type Dtype = "float64" | "float32";

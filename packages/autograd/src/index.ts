@@ -3,6 +3,17 @@
  */
 
 export { type CustomOpDefinition, customOp } from "./custom.js";
+export {
+  type BackwardFn,
+  type BackwardOptions,
+  detectAnomaly,
+  isGradEnabled,
+  type JvpFn,
+  noGrad,
+  setAnomalyDetection,
+  type TensorStep,
+  withGradMode,
+} from "./engine.js";
 export { ChainruleError } from "./errors.js";
 export { grad, jvp, valueAndGrad, vjp } from "./functional.js";
 export {
@@ -33,34 +44,28 @@ export { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type Una
 export { broadcastShapes, formatShape, type Shape, sameShape } from "./shape.js";
 export {
   arange,
-  type BackwardFn,
-  type BackwardOptions,
   type CreateOptions,
   concat,
-  detectAnomaly,
   eye,
   fromStorage,
   full,
-  isGradEnabled,
   linspace,
   type NestedArray,
-  noGrad,
   ones,
   onesLike,
   rand,
   randn,
-  setAnomalyDetection,
   stack,
   Tensor,
   type TensorLike,
   type TensorOptions,
-  type TensorStep,
   tensor,
   where,
-  withGradMode,
   zeros,
   zerosLike,
 } from "./tensor.js";
+export { hessian, hvp, jacfwd, jacrev } from "./transforms/jacobian.js";
+export { type VmapOptions, vmap } from "./transforms/vmap.js";
 export { Value, type ValueStep, zeroGrad } from "./value.js";
 export {
   type Chain,

@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { customOp } from "./custom.js";
+import { noGrad } from "./engine.js";
 import { ChainruleError } from "./errors.js";
 import { Random } from "./random.js";
 import {
@@ -8,7 +9,6 @@ import {
   eye,
   full,
   linspace,
-  noGrad,
   ones,
   onesLike,
   rand,

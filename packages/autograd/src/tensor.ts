@@ -1,17 +1,25 @@
 /**
- * @file The n-d front end: the `Tensor` class, creation functions, the gradient mode, and the
- * backward pass over tensor graphs. Operations live in ops/ (each forward beside its derivative
- * rule); the methods here only call them. Imports graph.ts, shape.ts, ndarray.ts, errors.ts,
- * random.ts and ops/.
- *
- * Derivative rules are written with Tensor operations. An ordinary `backward()` runs them
- * without recording (as under `noGrad`), so it builds no graph; `backward({ createGraph: true })`
- * records them, and the gradients it leaves can be differentiated again.
+ * @file The n-d front end: the `Tensor` class and the creation functions. Operations live in
+ * ops/ (each forward beside its derivative rules); the methods here only call them. The backward
+ * pass, the gradient mode and the in-place checks live in engine.ts. Imports engine.ts,
+ * graph.ts (types), shape.ts, ndarray.ts, errors.ts, random.ts and ops/.
  */
 
+import {
+  type BackwardFn,
+  type BackwardOptions,
+  checkInPlace,
+  describe,
+  inPlaceEpoch,
+  markModified,
+  runBackward,
+  type Saves,
+  userRule,
+  versionOf,
+} from "./engine.js";
 import { ChainruleError } from "./errors.js";
-import { type GraphNode, topoSort } from "./graph.js";
-import { allocate, type Dtype, disownStorage, type FloatArray, recordStorages } from "./ndarray.js";
+import type { GraphNode } from "./graph.js";
+import { allocate, type Dtype, type FloatArray } from "./ndarray.js";
 import * as elementwise from "./ops/elementwise.js";
 import * as linalg from "./ops/matmul.js";
 import * as movement from "./ops/movement.js";
@@ -20,58 +28,6 @@ import type { Random } from "./random.js";
 import { checkShape, formatShape, type Shape, sameShape, sizeOf } from "./shape.js";
 
 export type { Dtype, FloatArray };
-
-/** Given g = ∂L/∂out (and out itself), ∂L/∂parent for each parent; null where a parent needs none. */
-export type BackwardFn = (g: Tensor, out: Tensor) => readonly (Tensor | null)[];
-
-/**
- * The values an op's derivative rule reads, declared by the op beside its rule: its inputs and
- * output ("all", the safe default), only its output (y = eˣ: dy/dx = y), or none (rules that move
- * or sum g only). Backward refuses a rule whose saved values were changed in place since.
- */
-export type Saves = "all" | "output" | "none";
-
-/** Whether operations record a graph: switched off by `noGrad` and inside an ordinary backward. */
-let gradEnabled = true;
-
-/** Run `fn` without recording: results have no graph and need no gradient. */
-export function noGrad<T>(fn: () => T): T {
-  return withGradMode(false, fn);
-}
-
-/** Run `fn` with recording switched on or off, restoring the previous mode afterwards. */
-export function withGradMode<T>(enabled: boolean, fn: () => T): T {
-  const previous = gradEnabled;
-  gradEnabled = enabled;
-  try {
-    return fn();
-  } finally {
-    gradEnabled = previous;
-  }
-}
-
-export function isGradEnabled(): boolean {
-  return gradEnabled;
-}
-
-// Stands in for a backward rule whose saved tensors were released after a backward pass.
-const RELEASED: BackwardFn = () => [];
-
-export interface BackwardOptions {
-  /** Keep the saved tensors so that backward can run through this graph again. */
-  retainGraph?: boolean;
-  /** Record the backward pass itself, so that the gradients can be differentiated again (implies retainGraph). */
-  createGraph?: boolean;
-  /** Called after each node's rule runs, with ∂L/∂node and what it sent to each parent (traces use it). */
-  onStep?: (step: TensorStep) => void;
-}
-
-/** One step of a backward pass: a node, ∂L/∂node, and ∂L/∂parent as sent to each parent (null: none). */
-export interface TensorStep {
-  node: Tensor;
-  grad: Tensor;
-  parentGrads: readonly (Tensor | null)[];
-}
 
 /** A number, or nested arrays of numbers, or a typed array: what `tensor()` accepts. */
 export type NestedArray = number | readonly NestedArray[];
@@ -84,13 +40,20 @@ export interface TensorOptions {
   label?: string;
 }
 
+/**
+ * Inside `vmap`, a tensor of the mapped function stands for a whole batch of tensors: its `shape`
+ * is one example's, and `inner` holds the batch, with the batch axis first. See transforms/vmap.ts.
+ */
+export interface Batched {
+  /** The vmap level this tensor is batched at. */
+  readonly level: number;
+  /** The values of every example: shape [batch size, ...this tensor's shape]. */
+  readonly inner: Tensor;
+}
+
 /** An n-dimensional array of float64 or float32 numbers, and a node of a computation graph. */
 export class Tensor implements GraphNode<Tensor> {
-  /**
-   * The storage: dense, row-major. This is the live buffer (no copy), shared with reshaped
-   * views; treat it as read-only and use `toTypedArray()` for a copy you may change.
-   */
-  readonly data: FloatArray;
+  private readonly storage: FloatArray;
   readonly shape: readonly number[];
   /** Whether gradients flow to this tensor (leaves: whether `.grad` is filled by backward). */
   requiresGrad: boolean;
@@ -112,6 +75,10 @@ export class Tensor implements GraphNode<Tensor> {
   saves: Saves;
   /** The in-place epoch when this tensor was made: storages changed in place after it are stale for its rule. */
   readonly epoch: number;
+  /** Tangents by forward-mode level while a `jvp` runs (engine.ts); null when there are none. */
+  tangents: Map<number, Tensor> | null;
+  /** Set on the batched tensors a `vmap` hands to its function; null for every other tensor. */
+  batch: Batched | null;
 
   constructor(
     data: FloatArray,
@@ -127,7 +94,7 @@ export class Tensor implements GraphNode<Tensor> {
         `data has ${data.length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`,
       );
     }
-    this.data = data;
+    this.storage = data;
     this.shape = shape;
     this.requiresGrad = requiresGrad;
     this.grad = null;
@@ -140,17 +107,33 @@ export class Tensor implements GraphNode<Tensor> {
     this.mark = 0;
     this.retainsGrad = false;
     this.saves = "all";
-    this.epoch = inPlaceEpoch;
+    this.epoch = inPlaceEpoch();
+    this.tangents = null;
+    this.batch = null;
+  }
+
+  /**
+   * The storage: dense, row-major. This is the live buffer (no copy), shared with reshaped
+   * views; treat it as read-only and use `toTypedArray()` for a copy you may change.
+   */
+  get data(): FloatArray {
+    if (this.batch !== null) {
+      throw new ChainruleError(
+        "vmap",
+        `the values of a batched tensor (shape ${formatShape(this.shape)} per example) cannot be read inside the mapped function; return it from the function instead`,
+      );
+    }
+    return this.storage;
   }
 
   parent(i: number): Tensor | undefined {
     return this.parents[i];
   }
   get dtype(): Dtype {
-    return this.data instanceof Float64Array ? "float64" : "float32";
+    return this.storage instanceof Float64Array ? "float64" : "float32";
   }
   get size(): number {
-    return this.data.length;
+    return this.batch === null ? this.storage.length : sizeOf(this.shape);
   }
   get ndim(): number {
     return this.shape.length;
@@ -161,7 +144,7 @@ export class Tensor implements GraphNode<Tensor> {
   }
   /** How many times this tensor's storage has been changed in place (shared with views of it). */
   get version(): number {
-    return modifiedAt.get(this.data)?.version ?? 0;
+    return versionOf(this.storage);
   }
 
   // ---- reading out ----
@@ -196,6 +179,7 @@ export class Tensor implements GraphNode<Tensor> {
   }
   /** The same values, cut from the graph: no parents, no gradient. Shares the storage. */
   detach(): Tensor {
+    if (this.batch !== null) return batchedTensor(this.batch.inner.detach(), this.batch.level);
     return new Tensor(this.data, this.shape);
   }
   /** Set `requiresGrad` (on a leaf) and return this tensor, for chaining. */
@@ -220,6 +204,12 @@ export class Tensor implements GraphNode<Tensor> {
    * `.grad` of every tensor with `requiresGrad` that it depends on, until zeroed.
    */
   backward(seed?: Tensor | number, options: BackwardOptions = {}): void {
+    if (this.batch !== null) {
+      throw new ChainruleError(
+        "backward",
+        "backward() cannot run inside vmap (it would sum the examples' gradients into .grad); use grad or vjp inside the mapped function",
+      );
+    }
     runBackward(this, seed, options, null);
   }
 
@@ -441,10 +431,13 @@ export class Tensor implements GraphNode<Tensor> {
 
   /** A copy with its own storage, and no graph. */
   clone(): Tensor {
+    if (this.batch !== null) return batchedTensor(this.batch.inner.clone(), this.batch.level);
     return new Tensor(this.data.slice(), this.shape);
   }
 
   toString(): string {
+    if (this.batch !== null)
+      return `Tensor(batched inside vmap, shape=${formatShape(this.shape)}, dtype=${this.dtype})`;
     const values = this.size <= 20 ? JSON.stringify(this.toArray()) : `${this.size} elements`;
     const flags = this.requiresGrad ? ", requiresGrad" : "";
     const name = this.label === "" ? "" : `${this.label}: `;
@@ -452,378 +445,15 @@ export class Tensor implements GraphNode<Tensor> {
   }
 }
 
-// ---- in-place safety ----
-//
-// Every in-place change bumps a global epoch and records, for the storage it changed, that epoch
-// and the op. A node made before the change whose rule reads that storage would compute its
-// gradient from the new values: backward refuses instead. A node carries one number (its epoch),
-// so the check costs nothing until something is changed in place.
-
-let inPlaceEpoch = 0;
-const modifiedAt = new WeakMap<FloatArray, { epoch: number; version: number; op: string }>();
-
-function markModified(data: FloatArray, op: string): void {
-  inPlaceEpoch++;
-  modifiedAt.set(data, { epoch: inPlaceEpoch, version: (modifiedAt.get(data)?.version ?? 0) + 1, op });
-}
-
-/** Refuse to run a rule whose saved tensors were changed in place after the node was made. */
-function checkSavedTensors(node: Tensor): void {
-  if (node.epoch === inPlaceEpoch || node.saves === "none") return;
-  const saved = node.saves === "output" ? [node] : [...node.parents, node];
-  for (const t of saved) {
-    const m = modifiedAt.get(t.data);
-    if (m !== undefined && m.epoch > node.epoch) {
-      const which =
-        t === node
-          ? "its output"
-          : `its input of shape ${formatShape(t.shape)}${t.label === "" ? "" : ` (${t.label})`}`;
-      const where = provenanceOf(node)?.createdAt;
-      throw new ChainruleError(
-        "backward",
-        `'${node.op}' saved ${which} for its derivative, but it was modified in place by ${m.op} after '${node.op}' used it, so the gradient would use the new values${where ? `; '${node.op}' was created at ${where}` : ""}. Update a clone, or recompute the forward pass after the change.`,
-      );
-    }
-  }
-}
-
-function checkInPlace(op: string, t: Tensor): void {
-  if (!t.isLeaf) {
-    throw new ChainruleError(
-      op,
-      `cannot change the output of '${t.op}' in place: it is part of a graph whose backward pass may need its values`,
-    );
-  }
-  if (gradEnabled && t.requiresGrad) {
-    // As in PyTorch: an update to a parameter must not itself be recorded.
-    throw new ChainruleError(
-      op,
-      "cannot change a leaf that requires grad in place while recording; wrap the update in noGrad(() => …)",
-    );
-  }
-}
-
 /**
- * A rule written outside the library (a `backwardFn` given to the constructor, or customOp's) may
- * keep the tensors it receives or returns, so their storages are never adopted by a leaf (see
- * accumulate): the wrapper disowns them.
+ * The batched tensor of a vmap level whose examples are `inner`'s slices along axis 0 (transforms/vmap.ts
+ * makes and reads them). It is a view: no values are copied.
  */
-export function userRule(rule: BackwardFn): BackwardFn {
-  return (g, out) => {
-    disownStorage(g.data);
-    const grads = rule(g, out);
-    for (const gi of grads) if (gi !== null && gi !== undefined) disownStorage(gi.data);
-    return grads;
-  };
-}
-
-/**
- * Make an op's result. When recording and some input requires grad, the result joins the graph
- * with `backwardFn` as its rule; otherwise it is a plain tensor with no graph. `replay` recomputes
- * the op from its parents' current values; it is kept only while provenance is recorded.
- */
-export function fromOp(
-  op: string,
-  data: FloatArray,
-  shape: readonly number[],
-  parents: readonly Tensor[],
-  backwardFn: BackwardFn,
-  replay?: () => Tensor,
-  saves: Saves = "all",
-): Tensor {
-  if (anomalyMode) checkForward(op, data, parents);
-  if (gradEnabled) {
-    for (const p of parents) {
-      if (p.requiresGrad) {
-        const node = new Tensor(data, shape, true, op, parents);
-        node.backwardFn = backwardFn;
-        node.saves = saves;
-        if (recordingProvenance) provenance.set(node, { replay: replay ?? null, createdAt: creationSite() });
-        return node;
-      }
-    }
-  }
-  return new Tensor(data, shape);
-}
-
-// ---- anomaly detection ----
-
-let anomalyMode = false;
-
-/**
- * Run `fn` with anomaly detection: the first operation whose output, or whose derivative rule's
- * result, contains NaN or ±Infinity throws, naming the op, its input shapes and where it was
- * created. Creation sites are captured only in this mode, so ordinary runs pay nothing.
- */
-export function detectAnomaly<T>(fn: () => T): T {
-  const previous = anomalyMode;
-  anomalyMode = true;
-  try {
-    return withProvenance(fn);
-  } finally {
-    anomalyMode = previous;
-  }
-}
-
-/** Switch anomaly detection (and creation-site recording) on or off for everything that follows. */
-export function setAnomalyDetection(enabled: boolean): void {
-  anomalyMode = enabled;
-  recordingProvenance = enabled;
-}
-
-function firstNonFinite(data: FloatArray): number {
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i] as number)) return i;
-  return -1;
-}
-
-function checkForward(op: string, data: FloatArray, parents: readonly Tensor[]): void {
-  const i = firstNonFinite(data);
-  if (i < 0) return;
-  const shapes = parents.map((p) => formatShape(p.shape)).join(", ");
-  throw new ChainruleError(
-    op,
-    `anomaly: the output contains ${data[i]} at flat index ${i} (inputs of shape ${shapes}); created at ${creationSite()}`,
-  );
-}
-
-function checkGradients(node: Tensor, grads: readonly (Tensor | null)[]): void {
-  grads.forEach((g, k) => {
-    if (g === null || g === undefined) return;
-    const i = firstNonFinite(g.data);
-    if (i < 0) return;
-    const shapes = node.parents.map((p) => formatShape(p.shape)).join(", ");
-    const where = provenanceOf(node)?.createdAt ?? "unknown (made outside detectAnomaly)";
-    throw new ChainruleError(
-      node.op,
-      `anomaly: the derivative rule produced ${g.data[i]} in the gradient for input ${k} (inputs of shape ${shapes}); the node was created at ${where}`,
-    );
-  });
-}
-
-/** What a node remembers about its making, recorded only on request (blame, anomaly detection). */
-export interface Provenance {
-  /** Recompute the node from its parents' current values (null for ops that cannot). */
-  replay: (() => Tensor) | null;
-  /** The stack at the node's creation, outside the library's own frames. */
-  createdAt: string;
-}
-
-// Off by default, so ordinary runs pay nothing: no stacks captured, no closures kept.
-let recordingProvenance = false;
-const provenance = new WeakMap<Tensor, Provenance>();
-
-/** Run `fn` recording, for every graph node it makes, how to replay it and where it was created. */
-export function withProvenance<T>(fn: () => T): T {
-  const previous = recordingProvenance;
-  recordingProvenance = true;
-  try {
-    return fn();
-  } finally {
-    recordingProvenance = previous;
-  }
-}
-
-export function provenanceOf(t: Tensor): Provenance | undefined {
-  return provenance.get(t);
-}
-
-// Frames inside the library's own sources or build (not its tests) are skipped.
-const LIBRARY_FRAME = /[\\/](packages[\\/]autograd|@chainrule[\\/]autograd)[\\/](src|dist)[\\/](?![^\n]*\.test\.)/;
-
-/** The first frames of the current stack that lie outside this package: where the user made the node. */
-function creationSite(): string {
-  const frames = (new Error().stack ?? "")
-    .split("\n")
-    .slice(1)
-    .map((l) => l.trim().replace(/^at /, "")); // "fn (file:line:col)": the message says "created at"
-  const outside = frames.filter((f) => !LIBRARY_FRAME.test(f));
-  return (outside.length > 0 ? outside : frames).slice(0, 3).join("\n");
-}
-
-/** Turn a number operand into a 0-d tensor of `like`'s dtype; check everything else is a Tensor. */
-export function toTensor(op: string, x: unknown, like: Tensor): Tensor {
-  if (x instanceof Tensor) return x;
-  if (typeof x === "number") {
-    const data = allocate(like.dtype, 1);
-    data[0] = x;
-    return new Tensor(data, []);
-  }
-  throw new ChainruleError(op, `operand must be a Tensor or a number, got ${describe(x)}`);
-}
-
-function describe(x: unknown): string {
-  if (x === null) return "null";
-  if (Array.isArray(x)) return "an array (wrap it with tensor(...))";
-  if (typeof x === "object") return x.constructor?.name ?? "object";
-  return typeof x;
-}
-
-// ---- the backward pass ----
-
-/**
- * The engine. Walks the graph behind `root` in reverse topological order, calling each node's
- * rule once with the sum of the gradients it received. With `inputs` given, returns their
- * gradients and writes no `.grad` anywhere (the functional form); otherwise accumulates into the
- * `.grad` of leaves that require grad (and of `retainGrad()` tensors).
- */
-export function runBackward(
-  root: Tensor,
-  seed: Tensor | number | undefined,
-  options: BackwardOptions,
-  inputs: readonly Tensor[] | null,
-): (Tensor | null)[] {
-  const createGraph = options.createGraph === true;
-  const retainGraph = options.retainGraph === true || createGraph;
-  if (!(root instanceof Tensor)) throw new ChainruleError("backward", `expected a Tensor, got ${describe(root)}`);
-  if (!root.requiresGrad) {
-    throw new ChainruleError(
-      "backward",
-      "this tensor does not require grad: no input of its graph has requiresGrad, or it was computed under noGrad",
-    );
-  }
-  let g0: Tensor;
-  if (seed === undefined) {
-    if (root.size !== 1) {
-      throw new ChainruleError(
-        "backward",
-        `an output of shape ${formatShape(root.shape)} needs an explicit seed of that shape (∂L/∂output); only one-element outputs default to 1`,
-      );
-    }
-    g0 = full(root.shape, 1, { dtype: root.dtype });
-  } else {
-    g0 = typeof seed === "number" ? full(root.shape, seed, { dtype: root.dtype }) : toTensor("backward", seed, root);
-    if (!sameShape(g0.shape, root.shape)) {
-      throw new ChainruleError(
-        "backward",
-        `seed shape ${formatShape(g0.shape)} does not match the output shape ${formatShape(root.shape)}`,
-      );
-    }
-    if (g0.dtype !== root.dtype) g0 = g0.astype(root.dtype); // gradients take their tensor's dtype
-  }
-
-  const wanted = inputs === null ? null : new Set(inputs);
-  const found = new Map<Tensor, Tensor>();
-  const order = topoSort(root, (t) => t.requiresGrad);
-  const pending = new Map<Tensor, Tensor>([[root, g0]]);
-  // Nothing visible changes until the whole pass has succeeded: gradients for .grad and the nodes
-  // to release are collected, then applied at the end, so a pass that throws (a released graph,
-  // an in-place change, an anomaly) leaves every .grad and the graph as they were.
-  const arrived: [Tensor, Tensor][] = [];
-  const ran: Tensor[] = [];
-
-  // A plain pass records the storages it makes, so that a leaf can keep the gradient it receives
-  // when the pass made its storage and no other gradient holds it (see accumulate).
-  const made = !createGraph && inputs === null && options.onStep === undefined ? new WeakSet<FloatArray>() : null;
-  const recording = recordStorages(made);
-  try {
-    withGradMode(createGraph, () => runRules(order, pending, wanted, found, arrived, ran, options));
-  } finally {
-    recordStorages(recording);
-  }
-  withGradMode(createGraph, () => {
-    const holders = new Map<FloatArray, number>();
-    for (const [, g] of arrived) holders.set(g.data, (holders.get(g.data) ?? 0) + 1);
-    for (const [node, g] of arrived) {
-      accumulate(node, g, createGraph, made?.has(g.data) === true && holders.get(g.data) === 1);
-    }
-  });
-  if (!retainGraph) for (const node of ran) node.backwardFn = RELEASED;
-  return inputs === null ? [] : inputs.map((t) => found.get(t) ?? null);
-}
-
-/** The pass itself: each node's rule once, in reverse topological order, with the sum of what it received. */
-function runRules(
-  order: readonly Tensor[],
-  pending: Map<Tensor, Tensor>,
-  wanted: Set<Tensor> | null,
-  found: Map<Tensor, Tensor>,
-  arrived: [Tensor, Tensor][],
-  ran: Tensor[],
-  options: BackwardOptions,
-): void {
-  for (let i = order.length - 1; i >= 0; i--) {
-    const node = order[i] as Tensor;
-    const g = pending.get(node);
-    if (g === undefined) continue;
-    pending.delete(node);
-    if (wanted !== null) {
-      if (wanted.has(node)) found.set(node, g);
-    } else if (node.isLeaf || node.retainsGrad) {
-      arrived.push([node, g]);
-    }
-    const rule = node.backwardFn;
-    if (rule === null) continue;
-    if (rule === RELEASED) {
-      throw new ChainruleError(
-        "backward",
-        `the graph through '${node.op}' was already used by a backward pass, which released what it saved; pass { retainGraph: true } to the first backward to run through it again`,
-      );
-    }
-    checkSavedTensors(node);
-    const grads = rule(g, node);
-    if (anomalyMode) checkGradients(node, grads);
-    if (options.onStep !== undefined) {
-      options.onStep({
-        node,
-        grad: g,
-        parentGrads: node.parents.map((p, k) => (p.requiresGrad ? (grads[k] ?? null) : null)),
-      });
-    }
-    node.parents.forEach((parent, k) => {
-      const gp = grads[k];
-      if (!parent.requiresGrad || gp === null || gp === undefined) return;
-      const shaped = sumToShape(node.op, gp, parent);
-      const previous = pending.get(parent);
-      pending.set(parent, previous === undefined ? shaped : previous.add(shaped));
-    });
-    ran.push(node);
-  }
-}
-
-/**
- * Add g into t.grad: in place when no graph is being recorded, as a recorded add otherwise.
- * `own`: the pass made g's storage and no other gradient holds it, so t may keep g itself.
- */
-function accumulate(t: Tensor, g: Tensor, createGraph: boolean, own: boolean): void {
-  if (t.grad === null) {
-    // Otherwise a copy: the same gradient may reach several leaves, a plain tensor may be the
-    // caller's seed, and optimizers scale gradients in place.
-    t.grad = own || (createGraph && !(g.isLeaf && !g.requiresGrad)) ? g : g.clone();
-  } else if (!createGraph && t.grad.isLeaf && !t.grad.requiresGrad) {
-    const acc = t.grad.data;
-    const src = g.data;
-    for (let i = 0; i < acc.length; i++) acc[i] = (acc[i] as number) + (src[i] as number);
-    markModified(acc, "gradient accumulation");
-  } else {
-    t.grad = t.grad.add(g);
-  }
-}
-
-/**
- * A rule returns ∂L/∂parent in the output's (broadcast) shape; sum the broadcast copies back to
- * the parent's own shape, and cast to its dtype. Made of Tensor ops, so it is recorded when the
- * backward pass is.
- */
-export function sumToShape(op: string, g: Tensor, parent: Tensor): Tensor {
-  let out = g;
-  if (!sameShape(g.shape, parent.shape)) {
-    const extra = g.ndim - parent.ndim;
-    const axes: number[] = [];
-    let ok = extra >= 0;
-    for (let d = 0; ok && d < g.ndim; d++) {
-      if (d < extra) axes.push(d);
-      else if (parent.shape[d - extra] === 1 && g.shape[d] !== 1) axes.push(d);
-      else if (parent.shape[d - extra] !== g.shape[d]) ok = false;
-    }
-    if (!ok) {
-      throw new ChainruleError(
-        op,
-        `the derivative rule returned a gradient of shape ${formatShape(g.shape)} for an input of shape ${formatShape(parent.shape)}`,
-      );
-    }
-    out = g.sum(axes, true).reshape(parent.shape);
-  }
-  return out.dtype === parent.dtype ? out : out.astype(parent.dtype);
+export function batchedTensor(inner: Tensor, level: number): Tensor {
+  const t = new Tensor(allocate(inner.dtype, 0), [0], inner.requiresGrad);
+  (t as { shape: readonly number[] }).shape = inner.shape.slice(1); // one example's shape
+  t.batch = { level, inner };
+  return t;
 }
 
 // ---- creation ----

@@ -4,16 +4,20 @@
  * - composed: the derivative written with Tensor operations, so that a recorded backward pass
  *   (`createGraph`) can be differentiated again;
  * - fused: one loop over the scalar derivative of rules.ts, used when nothing is recorded.
- * The property tests check the two against each other. Imports tensor.ts, ndarray.ts, rules.ts,
- * shape.ts, errors.ts.
+ * The property tests check the two against each other. The forward-mode rule (jvp) is the same
+ * local derivative times the tangent, ẏ = (∂y/∂x)·ẋ, and the batching rule (vmap) is the op itself
+ * on the batch, lined up for broadcasting. Imports engine.ts, tensor.ts, ndarray.ts, rules.ts,
+ * shape.ts, errors.ts, transforms/vmap.ts.
  */
 
+import { composing, fromOp, type Saves, toTensor } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { axpy } from "../kernels/matmul.js";
 import { allocate, binaryGrad, type Dtype, expand, mapBinary, mapUnary, unaryGrad } from "../ndarray.js";
 import { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "../rules.js";
 import { broadcastShapes, formatShape, sameShape, sizeOf } from "../shape.js";
-import { checkDtype, fromOp, isGradEnabled, type Saves, Tensor, type TensorLike, toTensor } from "../tensor.js";
+import { checkDtype, Tensor, type TensorLike } from "../tensor.js";
+import { type Batch, batchable } from "../transforms/vmap.js";
 
 /** ∂y/∂x as a tensor (or a constant), from the input x and the output y. */
 type UnaryDerivative = (x: Tensor, y: Tensor) => Tensor | number;
@@ -39,55 +43,64 @@ const unarySaves: Partial<Record<UnaryOp, Saves>> = {
   sigmoid: "output",
 };
 
-export function unaryOp(name: UnaryOp, x: Tensor): Tensor {
-  return applyUnary(unary[name], x, unaryDerivative[name], unarySaves[name] ?? "all");
-}
+export const unaryOp = batchable(
+  "unary",
+  (name: UnaryOp, x: Tensor): Tensor => applyUnary(unary[name], x, unaryDerivative[name], unarySaves[name] ?? "all"),
+  // batched: the same map on the whole batch
+  (batch, name, x): Tensor => batch.wrap(unaryOp(name, batch.inner(x))),
+);
 
 function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative, saves: Saves): Tensor {
   const out = allocate(x.dtype, x.size);
   mapUnary(rule.f, x.data, out, rule.name);
-  return fromOp(
-    rule.name,
-    out,
-    x.shape,
-    [x],
-    (g, y) => {
-      if (isGradEnabled()) return [g.mul(derivative(x, y))];
+  return fromOp(rule.name, out, x.shape, [x], {
+    vjp: (g, y) => {
+      if (composing()) return [g.mul(derivative(x, y))]; // ∂L/∂x = g·(∂y/∂x)
       const gx = allocate(g.dtype, g.size);
       unaryGrad(rule.df, x.data, y.data, g.data, gx, rule.name);
       return [new Tensor(gx, x.shape)];
     },
-    () => applyUnary(rule, x, derivative, saves),
+    jvp: ([dx], y) => (dx as Tensor).mul(derivative(x, y)), // ẏ = (∂y/∂x)·ẋ
+    replay: () => applyUnary(rule, x, derivative, saves),
     saves,
-  );
+  });
 }
 
 /** Elementwise power; a number exponent is a unary rule, a tensor exponent a binary one. */
-export function pow(x: Tensor, exponent: TensorLike): Tensor {
-  if (typeof exponent === "number") {
-    // ∂xᵖ/∂x = p·xᵖ⁻¹ (0 for p = 0: x⁰ is constant, also at x = 0)
-    return applyUnary(powRule(exponent), x, (x) => (exponent === 0 ? 0 : x.pow(exponent - 1).mul(exponent)), "all");
-  }
-  return binaryOp("pow", x, exponent);
-}
+export const pow = batchable(
+  "pow",
+  (x: Tensor, exponent: TensorLike): Tensor => {
+    if (typeof exponent === "number") {
+      // ∂xᵖ/∂x = p·xᵖ⁻¹ (0 for p = 0: x⁰ is constant, also at x = 0)
+      return applyUnary(powRule(exponent), x, (x) => (exponent === 0 ? 0 : x.pow(exponent - 1).mul(exponent)), "all");
+    }
+    return binaryOp("pow", x, exponent);
+  },
+  (batch, x, exponent): Tensor => broadcastBatch(batch, (a, b): Tensor => pow(a as Tensor, b), x, exponent),
+);
 
-/** ∂L/∂a and ∂L/∂b in the output's shape, written with tensor ops (g = ∂L/∂y). */
-type BinaryDerivative = (g: Tensor, a: Tensor, b: Tensor, y: Tensor) => [Tensor, Tensor];
+/** ∂y/∂a and ∂y/∂b as tensors (or constants), from the inputs a, b and the output y. */
+type BinaryPartials = (a: Tensor, b: Tensor, y: Tensor) => [Tensor | number, Tensor | number];
 
 // NOTE: as in rules.ts: ∂/∂a is 0 at a = b = 0 (where b·aᵇ⁻¹ is 0·∞); ∂/∂b is 0 at a = 0 (its limit for b > 0) and NaN
 // for a < 0. `where` selects rather than multiplies, so the 0·∞ of the branch not taken never
 // reaches a value or a gradient.
 const lnOrZero = (a: Tensor) => where(a.lt(0), Number.NaN, where(a.gt(0), a, 1).log());
 
-const binaryDerivative: Record<BinaryOp, BinaryDerivative> = {
-  add: (g) => [g, g], //                                        ∂(a+b) = (1, 1)
-  sub: (g) => [g, g.neg()], //                                  ∂(a−b) = (1, −1)
-  mul: (g, a, b) => [g.mul(b), g.mul(a)], //                    ∂(a·b) = (b, a)
-  div: (g, _a, b, y) => [g.div(b), g.mul(y).div(b).neg()], //   ∂(a/b) = (1/b, −a/b²)
-  pow: (g, a, b, y) => [g.mul(where(a.eq(0).mul(b.eq(0)), 0, b.mul(a.pow(b.sub(1))))), g.mul(y).mul(lnOrZero(a))], // (b·aᵇ⁻¹, aᵇ·ln a)
-  maximum: (g, a, b) => [g.mul(a.ge(b)), g.mul(a.lt(b))], //    ([a ≥ b], [a < b])
-  minimum: (g, a, b) => [g.mul(a.le(b)), g.mul(a.gt(b))], //    ([a ≤ b], [a > b])
+const binaryPartials: Record<BinaryOp, BinaryPartials> = {
+  add: () => [1, 1], //                                                 ∂(a+b) = (1, 1)
+  sub: () => [1, -1], //                                                ∂(a−b) = (1, −1)
+  mul: (a, b) => [b, a], //                                             ∂(a·b) = (b, a)
+  div: (_a, b, y) => [b.pow(-1), y.div(b).neg()], //                    ∂(a/b) = (1/b, −a/b²)
+  pow: (a, b, y) => [where(a.eq(0).mul(b.eq(0)), 0, b.mul(a.pow(b.sub(1)))), y.mul(lnOrZero(a))], // (b·aᵇ⁻¹, aᵇ·ln a)
+  maximum: (a, b) => [a.ge(b), a.lt(b)], //                             ([a ≥ b], [a < b])
+  minimum: (a, b) => [a.le(b), a.gt(b)], //                             ([a ≤ b], [a > b])
 };
+
+/** t·p, without a multiplication when the partial p is ±1. */
+function times(t: Tensor, p: Tensor | number): Tensor {
+  return p === 1 ? t : p === -1 ? t.neg() : t.mul(p);
+}
 
 function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
   const b = toTensor(name, other, a);
@@ -99,24 +112,41 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
   // A number operand is a constant, not a graph node (as in PyTorch's tensor-scalar ops): the
   // node keeps only the tensor parent, and the 0-d constant lives only while the op runs.
   const parents = typeof other === "number" ? [a] : [a, b];
-  return fromOp(
-    name,
-    out,
-    shape,
-    parents,
-    (g, y) => {
-      // a ± b reads neither operand: no need to make b again
-      if (name === "add" || name === "sub") return binaryDerivative[name](g, a, a, y);
-      const c = toTensor(name, other, a); // b again (the closure keeps `other`, not a 0-d tensor)
-      if (isGradEnabled()) return binaryDerivative[name](g, a, c, y);
+  // b again in a rule (the closure keeps `other`, not a 0-d tensor); a ± b reads neither operand
+  const operand = () => (typeof other === "number" ? toTensor(name, other, a) : b);
+  const linear = name === "add" || name === "sub";
+  return fromOp(name, out, shape, parents, {
+    vjp: (g, y) => {
+      if (linear) return [g, name === "sub" ? g.neg() : g]; // ∂(a ± b) = (1, ±1): g passes on
+      const c = operand();
+      if (composing()) {
+        const [pa, pb] = binaryPartials[name](a, c, y);
+        return [times(g, pa), times(g, pb)]; // ∂L/∂a = g·∂y/∂a,  ∂L/∂b = g·∂y/∂b
+      }
       const ga = a.requiresGrad ? allocate(g.dtype, g.size) : null;
       const gb = c.requiresGrad ? allocate(g.dtype, g.size) : null;
       binaryGrad(rule, a.data, a.shape, c.data, c.shape, y.data, g.data, shape, ga, gb);
       return [ga && new Tensor(ga, shape), gb && new Tensor(gb, shape)];
     },
-    () => binaryOp(name, a, other),
-    name === "add" || name === "sub" ? "none" : "all", // a ± b: the rule passes g on, reading nothing
-  );
+    jvp: ([da, db], y) => {
+      // ẏ = ∂y/∂a·ȧ + ∂y/∂b·ḃ
+      const [pa, pb] = binaryPartials[name](a, linear ? a : operand(), y);
+      const ta = da ? times(da, pa) : null;
+      const tb = db ? times(db, pb) : null;
+      return ta && tb ? ta.add(tb) : ((ta ?? tb) as Tensor);
+    },
+    replay: () => binaryOp(name, a, other),
+    saves: linear ? "none" : "all", // a ± b: the rule passes g on, reading nothing
+  });
+}
+
+/**
+ * A broadcasting op on a batch: each batched operand lined up as [B, 1, …, example] against the
+ * others' ranks, so that ordinary broadcasting pairs example i with example i.
+ */
+function broadcastBatch(batch: Batch, op: (...xs: TensorLike[]) => Tensor, ...xs: TensorLike[]): Tensor {
+  const rank = Math.max(...xs.map((x) => (x instanceof Tensor ? x.ndim : 0)));
+  return batch.wrap(op(...xs.map((x) => (x instanceof Tensor ? batch.lift(x, rank) : x))));
 }
 
 /** The one dtype rule: mixing float32 and float64 gives float64 (numbers take the tensor's dtype). */
@@ -124,12 +154,19 @@ export function promote(a: Dtype, b: Dtype): Dtype {
   return a === b ? a : "float64";
 }
 
-export const add = (a: Tensor, b: TensorLike) => binaryOp("add", a, b);
-export const sub = (a: Tensor, b: TensorLike) => binaryOp("sub", a, b);
-export const mul = (a: Tensor, b: TensorLike) => binaryOp("mul", a, b);
-export const div = (a: Tensor, b: TensorLike) => binaryOp("div", a, b);
-export const maximum = (a: Tensor, b: TensorLike) => binaryOp("maximum", a, b);
-export const minimum = (a: Tensor, b: TensorLike) => binaryOp("minimum", a, b);
+const binaryOps = batchable(
+  "binary",
+  (name: Exclude<BinaryOp, "pow">, a: Tensor, b: TensorLike) => binaryOp(name, a, b),
+  (batch, name, a, b): Tensor =>
+    broadcastBatch(batch, (x, y): Tensor => binaryOps(name, x as Tensor, y as TensorLike), a, b),
+);
+
+export const add = (a: Tensor, b: TensorLike) => binaryOps("add", a, b);
+export const sub = (a: Tensor, b: TensorLike) => binaryOps("sub", a, b);
+export const mul = (a: Tensor, b: TensorLike) => binaryOps("mul", a, b);
+export const div = (a: Tensor, b: TensorLike) => binaryOps("div", a, b);
+export const maximum = (a: Tensor, b: TensorLike) => binaryOps("maximum", a, b);
+export const minimum = (a: Tensor, b: TensorLike) => binaryOps("minimum", a, b);
 
 /** Limit to [min, max], as maximum then minimum: the gradient passes where x is inside (and at the bounds). */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
@@ -158,73 +195,85 @@ const comparisons = {
 };
 
 /** 1 where the comparison holds, else 0, in the promoted dtype. Not differentiable: no graph. */
-export function compare(name: keyof typeof comparisons, a: Tensor, other: TensorLike): Tensor {
-  const b = toTensor(name, other, a);
-  const shape = broadcastShapes(name, a.shape, b.shape);
-  const out = allocate(promote(a.dtype, b.dtype), sizeOf(shape));
-  mapBinary(comparisons[name], a.data, a.shape, b.data, b.shape, shape, out);
-  return new Tensor(out, shape);
-}
+export const compare = batchable(
+  "compare",
+  (name: keyof typeof comparisons, a: Tensor, other: TensorLike): Tensor => {
+    const b = toTensor(name, other, a);
+    const shape = broadcastShapes(name, a.shape, b.shape);
+    const out = allocate(promote(a.dtype, b.dtype), sizeOf(shape));
+    mapBinary(comparisons[name], a.data, a.shape, b.data, b.shape, shape, out);
+    return new Tensor(out, shape);
+  },
+  (batch, name, a, b): Tensor =>
+    broadcastBatch(batch, (x, y): Tensor => compare(name, x as Tensor, y as TensorLike), a, b),
+);
 
 /** −1, 0 or 1 (no gradient: the derivative of sign is 0 wherever it exists). */
-export function sign(x: Tensor): Tensor {
-  const out = allocate(x.dtype, x.size);
-  mapUnary(Math.sign, x.data, out);
-  return new Tensor(out, x.shape);
-}
+export const sign = batchable(
+  "sign",
+  (x: Tensor): Tensor => {
+    const out = allocate(x.dtype, x.size);
+    mapUnary(Math.sign, x.data, out);
+    return new Tensor(out, x.shape);
+  },
+  (batch, x): Tensor => batch.wrap(sign(batch.inner(x))),
+);
 
 /** y = x in another dtype      ∂L/∂x = ∂L/∂y cast back */
-export function astype(x: Tensor, dtype: Dtype): Tensor {
-  checkDtype("astype", dtype);
-  if (dtype === x.dtype) return x;
-  const out = allocate(dtype, x.size);
-  out.set(x.data);
-  return fromOp(
-    "astype",
-    out,
-    x.shape,
-    [x],
-    (g) => [g.astype(x.dtype)],
-    () => astype(x, dtype),
-    "none", // casts g back, reading nothing
-  );
-}
+export const astype = batchable(
+  "astype",
+  (x: Tensor, dtype: Dtype): Tensor => {
+    checkDtype("astype", dtype);
+    if (dtype === x.dtype) return x;
+    const out = allocate(dtype, x.size);
+    out.set(x.data);
+    return fromOp("astype", out, x.shape, [x], {
+      vjp: (g) => [g.astype(x.dtype)],
+      jvp: ([dx]) => (dx as Tensor).astype(dtype), // ẏ = ẋ in the new dtype
+      replay: () => astype(x, dtype),
+      saves: "none", // casts g back, reading nothing
+    });
+  },
+  (batch, x, dtype): Tensor => batch.wrap(astype(batch.inner(x), dtype)),
+);
 
 /** y = cond ? a : b      ∂L/∂a = cond ? g : 0,  ∂L/∂b = cond ? 0 : g */
-export function where(cond: Tensor, aLike: TensorLike, bLike: TensorLike): Tensor {
-  if (!(cond instanceof Tensor)) throw new ChainruleError("where", `cond must be a Tensor, got ${typeof cond}`);
-  // A number branch takes the other branch's dtype (the cond's only when both are numbers).
-  const like = aLike instanceof Tensor ? aLike : bLike instanceof Tensor ? bLike : cond;
-  const a = toTensor("where", aLike, like);
-  const b = toTensor("where", bLike, like);
-  const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
-  const dtype = promote(a.dtype, b.dtype);
-  const n = sizeOf(shape);
-  const c = allocate("float64", n);
-  expand(cond.data, cond.shape, shape, c);
-  // A branch already of the result's shape is read in place (its values convert exactly: the
-  // result's dtype is at least as wide); only a broadcast one is spread out first.
-  const spread = (t: Tensor) => {
-    if (sameShape(t.shape, shape)) return t.data;
-    const v = allocate(dtype, n);
-    expand(t.data, t.shape, shape, v);
-    return v;
-  };
-  const av = spread(a);
-  const bv = spread(b);
-  const out = allocate(dtype, n);
-  for (let i = 0; i < n; i++) out[i] = c[i] !== 0 ? (av[i] as number) : (bv[i] as number);
-  const mask = new Tensor(c, shape);
-  return fromOp(
-    "where",
-    out,
-    shape,
-    [cond, a, b],
-    (g) => [null, where(mask, g, 0), where(mask, 0, g)],
-    () => where(cond, a, b),
-    "none", // reads its own copy of cond, made in the forward pass
-  );
-}
+export const where = batchable(
+  "where",
+  (cond: Tensor, aLike: TensorLike, bLike: TensorLike): Tensor => {
+    if (!(cond instanceof Tensor)) throw new ChainruleError("where", `cond must be a Tensor, got ${typeof cond}`);
+    // A number branch takes the other branch's dtype (the cond's only when both are numbers).
+    const like = aLike instanceof Tensor ? aLike : bLike instanceof Tensor ? bLike : cond;
+    const a = toTensor("where", aLike, like);
+    const b = toTensor("where", bLike, like);
+    const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
+    const dtype = promote(a.dtype, b.dtype);
+    const n = sizeOf(shape);
+    const c = allocate("float64", n);
+    expand(cond.data, cond.shape, shape, c);
+    // A branch already of the result's shape is read in place (its values convert exactly: the
+    // result's dtype is at least as wide); only a broadcast one is spread out first.
+    const spread = (t: Tensor) => {
+      if (sameShape(t.shape, shape)) return t.data;
+      const v = allocate(dtype, n);
+      expand(t.data, t.shape, shape, v);
+      return v;
+    };
+    const av = spread(a);
+    const bv = spread(b);
+    const out = allocate(dtype, n);
+    for (let i = 0; i < n; i++) out[i] = c[i] !== 0 ? (av[i] as number) : (bv[i] as number);
+    const mask = new Tensor(c, shape);
+    return fromOp("where", out, shape, [cond, a, b], {
+      vjp: (g) => [null, where(mask, g, 0), where(mask, 0, g)],
+      jvp: ([, da, db]) => where(mask, da ?? 0, db ?? 0), // ẏ = cond ? ȧ : ḃ
+      replay: () => where(cond, a, b),
+      saves: "none", // reads its own copy of cond, made in the forward pass
+    });
+  },
+  (batch, cond, a, b): Tensor =>
+    broadcastBatch(batch, (c, x, y): Tensor => where(c as Tensor, x as TensorLike, y as TensorLike), cond, a, b),
+);
 
 /** t += alpha·other in place (other broadcast to t's shape); no graph. */
 export function addInPlace(t: Tensor, otherLike: TensorLike, alpha: number): void {

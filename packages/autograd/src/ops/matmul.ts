@@ -2,15 +2,18 @@
  * @file The matrix product, with NumPy's semantics, beside its derivative rule. One primitive,
  * `mm(a, b, transA, transB)` = op(A)·op(B) over broadcast batches, does all the arithmetic; its
  * derivative is written with the same primitive (so it can be differentiated again), and the
- * transposes the backward pass needs are flags for the kernel, never copies. Imports tensor.ts,
- * kernels/matmul.ts, ndarray.ts, shape.ts, errors.ts.
+ * transposes the backward pass needs are flags for the kernel, never copies. On a vmap batch the
+ * batch axis is one more broadcast batch axis of the product. Imports engine.ts, tensor.ts,
+ * kernels/matmul.ts, ndarray.ts, shape.ts, errors.ts, transforms/vmap.ts.
  */
 
+import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { gemm } from "../kernels/matmul.js";
 import { allocate } from "../ndarray.js";
 import { broadcastShapes, broadcastStrides, formatShape, sizeOf, stridesOf } from "../shape.js";
-import { fromOp, Tensor } from "../tensor.js";
+import { Tensor } from "../tensor.js";
+import { batchable } from "../transforms/vmap.js";
 import { promote } from "./elementwise.js";
 
 /**
@@ -51,9 +54,18 @@ export function matmul(a: Tensor, b: Tensor): Tensor {
  *   C = A·B      ∂L/∂A = G·Bᵀ,   ∂L/∂B = Aᵀ·G
  *
  * and with the flags: ∂L/∂A = op(B)·Gᵀ when A is stored transposed, ∂L/∂B = Gᵀ·op(A) when B is.
- * The engine sums batch axes that were broadcast.
+ * The engine sums batch axes that were broadcast. Forward mode: Ċ = op(Ȧ)·op(B) + op(A)·op(Ḃ).
  */
-export function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
+export const mm = batchable(
+  "matmul",
+  (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor => product(a, b, transA, transB),
+  (batch, a, b, transA, transB): Tensor => {
+    const rank = Math.max(a.ndim, b.ndim);
+    return batch.wrap(mm(batch.lift(a, rank), batch.lift(b, rank), transA, transB));
+  },
+);
+
+function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   if (a.ndim < 2 || b.ndim < 2)
     throw new ChainruleError(
       "matmul",
@@ -94,15 +106,16 @@ export function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tens
     }
     gemm(transA, transB, m, n, k, ad, ia * ar * ac, bd, ib * br * bc, out, i * m * n);
   }
-  return fromOp(
-    "matmul",
-    out,
-    shape,
-    [a, b],
-    (g) => [
+  return fromOp("matmul", out, shape, [a, b], {
+    vjp: (g) => [
       a.requiresGrad ? (transA ? mm(b, g, transB, true) : mm(g, b, false, !transB)) : null,
       b.requiresGrad ? (transB ? mm(g, a, true, transA) : mm(a, g, !transA, false)) : null,
     ],
-    () => mm(a, b, transA, transB),
-  );
+    jvp: ([da, db]) => {
+      const ta = da ? mm(da, b, transA, transB) : null;
+      const tb = db ? mm(a, db, transA, transB) : null;
+      return ta && tb ? ta.add(tb) : ((ta ?? tb) as Tensor);
+    },
+    replay: () => mm(a, b, transA, transB),
+  });
 }

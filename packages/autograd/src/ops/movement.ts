@@ -2,10 +2,13 @@
  * @file Operations that move elements without arithmetic, each beside its inverse, which is its
  * derivative rule: reshape ↔ reshape back, permute ↔ the inverse permutation, expand ↔ sum
  * (done by the engine), slice ↔ scatter into zeros, take ↔ scatter-add, concat ↔ slices. The rules
- * move g and read no saved value, so each declares `saves: "none"` for the in-place checks.
- * Imports tensor.ts, ndarray.ts, shape.ts, errors.ts.
+ * move g and read no saved value, so each declares `saves: "none"` for the in-place checks. Being
+ * linear, each moves tangents as it moves values (ẏ = the op applied to ẋ); on a vmap batch each
+ * does the same move one axis further right. Imports engine.ts, tensor.ts, ndarray.ts, shape.ts,
+ * errors.ts, transforms/vmap.ts.
  */
 
+import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import {
   allocate,
@@ -16,10 +19,11 @@ import {
   window,
 } from "../ndarray.js";
 import { broadcastShapes, checkShape, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf } from "../shape.js";
-import { fromOp, Tensor } from "../tensor.js";
+import { Tensor, zerosLike } from "../tensor.js";
+import { batchable } from "../transforms/vmap.js";
 
-/** y = x viewed with a new shape (shares the storage)      ∂L/∂x = g reshaped back */
-export function reshape(x: Tensor, shapeLike: readonly number[]): Tensor {
+/** The shape asked of `reshape`, with its −1 inferred and its size checked against x's. */
+function resolveShape(x: Tensor, shapeLike: readonly number[]): number[] {
   if (!Array.isArray(shapeLike))
     throw new ChainruleError("reshape", `shape must be an array, got ${String(shapeLike)}`);
   const shape = [...shapeLike];
@@ -43,20 +47,27 @@ export function reshape(x: Tensor, shapeLike: readonly number[]): Tensor {
       `cannot reshape ${formatShape(x.shape)} (${x.size} elements) into ${formatShape(shape)} (${sizeOf(shape)} elements)`,
     );
   }
-  if (sameShape(shape, x.shape)) return x;
-  return fromOp(
-    "reshape",
-    x.data,
-    shape,
-    [x],
-    (g) => [g.reshape(x.shape)],
-    () => reshape(x, shape),
-    "none",
-  );
+  return shape;
 }
 
-/** y = x with axes reordered (y axis i = x axis perm[i])      ∂L/∂x = g permuted by perm⁻¹ */
-export function permute(x: Tensor, axes: readonly number[]): Tensor {
+/** y = x viewed with a new shape (shares the storage)      ∂L/∂x = g reshaped back */
+export const reshape = batchable(
+  "reshape",
+  (x: Tensor, shapeLike: readonly number[]): Tensor => {
+    const shape = resolveShape(x, shapeLike);
+    if (sameShape(shape, x.shape)) return x;
+    return fromOp("reshape", x.data, shape, [x], {
+      vjp: (g) => [g.reshape(x.shape)],
+      jvp: ([dx]) => (dx as Tensor).reshape(shape),
+      replay: () => reshape(x, shape),
+      saves: "none",
+    });
+  },
+  (batch, x, shape): Tensor => batch.wrap(batch.inner(x).reshape([batch.size, ...resolveShape(x, shape)])),
+);
+
+/** The axes of `permute`, checked: each of x's axes once. */
+function checkPermutation(x: Tensor, axes: readonly number[]): number[] {
   if (!Array.isArray(axes) || axes.length !== x.ndim) {
     throw new ChainruleError(
       "permute",
@@ -66,24 +77,31 @@ export function permute(x: Tensor, axes: readonly number[]): Tensor {
   const perm = axes.map((a) => normalizeAxis("permute", a, x.ndim));
   if (new Set(perm).size !== perm.length)
     throw new ChainruleError("permute", `axes ${formatShape(axes)} repeat an axis`);
-  if (perm.every((p, i) => p === i)) return x;
-  const shape = perm.map((p) => x.shape[p] as number);
-  const out = allocate(x.dtype, x.size);
-  permuteKernel(x.data, x.shape, perm, out);
-  const inverse = new Array<number>(perm.length);
-  perm.forEach((p, i) => {
-    inverse[p] = i;
-  });
-  return fromOp(
-    "permute",
-    out,
-    shape,
-    [x],
-    (g) => [g.permute(inverse)],
-    () => permute(x, perm),
-    "none",
-  );
+  return perm;
 }
+
+/** y = x with axes reordered (y axis i = x axis perm[i])      ∂L/∂x = g permuted by perm⁻¹ */
+export const permute = batchable(
+  "permute",
+  (x: Tensor, axes: readonly number[]): Tensor => {
+    const perm = checkPermutation(x, axes);
+    if (perm.every((p, i) => p === i)) return x;
+    const shape = perm.map((p) => x.shape[p] as number);
+    const out = allocate(x.dtype, x.size);
+    permuteKernel(x.data, x.shape, perm, out);
+    const inverse = new Array<number>(perm.length);
+    perm.forEach((p, i) => {
+      inverse[p] = i;
+    });
+    return fromOp("permute", out, shape, [x], {
+      vjp: (g) => [g.permute(inverse)],
+      jvp: ([dx]) => (dx as Tensor).permute(perm),
+      replay: () => permute(x, perm),
+      saves: "none",
+    });
+  },
+  (batch, x, axes): Tensor => batch.wrap(permute(batch.inner(x), [0, ...checkPermutation(x, axes).map((p) => p + 1)])),
+);
 
 /** permute(axes), or swap the last two axes when none are given. */
 export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
@@ -99,25 +117,27 @@ export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
  * y = x broadcast to `shape`      ∂L/∂x = g summed over the broadcast axes (the engine's
  * sumToShape does that for every op, so the rule passes g through)
  */
-export function expand(x: Tensor, shapeLike: readonly number[]): Tensor {
-  const shape = checkShape("expand", shapeLike);
-  const target = broadcastShapes("expand", x.shape, shape);
-  if (!sameShape(target, shape)) {
-    throw new ChainruleError("expand", `cannot broadcast shape ${formatShape(x.shape)} to ${formatShape(shape)}`);
-  }
-  if (sameShape(shape, x.shape)) return x;
-  const out = allocate(x.dtype, sizeOf(shape));
-  expandKernel(x.data, x.shape, shape, out);
-  return fromOp(
-    "expand",
-    out,
-    shape,
-    [x],
-    (g) => [g],
-    () => expand(x, shape),
-    "none",
-  );
-}
+export const expand = batchable(
+  "expand",
+  (x: Tensor, shapeLike: readonly number[]): Tensor => {
+    const shape = checkShape("expand", shapeLike);
+    const target = broadcastShapes("expand", x.shape, shape);
+    if (!sameShape(target, shape)) {
+      throw new ChainruleError("expand", `cannot broadcast shape ${formatShape(x.shape)} to ${formatShape(shape)}`);
+    }
+    if (sameShape(shape, x.shape)) return x;
+    const out = allocate(x.dtype, sizeOf(shape));
+    expandKernel(x.data, x.shape, shape, out);
+    return fromOp("expand", out, shape, [x], {
+      vjp: (g) => [g],
+      jvp: ([dx]) => (dx as Tensor).expand(shape),
+      replay: () => expand(x, shape),
+      saves: "none",
+    });
+  },
+  (batch, x, shape): Tensor =>
+    batch.wrap(expand(batch.lift(x, shape.length), [batch.size, ...checkShape("expand", shape)])),
+);
 
 export function squeeze(x: Tensor, axis?: number | readonly number[]): Tensor {
   const axes =
@@ -198,34 +218,38 @@ export function slice(x: Tensor, ranges: readonly (SliceRange | null)[]): Tensor
 }
 
 /** y = zeros of `shape` with g written into the window      ∂L/∂g = that window of ∂L/∂y */
-function sliceScatter(g: Tensor, shape: readonly number[], start: number[], step: number[]): Tensor {
-  const out = allocate(g.dtype, sizeOf(shape));
-  window(g.data, shape, start, step, g.shape, out, true);
-  return fromOp(
-    "sliceScatter",
-    out,
-    shape,
-    [g],
-    (h) => [sliceWindow(h, g.shape, start, step)],
-    () => sliceScatter(g, shape, start, step),
-    "none",
-  );
-}
+const sliceScatter = batchable(
+  "sliceScatter",
+  (g: Tensor, shape: readonly number[], start: number[], step: number[]): Tensor => {
+    const out = allocate(g.dtype, sizeOf(shape));
+    window(g.data, shape, start, step, g.shape, out, true);
+    return fromOp("sliceScatter", out, shape, [g], {
+      vjp: (h) => [sliceWindow(h, g.shape, start, step)],
+      jvp: ([dg]) => sliceScatter(dg as Tensor, shape, start, step),
+      replay: () => sliceScatter(g, shape, start, step),
+      saves: "none",
+    });
+  },
+  (batch, g, shape, start, step): Tensor =>
+    batch.wrap(sliceScatter(batch.inner(g), [batch.size, ...shape], [0, ...start], [1, ...step])),
+);
 
 /** The window of h by a precomputed start and step (the adjoint of sliceScatter). */
-function sliceWindow(h: Tensor, shape: readonly number[], start: number[], step: number[]): Tensor {
-  const out = allocate(h.dtype, sizeOf(shape));
-  window(h.data, h.shape, start, step, shape, out);
-  return fromOp(
-    "slice",
-    out,
-    shape,
-    [h],
-    (k) => [sliceScatter(k, h.shape, start, step)],
-    () => sliceWindow(h, shape, start, step),
-    "none",
-  );
-}
+const sliceWindow = batchable(
+  "slice",
+  (h: Tensor, shape: readonly number[], start: number[], step: number[]): Tensor => {
+    const out = allocate(h.dtype, sizeOf(shape));
+    window(h.data, h.shape, start, step, shape, out);
+    return fromOp("slice", out, shape, [h], {
+      vjp: (k) => [sliceScatter(k, h.shape, start, step)],
+      jvp: ([dh]) => sliceWindow(dh as Tensor, shape, start, step),
+      replay: () => sliceWindow(h, shape, start, step),
+      saves: "none",
+    });
+  },
+  (batch, h, shape, start, step): Tensor =>
+    batch.wrap(sliceWindow(batch.inner(h), [batch.size, ...shape], [0, ...start], [1, ...step])),
+);
 
 export type IndexLike = readonly number[] | Int32Array | Tensor;
 
@@ -252,76 +276,96 @@ function toIndex(op: string, indices: IndexLike, len: number, axis: number): Int
 }
 
 /** y = x gathered along `axis` at `indices`      ∂L/∂x = g scatter-added back to those positions */
-export function take(x: Tensor, indices: IndexLike, axis: number): Tensor {
-  const a = normalizeAxis("take", axis, x.ndim);
-  const index = toIndex("take", indices, x.shape[a] as number, a);
-  const shape = [...x.shape];
-  shape[a] = index.length;
-  const out = allocate(x.dtype, sizeOf(shape));
-  gather(x.data, x.shape, a, index, out);
-  return fromOp(
-    "take",
-    out,
-    shape,
-    [x],
-    (g) => [scatterAdd(g, x.shape, a, index)],
-    () => take(x, index, a),
-    "none",
-  );
-}
+export const take = batchable(
+  "take",
+  (x: Tensor, indices: IndexLike, axis: number): Tensor => {
+    const a = normalizeAxis("take", axis, x.ndim);
+    const index = toIndex("take", indices, x.shape[a] as number, a);
+    const shape = [...x.shape];
+    shape[a] = index.length;
+    const out = allocate(x.dtype, sizeOf(shape));
+    gather(x.data, x.shape, a, index, out);
+    return fromOp("take", out, shape, [x], {
+      vjp: (g) => [scatterAdd(g, x.shape, a, index)],
+      jvp: ([dx]) => take(dx as Tensor, index, a),
+      replay: () => take(x, index, a),
+      saves: "none",
+    });
+  },
+  // a batch of inputs, the same indices for all (batched indices take the loop)
+  (batch, x, indices, axis): Tensor =>
+    batch.has(indices)
+      ? batch.loop("take", take, [x, indices, axis])
+      : batch.wrap(take(batch.inner(x), indices, batch.axis("take", axis, x.ndim))),
+);
 
 /** y = zeros of `shape` with g's slices added at `index` along axis      ∂L/∂g = take(∂L/∂y) */
-function scatterAdd(g: Tensor, shape: readonly number[], axis: number, index: Int32Array): Tensor {
-  const out = allocate(g.dtype, sizeOf(shape));
-  gather(out, shape, axis, index, g.data, true);
-  return fromOp(
-    "scatterAdd",
-    out,
-    shape,
-    [g],
-    (h) => [take(h, index, axis)],
-    () => scatterAdd(g, shape, axis, index),
-    "none",
-  );
-}
+const scatterAdd = batchable(
+  "scatterAdd",
+  (g: Tensor, shape: readonly number[], axis: number, index: Int32Array): Tensor => {
+    const out = allocate(g.dtype, sizeOf(shape));
+    gather(out, shape, axis, index, g.data, true);
+    return fromOp("scatterAdd", out, shape, [g], {
+      vjp: (h) => [take(h, index, axis)],
+      jvp: ([dg]) => scatterAdd(dg as Tensor, shape, axis, index),
+      replay: () => scatterAdd(g, shape, axis, index),
+      saves: "none",
+    });
+  },
+  (batch, g, shape, axis, index): Tensor =>
+    batch.wrap(scatterAdd(batch.inner(g), [batch.size, ...shape], axis + 1, index)),
+);
 
 /** y = x₁ ‖ x₂ ‖ … along axis      ∂L/∂xᵢ = the matching slice of g */
-export function concat(tensors: readonly Tensor[], axis: number): Tensor {
-  if (!Array.isArray(tensors) || tensors.length === 0)
-    throw new ChainruleError("concat", "needs a non-empty array of tensors");
-  tensors.forEach((t, i) => {
-    if (!(t instanceof Tensor)) throw new ChainruleError("concat", `element ${i} is not a Tensor`);
-  });
-  const first = tensors[0] as Tensor;
-  const a = normalizeAxis("concat", axis, first.ndim);
-  const dtype = tensors.some((t) => t.dtype === "float64") ? "float64" : "float32";
-  const parts = tensors.map((t: Tensor, i: number) => {
-    const same = t.ndim === first.ndim && t.shape.every((d: number, k: number) => k === a || d === first.shape[k]);
-    if (!same) {
-      throw new ChainruleError(
-        "concat",
-        `tensor ${i} has shape ${formatShape(t.shape)}, which does not match ${formatShape(first.shape)} outside axis ${a}`,
-      );
-    }
-    return t.dtype === dtype ? t : t.astype(dtype);
-  });
-  const shape = [...first.shape];
-  shape[a] = parts.reduce((acc, t) => acc + (t.shape[a] as number), 0);
-  const out = allocate(dtype, sizeOf(shape));
-  concatKernel(parts, a, out);
-  const bounds: number[] = [0];
-  for (const t of parts) bounds.push((bounds[bounds.length - 1] as number) + (t.shape[a] as number));
-  return fromOp(
-    "concat",
-    out,
-    shape,
-    parts,
-    (g) =>
-      parts.map((_, i) => g.slice(...shape.map((_, d) => (d === a ? ([bounds[i], bounds[i + 1]] as const) : null)))),
-    () => concat(parts, a),
-    "none",
-  );
-}
+export const concat = batchable(
+  "concat",
+  (tensors: readonly Tensor[], axis: number): Tensor => {
+    if (!Array.isArray(tensors) || tensors.length === 0)
+      throw new ChainruleError("concat", "needs a non-empty array of tensors");
+    tensors.forEach((t, i) => {
+      if (!(t instanceof Tensor)) throw new ChainruleError("concat", `element ${i} is not a Tensor`);
+    });
+    const first = tensors[0] as Tensor;
+    const a = normalizeAxis("concat", axis, first.ndim);
+    const dtype = tensors.some((t) => t.dtype === "float64") ? "float64" : "float32";
+    const parts = tensors.map((t: Tensor, i: number) => {
+      const same = t.ndim === first.ndim && t.shape.every((d: number, k: number) => k === a || d === first.shape[k]);
+      if (!same) {
+        throw new ChainruleError(
+          "concat",
+          `tensor ${i} has shape ${formatShape(t.shape)}, which does not match ${formatShape(first.shape)} outside axis ${a}`,
+        );
+      }
+      return t.dtype === dtype ? t : t.astype(dtype);
+    });
+    const shape = [...first.shape];
+    shape[a] = parts.reduce((acc, t) => acc + (t.shape[a] as number), 0);
+    const out = allocate(dtype, sizeOf(shape));
+    concatKernel(parts, a, out);
+    const bounds: number[] = [0];
+    for (const t of parts) bounds.push((bounds[bounds.length - 1] as number) + (t.shape[a] as number));
+    return fromOp("concat", out, shape, parts, {
+      vjp: (g) =>
+        parts.map((_, i) => g.slice(...shape.map((_, d) => (d === a ? ([bounds[i], bounds[i + 1]] as const) : null)))),
+      jvp: (ts) =>
+        concat(
+          ts.map((t, i) => t ?? zerosLike(parts[i] as Tensor)),
+          a,
+        ), // ẏ = ẋ₁ ‖ ẋ₂ ‖ …
+      replay: () => concat(parts, a),
+      saves: "none",
+    });
+  },
+  (batch, tensors, axis): Tensor => {
+    const first = tensors[0] as Tensor;
+    return batch.wrap(
+      concat(
+        tensors.map((t) => batch.full(t)),
+        batch.axis("concat", axis, first.ndim),
+      ),
+    );
+  },
+);
 
 /** Join along a new axis: unsqueeze each, then concat. */
 export function stack(tensors: readonly Tensor[], axis: number): Tensor {

@@ -6,9 +6,11 @@
  */
 
 import fc from "fast-check";
+import { jvp, vjp } from "../functional.js";
 import type { Dtype, GradcheckOptions, GradcheckReport } from "../gradcheck.js";
 import { gradcheck, gradgradcheck } from "../gradcheck.js";
-import { type Tensor, tensor } from "../tensor.js";
+import { stack, type Tensor, tensor } from "../tensor.js";
+import { vmap } from "../transforms/vmap.js";
 
 export { gradcheckModule, type ModuleCheckReport } from "../gradcheck.js";
 
@@ -152,6 +154,109 @@ export function checkGradients<T extends Tensor[]>(
       if (gradgrad) {
         const second = gradgradcheck(fn, xs, gradcheckOptions);
         if (!second.ok) throw new Error(`second derivatives, inputs of shapes ${shapes()}\n${second.toString()}`);
+      }
+    }),
+    { numRuns, ...(seed === undefined ? {} : { seed }) },
+  );
+}
+
+export interface CheckTransformsOptions {
+  /** fast-check runs (default 30). */
+  numRuns?: number;
+  /** fast-check seed, to replay a failure. */
+  seed?: number;
+  /** Check forward mode (jvp) against finite differences (default true; false for ops with no derivative). */
+  forward?: boolean;
+  /** Check the reverse rule on a batch of cotangents (vmap of the pullback) against one pullback each (default true). */
+  batchedPullback?: boolean;
+  /** Finite-difference step and tolerances of the forward check (float64). */
+  eps?: number;
+  atol?: number;
+  rtol?: number;
+}
+
+/** A direction to differentiate along: fixed, varied values in the shape of x. */
+function direction(x: Tensor, salt: number): Tensor {
+  const n = x.size;
+  return tensor(
+    Array.from({ length: n }, (_, i) => Math.sin(1.3 + 0.7 * i + salt)),
+    { shape: x.shape, dtype: x.dtype },
+  );
+}
+
+function maxDiff(a: Tensor, b: Tensor): number {
+  if (a.shape.join() !== b.shape.join()) return Number.POSITIVE_INFINITY;
+  let worst = 0;
+  for (let i = 0; i < a.size; i++) {
+    const x = a.data[i] as number;
+    const y = b.data[i] as number;
+    if (Number.isNaN(x) !== Number.isNaN(y)) return Number.POSITIVE_INFINITY;
+    if (!Number.isNaN(x)) worst = Math.max(worst, Math.abs(x - y) / (1 + Math.abs(y)));
+  }
+  return worst;
+}
+
+/**
+ * A property for the function transforms, for every input drawn from `inputs`:
+ * - forward mode: `jvp(f)` along a fixed direction equals the central finite difference
+ *   (f(x + hv) − f(x − hv)) / 2h;
+ * - vmap: `vmap(f)` over a batch of three scaled copies of the inputs (all mapped, and only the
+ *   first mapped when there are several) equals f on each copy, stacked;
+ * - batched reverse rules: `vmap` of the pullback over three cotangents equals three pullbacks.
+ */
+export function checkTransforms<T extends Tensor[]>(
+  f: (...inputs: T) => Tensor,
+  inputs: fc.Arbitrary<T>,
+  options: CheckTransformsOptions = {},
+): void {
+  const { numRuns = 30, seed, forward = true, batchedPullback = true, eps = 1e-6, atol = 1e-5, rtol = 1e-3 } = options;
+  const fn = f as (...inputs: Tensor[]) => Tensor;
+  fc.assert(
+    fc.property(inputs, (xs) => {
+      const shapes = xs.map((x) => `[${x.shape.join(", ")}]`).join(", ");
+      if (forward) {
+        const vs = xs.map((x, i) => direction(x, i));
+        const { out, tangent } = jvp(fn, xs, vs);
+        const plus = fn(...xs.map((x, i) => x.add((vs[i] as Tensor).mul(eps))));
+        const minus = fn(...xs.map((x, i) => x.sub((vs[i] as Tensor).mul(eps))));
+        const numeric = plus.sub(minus).div(2 * eps);
+        if (tangent.shape.join() !== out.shape.join())
+          throw new Error(`jvp: tangent shape differs from the output's, inputs ${shapes}`);
+        for (let k = 0; k < numeric.size; k++) {
+          const a = tangent.data[k] as number;
+          const b = numeric.data[k] as number;
+          if (!(Math.abs(a - b) <= atol + rtol * Math.abs(b))) {
+            throw new Error(
+              `jvp disagrees with finite differences at output element ${k}: ${a} vs ${b}, inputs ${shapes}`,
+            );
+          }
+        }
+      }
+      const scales = [1, 1.01, 0.99];
+      const copies = scales.map((c) => xs.map((x) => x.mul(c)));
+      const expected = stack(copies.map((ys) => fn(...ys)));
+      const layouts: (0 | null)[][] = [xs.map(() => 0 as const)];
+      if (xs.length > 1) layouts.push(xs.map((_, i) => (i === 0 ? 0 : null)));
+      for (const inAxes of layouts) {
+        const args = xs.map((x, i) => (inAxes[i] === 0 ? stack(copies.map((ys) => ys[i] as Tensor)) : x));
+        const want = inAxes.every((a) => a === 0)
+          ? expected
+          : stack(scales.map((c) => fn(...xs.map((x, i) => (i === 0 ? x.mul(c) : x)))));
+        const got = vmap(fn, { inAxes })(...args);
+        const d = maxDiff(got, want);
+        if (!(d <= 1e-12))
+          throw new Error(`vmap (inAxes ${JSON.stringify(inAxes)}) differs from a loop by ${d}, inputs ${shapes}`);
+      }
+      if (batchedPullback) {
+        const { out, pullback } = vjp(fn, ...xs);
+        const cotangents = [0, 1, 2].map((k) => direction(out, 10 + k));
+        const batched = vmap((v: Tensor) => pullback(v))(stack(cotangents));
+        const looped = cotangents.map((v) => pullback(v));
+        xs.forEach((_, i) => {
+          const d = maxDiff(batched[i] as Tensor, stack(looped.map((g) => g[i] as Tensor)));
+          if (!(d <= 1e-12))
+            throw new Error(`a batch of cotangents gives other gradients for input ${i} (by ${d}), inputs ${shapes}`);
+        });
       }
     }),
     { numRuns, ...(seed === undefined ? {} : { seed }) },

@@ -6,10 +6,11 @@
  * format.ts, local.ts.
  */
 
+import { type BackwardOptions, noGrad, sumToShape, type TensorStep } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { binary, unary } from "../rules.js";
 import { sameShape } from "../shape.js";
-import { type BackwardOptions, noGrad, sumToShape, Tensor, type TensorStep } from "../tensor.js";
+import { Tensor } from "../tensor.js";
 import { Value, type ValueStep } from "../value.js";
 import {
   bracket,
