@@ -10,7 +10,7 @@
  * shape.ts, errors.ts, transforms/vmap.ts.
  */
 
-import { composing, fromOp, type Saves, toTensor } from "../engine.js";
+import { composing, fromOp, type OpRules, type Saves, toTensor } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { axpy } from "../kernels/matmul.js";
 import { allocate, binaryGrad, type Dtype, expand, mapBinary, mapUnary, unaryGrad } from "../ndarray.js";
@@ -111,33 +111,45 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
   mapBinary(rule.f, a.data, a.shape, b.data, b.shape, shape, out, name);
   // A number operand is a constant, not a graph node (as in PyTorch's tensor-scalar ops): the
   // node keeps only the tensor parent, and the 0-d constant lives only while the op runs.
-  const parents = typeof other === "number" ? [a] : [a, b];
-  // b again in a rule (the closure keeps `other`, not a 0-d tensor); a ± b reads neither operand
-  const operand = () => (typeof other === "number" ? toTensor(name, other, a) : b);
-  const linear = name === "add" || name === "sub";
-  return fromOp(name, out, shape, parents, {
+  return fromOp(name, out, shape, typeof other === "number" ? [a] : [a, b], binaryRules(name, a, other, shape));
+}
+
+/**
+ * The rules of a binary op. A function of their own so that the closures hold only what they
+ * need (a graph keeps every node's vjp): a number operand stays a number, made a 0-d tensor again
+ * when a rule runs.
+ */
+function binaryRules(name: BinaryOp, a: Tensor, other: TensorLike, shape: readonly number[]): OpRules {
+  if (name === "add" || name === "sub") {
+    return {
+      vjp: (g) => [g, name === "sub" ? g.neg() : g], // ∂(a ± b) = (1, ±1): g passes on
+      jvp: ([da, db]) =>
+        da && db ? binaryOp(name, da, db) : da ? da : name === "sub" ? (db as Tensor).neg() : (db as Tensor), // ẏ = ȧ ± ḃ
+      replay: () => binaryOp(name, a, other),
+      saves: "none", // reads nothing
+    };
+  }
+  return {
     vjp: (g, y) => {
-      if (linear) return [g, name === "sub" ? g.neg() : g]; // ∂(a ± b) = (1, ±1): g passes on
-      const c = operand();
+      const b = toTensor(name, other, a);
       if (composing()) {
-        const [pa, pb] = binaryPartials[name](a, c, y);
+        const [pa, pb] = binaryPartials[name](a, b, y);
         return [times(g, pa), times(g, pb)]; // ∂L/∂a = g·∂y/∂a,  ∂L/∂b = g·∂y/∂b
       }
       const ga = a.requiresGrad ? allocate(g.dtype, g.size) : null;
-      const gb = c.requiresGrad ? allocate(g.dtype, g.size) : null;
-      binaryGrad(rule, a.data, a.shape, c.data, c.shape, y.data, g.data, shape, ga, gb);
+      const gb = b.requiresGrad ? allocate(g.dtype, g.size) : null;
+      binaryGrad(binary[name], a.data, a.shape, b.data, b.shape, y.data, g.data, shape, ga, gb);
       return [ga && new Tensor(ga, shape), gb && new Tensor(gb, shape)];
     },
     jvp: ([da, db], y) => {
       // ẏ = ∂y/∂a·ȧ + ∂y/∂b·ḃ
-      const [pa, pb] = binaryPartials[name](a, linear ? a : operand(), y);
+      const [pa, pb] = binaryPartials[name](a, toTensor(name, other, a), y);
       const ta = da ? times(da, pa) : null;
       const tb = db ? times(db, pb) : null;
       return ta && tb ? ta.add(tb) : ((ta ?? tb) as Tensor);
     },
     replay: () => binaryOp(name, a, other),
-    saves: linear ? "none" : "all", // a ± b: the rule passes g on, reading nothing
-  });
+  };
 }
 
 /**
