@@ -125,6 +125,20 @@ export function tensorArb(
     );
 }
 
+/**
+ * fc.assert, with the failing case's own message (the gradient report) put into the thrown
+ * error's message: test runners print the message, not always its `cause`.
+ */
+function assertProperty<T>(property: fc.IProperty<T>, params: fc.Parameters<T>): void {
+  try {
+    fc.assert(property, params);
+  } catch (error) {
+    const cause = error instanceof Error ? error.cause : undefined;
+    if (!(error instanceof Error) || !(cause instanceof Error) || error.message.includes(cause.message)) throw error;
+    throw new Error(`${error.message}\n\n${cause.message}`, { cause });
+  }
+}
+
 export interface CheckGradientsOptions extends GradcheckOptions {
   /** fast-check runs (default 50). */
   numRuns?: number;
@@ -146,7 +160,7 @@ export function checkGradients<T extends Tensor[]>(
 ): void {
   const { numRuns = 50, seed, gradgrad = false, ...gradcheckOptions } = options;
   const fn = f as (...inputs: Tensor[]) => Tensor;
-  fc.assert(
+  assertProperty(
     fc.property(inputs, (xs) => {
       const shapes = () => xs.map((x) => `[${x.shape.join(", ")}]`).join(", ");
       const report: GradcheckReport = gradcheck(fn, xs, gradcheckOptions);
@@ -211,7 +225,7 @@ export function checkTransforms<T extends Tensor[]>(
 ): void {
   const { numRuns = 30, seed, forward = true, batchedPullback = true, eps = 1e-6, atol = 1e-5, rtol = 1e-3 } = options;
   const fn = f as (...inputs: Tensor[]) => Tensor;
-  fc.assert(
+  assertProperty(
     fc.property(inputs, (xs) => {
       const shapes = xs.map((x) => `[${x.shape.join(", ")}]`).join(", ");
       if (forward) {
