@@ -126,7 +126,7 @@ export function mapUnary(f: (x: number) => number, x: FloatArray, out: FloatArra
       if (reluWasm(x, out)) return; // the SIMD kernel, for long arrays
       for (let i = 0; i < n; i++) {
         const v = x[i] as number;
-        out[i] = v > 0 ? v : 0;
+        out[i] = v > 0 || v !== v ? v : 0; // NaN stays NaN (v !== v), −0 gives +0
       }
       return;
     case "sigmoid":
@@ -154,9 +154,9 @@ export function unaryGrad(
 ): void {
   const n = x.length;
   switch (op) {
-    case "relu": // [x > 0]·g
+    case "relu": // [¬(x ≤ 0)]·g, selected rather than multiplied (g passes at NaN)
       if (reluGradWasm(x, g, out)) return; // the SIMD kernel, for long arrays
-      for (let i = 0; i < n; i++) out[i] = (x[i] as number) > 0 ? (g[i] as number) : 0;
+      for (let i = 0; i < n; i++) out[i] = (x[i] as number) <= 0 ? 0 : (g[i] as number);
       return;
     case "sigmoid": // y(1 − y)·g
       for (let i = 0; i < n; i++) {

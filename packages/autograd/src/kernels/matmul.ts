@@ -682,7 +682,7 @@ export function axpy(alpha: number, x: FloatArray, y: FloatArray): void {
 }
 
 /**
- * ReLU, y = x > 0 ? x : 0, in the SIMD kernels (the hottest activation of training; a typed-array
+ * ReLU, y = x > 0 ? x : 0 (NaN stays NaN), in the SIMD kernels (the hottest activation of training; a typed-array
  * loop in JavaScript costs about 2 ns an element, the copies in and out and the SIMD loop a
  * fraction of that). For at least WASM_MIN_ELEMENTS elements of one dtype; false when it does not
  * apply, and the caller runs its own loop. Same bits as the rule in rules.ts.
@@ -696,7 +696,7 @@ export function reluWasm(x: FloatArray, y: FloatArray): boolean {
   );
 }
 
-/** ReLU's backward step, out = x > 0 ? g : 0, in the SIMD kernels; as `reluWasm` otherwise. */
+/** ReLU's backward step, out = x ≤ 0 ? 0 : g, in the SIMD kernels; as `reluWasm` otherwise. */
 export function reluGradWasm(x: FloatArray, g: FloatArray, out: FloatArray): boolean {
   return elementwiseWasm(
     [x, g],

@@ -13,7 +13,7 @@ import { axpy } from "../kernels/matmul.js";
 import { allocate, binaryGrad, type Dtype, expand, mapBinary, mapUnary, unaryGrad } from "../ndarray.js";
 import { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "../rules.js";
 import { broadcastShapes, formatShape, sameShape, sizeOf } from "../shape.js";
-import { checkDtype, fromOp, isGradEnabled, type Saves, Tensor, type TensorLike, toTensor } from "../tensor.js";
+import { checkDtype, fromOp, isGradEnabled, noGrad, type Saves, Tensor, type TensorLike, toTensor } from "../tensor.js";
 
 /** ∂y/∂x as a tensor (or a constant), from the input x and the output y. */
 type UnaryDerivative = (x: Tensor, y: Tensor) => Tensor | number;
@@ -26,7 +26,7 @@ const unaryDerivative: Record<UnaryOp, UnaryDerivative> = {
   abs: (x) => x.sign(), //                            ∂|x|/∂x = sign(x)
   tanh: (_x, y) => y.mul(y).neg().add(1), //          ∂tanh x/∂x = 1 − y²
   sigmoid: (_x, y) => y.mul(y.neg().add(1)), //       ∂σ(x)/∂x = y(1 − y)
-  relu: (x) => x.gt(0), //                            ∂relu(x)/∂x = [x > 0]
+  relu: (x) => x.le(0).eq(0), //                      ∂relu(x)/∂x = [x > 0] (and 1 at NaN: [¬(x ≤ 0)])
 };
 
 // What each derivative reads, beside the rules above: exp, sqrt, tanh and sigmoid only their
@@ -85,8 +85,9 @@ const binaryDerivative: Record<BinaryOp, BinaryDerivative> = {
   mul: (g, a, b) => [g.mul(b), g.mul(a)], //                    ∂(a·b) = (b, a)
   div: (g, _a, b, y) => [g.div(b), g.mul(y).div(b).neg()], //   ∂(a/b) = (1/b, −a/b²)
   pow: (g, a, b, y) => [g.mul(where(a.eq(0).mul(b.eq(0)), 0, b.mul(a.pow(b.sub(1))))), g.mul(y).mul(lnOrZero(a))], // (b·aᵇ⁻¹, aᵇ·ln a)
-  maximum: (g, a, b) => [g.mul(a.ge(b)), g.mul(a.lt(b))], //    ([a ≥ b], [a < b])
-  minimum: (g, a, b) => [g.mul(a.le(b)), g.mul(a.gt(b))], //    ([a ≤ b], [a > b])
+  // ([a ≥ b], [a < b]) and ([a ≤ b], [a > b]), written as negations so that NaN sends g to both
+  maximum: (g, a, b) => [g.mul(a.lt(b).eq(0)), g.mul(a.ge(b).eq(0))],
+  minimum: (g, a, b) => [g.mul(a.gt(b).eq(0)), g.mul(a.le(b).eq(0))],
 };
 
 function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
@@ -131,7 +132,11 @@ export const div = (a: Tensor, b: TensorLike) => binaryOp("div", a, b);
 export const maximum = (a: Tensor, b: TensorLike) => binaryOp("maximum", a, b);
 export const minimum = (a: Tensor, b: TensorLike) => binaryOp("minimum", a, b);
 
-/** Limit to [min, max], as maximum then minimum: the gradient passes where x is inside (and at the bounds). */
+/**
+ * Limit to [min, max]      y = min(max(x, min), max),   ∂y/∂x = [min ≤ x ≤ max]
+ * The gradient passes where x is inside, bounds included. NOTE: NaN gives NaN with gradient 0, as
+ * PyTorch's clamp_backward selects g only where min ≤ x ≤ max (false for NaN).
+ */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   for (const [name, v] of [
     ["min", min],
@@ -142,10 +147,21 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   }
   if (min !== undefined && max !== undefined && min > max)
     throw new ChainruleError("clamp", `min ${min} is greater than max ${max}`);
-  let out = x;
-  if (min !== undefined) out = out.maximum(min);
-  if (max !== undefined) out = out.minimum(max);
-  return out;
+  const bounded = (t: Tensor) => {
+    let out = t;
+    if (min !== undefined) out = out.maximum(min);
+    if (max !== undefined) out = out.minimum(max);
+    return out;
+  };
+  if (!x.requiresGrad) return bounded(x);
+  let inside = min === undefined ? x.eq(x) : x.ge(min); // x.eq(x): 1 except at NaN
+  if (max !== undefined) inside = inside.mul(x.le(max));
+  // x where it is inside, else the bound (or the NaN) as a constant: g reaches x only inside.
+  return where(
+    inside,
+    x,
+    noGrad(() => bounded(x)),
+  );
 }
 
 const comparisons = {
