@@ -6,7 +6,19 @@
  */
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
-import { binary, type Tensor, type TensorDtype, tensor, unary, where } from "../src/index.js";
+import {
+  type BinaryRule,
+  binary,
+  type Tensor,
+  type TensorDtype,
+  tensor,
+  type UnaryRule,
+  unary,
+  where,
+} from "../src/index.js";
+
+const relu: UnaryRule = unary.relu;
+const rules: BinaryRule[] = [binary.maximum, binary.minimum];
 
 const values = (t: Tensor) => Array.from(t.data);
 
@@ -21,14 +33,14 @@ function gradients(f: (x: Tensor) => Tensor, xs: number[], dtype: TensorDtype = 
 
 describe("the rule table", () => {
   test("relu(NaN) is NaN with derivative 1, relu(−0) is +0", () => {
-    expect(unary.relu.f(Number.NaN)).toBeNaN();
-    expect(unary.relu.df(Number.NaN, Number.NaN)).toBe(1);
-    expect(Object.is(unary.relu.f(-0), 0)).toBe(true);
-    expect(unary.relu.df(0, 0)).toBe(0);
+    expect(relu.f(Number.NaN)).toBeNaN();
+    expect(relu.df(Number.NaN, Number.NaN)).toBe(1);
+    expect(Object.is(relu.f(-0), 0)).toBe(true);
+    expect(relu.df(0, 0)).toBe(0);
   });
 
   test("maximum and minimum give NaN for a NaN in either place, with both partials 1", () => {
-    for (const rule of [binary.maximum, binary.minimum]) {
+    for (const rule of rules) {
       for (const [a, b] of [
         [1, Number.NaN],
         [Number.NaN, 2],
@@ -167,7 +179,7 @@ describe("tensors", () => {
         for (const input of [xs, long]) {
           const x = tensor(input, { dtype });
           const y = values(x.relu());
-          const expected = Array.from(x.data, (v) => unary.relu.f(v));
+          const expected = Array.from(x.data, (v) => relu.f(v));
           if (!y.every((v, i) => Object.is(v, expected[i]))) return false;
           const g = tensor(
             input.map((_, i) => i - 3),
@@ -176,9 +188,7 @@ describe("tensors", () => {
           const xg = tensor(input, { dtype, requiresGrad: true });
           xg.relu().backward(g);
           const dx = values(xg.grad as Tensor);
-          const want = Array.from(x.data, (v, i) =>
-            unary.relu.df(v, unary.relu.f(v)) === 0 ? 0 : (g.data[i] as number),
-          );
+          const want = Array.from(x.data, (v, i) => (relu.df(v, relu.f(v)) === 0 ? 0 : (g.data[i] as number)));
           if (!dx.every((v, i) => Object.is(v, want[i]))) return false;
         }
         return true;

@@ -10,7 +10,16 @@
 
 import { ChainruleError } from "../errors.js";
 import { axpy } from "../kernels/matmul.js";
-import { allocate, binaryGrad, type Dtype, expand, mapBinary, mapUnary, unaryGrad } from "../ndarray.js";
+import {
+  allocate,
+  binaryGrad,
+  checkAllocation,
+  type Dtype,
+  expand,
+  mapBinary,
+  mapUnary,
+  unaryGrad,
+} from "../ndarray.js";
 import { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "../rules.js";
 import { broadcastShapes, formatShape, sameShape, sizeOf } from "../shape.js";
 import { checkDtype, fromOp, isGradEnabled, noGrad, type Saves, Tensor, type TensorLike, toTensor } from "../tensor.js";
@@ -95,6 +104,7 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
   const rule: BinaryRule = binary[name];
   const shape = broadcastShapes(name, a.shape, b.shape);
   const dtype = promote(a.dtype, b.dtype);
+  checkAllocation(name, shape, dtype); // broadcasting can make a result far larger than its operands
   const out = allocate(dtype, sizeOf(shape));
   mapBinary(rule.f, a.data, a.shape, b.data, b.shape, shape, out, name);
   // A number operand is a constant, not a graph node (as in PyTorch's tensor-scalar ops): the
@@ -177,6 +187,7 @@ const comparisons = {
 export function compare(name: keyof typeof comparisons, a: Tensor, other: TensorLike): Tensor {
   const b = toTensor(name, other, a);
   const shape = broadcastShapes(name, a.shape, b.shape);
+  checkAllocation(name, shape, promote(a.dtype, b.dtype));
   const out = allocate(promote(a.dtype, b.dtype), sizeOf(shape));
   mapBinary(comparisons[name], a.data, a.shape, b.data, b.shape, shape, out);
   return new Tensor(out, shape);
@@ -215,6 +226,7 @@ export function where(cond: Tensor, aLike: TensorLike, bLike: TensorLike): Tenso
   const b = toTensor("where", bLike, like);
   const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
   const dtype = promote(a.dtype, b.dtype);
+  checkAllocation("where", shape, "float64"); // the float64 copy of cond is the largest
   const n = sizeOf(shape);
   const c = allocate("float64", n);
   expand(cond.data, cond.shape, shape, c);

@@ -8,7 +8,7 @@
 
 import { ChainruleError } from "../errors.js";
 import { gemm } from "../kernels/matmul.js";
-import { allocate } from "../ndarray.js";
+import { allocate, checkAllocation } from "../ndarray.js";
 import { broadcastShapes, broadcastStrides, formatShape, sizeOf, stridesOf } from "../shape.js";
 import { fromOp, Tensor } from "../tensor.js";
 import { promote } from "./elementwise.js";
@@ -74,6 +74,7 @@ export function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tens
   const batch = broadcastShapes("matmul", batchA, batchB);
   const shape = [...batch, m, n];
   const dtype = promote(a.dtype, b.dtype);
+  checkAllocation("matmul", shape, dtype);
   const ad = a.dtype === dtype ? a.data : Float64Array.from(a.data);
   const bd = b.dtype === dtype ? b.data : Float64Array.from(b.data);
   const out = allocate(dtype, sizeOf(shape));

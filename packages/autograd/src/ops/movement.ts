@@ -9,6 +9,7 @@
 import { ChainruleError } from "../errors.js";
 import {
   allocate,
+  checkAllocation,
   concat as concatKernel,
   expand as expandKernel,
   gather,
@@ -106,6 +107,7 @@ export function expand(x: Tensor, shapeLike: readonly number[]): Tensor {
     throw new ChainruleError("expand", `cannot broadcast shape ${formatShape(x.shape)} to ${formatShape(shape)}`);
   }
   if (sameShape(shape, x.shape)) return x;
+  checkAllocation("expand", shape, x.dtype);
   const out = allocate(x.dtype, sizeOf(shape));
   expandKernel(x.data, x.shape, shape, out);
   return fromOp(
