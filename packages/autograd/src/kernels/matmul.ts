@@ -608,7 +608,8 @@ export function setGemmThreads(count: number): Promise<number> {
 
 async function startThreads(count: number): Promise<number> {
   if (!Number.isInteger(count) || count < 1 || count > 64) {
-    throw new ChainruleError("setGemmThreads", `count must be an integer from 1 to 64, got ${count}`);
+    const got = typeof count === "string" ? `the string ${JSON.stringify(count)}` : String(count);
+    throw new ChainruleError("setGemmThreads", `count must be an integer from 1 to 64, got ${got}`);
   }
   if (pool !== null) {
     const stopping = pool.workers.map((w) => w.stop());

@@ -9,7 +9,7 @@
 import { ChainruleError } from "../errors.js";
 import { gemm } from "../kernels/matmul.js";
 import { allocate, checkAllocation } from "../ndarray.js";
-import { broadcastShapes, broadcastStrides, formatShape, sizeOf, stridesOf } from "../shape.js";
+import { broadcastShapes, broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "../shape.js";
 import { fromOp, Tensor } from "../tensor.js";
 import { promote } from "./elementwise.js";
 
@@ -71,7 +71,7 @@ export function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tens
   }
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
-  const batch = broadcastShapes("matmul", batchA, batchB);
+  const batch = broadcastBatches(a.shape, b.shape);
   const shape = [...batch, m, n];
   const dtype = promote(a.dtype, b.dtype);
   checkAllocation("matmul", shape, dtype);
@@ -106,4 +106,18 @@ export function mm(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tens
     ],
     () => mm(a, b, transA, transB),
   );
+}
+
+/** The broadcast batch axes of two operands (all but their last two axes); errors name both shapes. */
+function broadcastBatches(a: Shape, b: Shape): readonly number[] {
+  const batchA = a.slice(0, -2);
+  const batchB = b.slice(0, -2);
+  try {
+    return broadcastShapes("matmul", batchA, batchB);
+  } catch {
+    throw new ChainruleError(
+      "matmul",
+      `shapes ${formatShape(a)} and ${formatShape(b)}: their batch axes ${formatShape(batchA)} and ${formatShape(batchB)} (all but the last two) cannot be broadcast together`,
+    );
+  }
 }
