@@ -1,12 +1,14 @@
 /**
  * @file The numeric loops: plain indexed loops over row-major typed arrays, no gradients, no
  * allocation inside inner loops. Broadcasting reads operands through zero strides instead of
- * copying them. Imports shape.ts, rules.ts (types only), and kernels/matmul.ts (the SIMD ReLU).
+ * copying them. Imports errors.ts, shape.ts, rules.ts (types only), and kernels/matmul.ts (the SIMD
+ * ReLU).
  */
 
+import { ChainruleError } from "./errors.js";
 import { reluGradWasm, reluWasm } from "./kernels/matmul.js";
 import type { BinaryRule } from "./rules.js";
-import { broadcastStrides, type Shape, sizeOf, stridesOf } from "./shape.js";
+import { broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "./shape.js";
 
 export type Dtype = "float64" | "float32";
 export type FloatArray = Float64Array | Float32Array;
@@ -126,7 +128,7 @@ export function mapUnary(f: (x: number) => number, x: FloatArray, out: FloatArra
       if (reluWasm(x, out)) return; // the SIMD kernel, for long arrays
       for (let i = 0; i < n; i++) {
         const v = x[i] as number;
-        out[i] = v > 0 ? v : 0;
+        out[i] = v > 0 || Number.isNaN(v) ? v : 0; // NaN stays NaN, −0 gives +0
       }
       return;
     case "sigmoid":
@@ -154,9 +156,9 @@ export function unaryGrad(
 ): void {
   const n = x.length;
   switch (op) {
-    case "relu": // [x > 0]·g
+    case "relu": // [¬(x ≤ 0)]·g, selected rather than multiplied (g passes at NaN)
       if (reluGradWasm(x, g, out)) return; // the SIMD kernel, for long arrays
-      for (let i = 0; i < n; i++) out[i] = (x[i] as number) > 0 ? (g[i] as number) : 0;
+      for (let i = 0; i < n; i++) out[i] = (x[i] as number) <= 0 ? 0 : (g[i] as number);
       return;
     case "sigmoid": // y(1 − y)·g
       for (let i = 0; i < n; i++) {
@@ -440,4 +442,35 @@ export function concat(parts: readonly { data: FloatArray; shape: Shape }[], axi
     for (let o = 0; o < outer; o++) out.set(p.data.subarray(o * chunk, (o + 1) * chunk), o * total + offset);
     offset += chunk;
   }
+}
+
+/**
+ * The most bytes one storage may take: 16 GiB. NOTE: V8 (Node 20) caps a typed array at 2³²
+ * elements, and an allocation of 32 GiB already fails; past that, asking is certainly a mistake.
+ */
+export const MAX_BYTES = 2 ** 34;
+
+/**
+ * Refuse, before allocating, a result of `shape` larger than MAX_BYTES: a ChainruleError naming
+ * the op, the shape and the bytes asked for, instead of a RangeError from inside the engine.
+ */
+export function checkAllocation(op: string, shape: Shape, dtype: Dtype): void {
+  const bytes = sizeOf(shape) * (dtype === "float64" ? 8 : 4);
+  if (bytes <= MAX_BYTES) return;
+  throw new ChainruleError(
+    op,
+    `a ${dtype} result of shape ${formatShape(shape)} needs ${bytes} bytes (${formatBytes(bytes)}), over the limit of ${formatBytes(MAX_BYTES)} per tensor`,
+  );
+}
+
+/** 8000000000000 → "8 TB", in powers of 1000 with at most three significant digits. */
+function formatBytes(bytes: number): string {
+  const units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"];
+  let u = 0;
+  let v = bytes;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${Number(v.toPrecision(3))} ${units[u]}`;
 }

@@ -19,7 +19,7 @@ import {
 } from "./engine.js";
 import { ChainruleError } from "./errors.js";
 import type { GraphNode } from "./graph.js";
-import { allocate, type Dtype, type FloatArray } from "./ndarray.js";
+import { allocate, checkAllocation, type Dtype, type FloatArray } from "./ndarray.js";
 import * as elementwise from "./ops/elementwise.js";
 import * as linalg from "./ops/matmul.js";
 import * as movement from "./ops/movement.js";
@@ -558,18 +558,25 @@ export interface CreateOptions {
 
 /** A tensor of `shape` with every element `value`. */
 export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
-  const s = checkShape("full", shape);
-  const data = allocate(checkDtype("full", options.dtype ?? "float64"), sizeOf(s));
-  if (value !== 0) data.fill(value);
-  return leaf(data, s, options);
+  return filled("full", shape, value, options);
 }
 
 export function zeros(shape: readonly number[], options: CreateOptions = {}): Tensor {
-  return full(shape, 0, options);
+  return filled("zeros", shape, 0, options);
 }
 
 export function ones(shape: readonly number[], options: CreateOptions = {}): Tensor {
-  return full(shape, 1, options);
+  return filled("ones", shape, 1, options);
+}
+
+/** full, zeros and ones, with errors under the name the caller used. */
+function filled(op: string, shape: readonly number[], value: number, options: CreateOptions): Tensor {
+  const s = checkShape(op, shape);
+  const dtype = checkDtype(op, options.dtype ?? "float64");
+  checkAllocation(op, s, dtype);
+  const data = allocate(dtype, sizeOf(s));
+  if (value !== 0) data.fill(value);
+  return leaf(data, s, options);
 }
 
 export function zerosLike(t: Tensor, options: CreateOptions = {}): Tensor {
@@ -590,7 +597,9 @@ export function arange(start: number, stop?: number, step = 1, options: CreateOp
     );
   }
   const n = Math.max(0, Math.ceil((hi - lo) / step));
-  const data = allocate(checkDtype("arange", options.dtype ?? "float64"), n);
+  const dtype = checkDtype("arange", options.dtype ?? "float64");
+  checkAllocation("arange", [n], dtype);
+  const data = allocate(dtype, n);
   for (let i = 0; i < n; i++) data[i] = lo + i * step;
   return leaf(data, [n], options);
 }
@@ -599,14 +608,17 @@ export function arange(start: number, stop?: number, step = 1, options: CreateOp
 export function linspace(start: number, stop: number, num: number, options: CreateOptions = {}): Tensor {
   if (!Number.isInteger(num) || num < 0)
     throw new ChainruleError("linspace", `num must be a non-negative integer, got ${num}`);
-  const data = allocate(checkDtype("linspace", options.dtype ?? "float64"), num);
+  const dtype = checkDtype("linspace", options.dtype ?? "float64");
+  checkAllocation("linspace", [num], dtype);
+  const data = allocate(dtype, num);
   for (let i = 0; i < num; i++) data[i] = num === 1 ? start : start + ((stop - start) * i) / (num - 1);
   return leaf(data, [num], options);
 }
 
 /** The n×m identity (m defaults to n). */
 export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
-  const t = zeros(checkShape("eye", [n, m]), options);
+  checkAllocation("eye", checkShape("eye", [n, m]), checkDtype("eye", options.dtype ?? "float64"));
+  const t = zeros([n, m], options);
   for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;
   return t;
 }
@@ -621,7 +633,8 @@ function randomFill(
   if (random === undefined || typeof (random as Random).next !== "function") {
     throw new ChainruleError(op, "needs a seeded generator: pass new Random(seed)");
   }
-  const t = zeros(checkShape(op, shape), options);
+  checkAllocation(op, checkShape(op, shape), checkDtype(op, options.dtype ?? "float64"));
+  const t = zeros(shape, options);
   for (let i = 0; i < t.size; i++) t.data[i] = draw();
   return t;
 }

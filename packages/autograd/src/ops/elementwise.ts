@@ -10,10 +10,19 @@
  * shape.ts, errors.ts, transforms/vmap.ts.
  */
 
-import { composing, fromOp, type OpRules, type Saves, toTensor } from "../engine.js";
+import { composing, fromOp, noGrad, type OpRules, type Saves, toTensor } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { axpy } from "../kernels/matmul.js";
-import { allocate, binaryGrad, type Dtype, expand, mapBinary, mapUnary, unaryGrad } from "../ndarray.js";
+import {
+  allocate,
+  binaryGrad,
+  checkAllocation,
+  type Dtype,
+  expand,
+  mapBinary,
+  mapUnary,
+  unaryGrad,
+} from "../ndarray.js";
 import { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "../rules.js";
 import { broadcastShapes, formatShape, sameShape, sizeOf } from "../shape.js";
 import { checkDtype, Tensor, type TensorLike } from "../tensor.js";
@@ -30,7 +39,7 @@ const unaryDerivative: Record<UnaryOp, UnaryDerivative> = {
   abs: (x) => x.sign(), //                            ∂|x|/∂x = sign(x)
   tanh: (_x, y) => y.mul(y).neg().add(1), //          ∂tanh x/∂x = 1 − y²
   sigmoid: (_x, y) => y.mul(y.neg().add(1)), //       ∂σ(x)/∂x = y(1 − y)
-  relu: (x) => x.gt(0), //                            ∂relu(x)/∂x = [x > 0]
+  relu: (x) => x.le(0).eq(0), //                      ∂relu(x)/∂x = [x > 0] (and 1 at NaN: [¬(x ≤ 0)])
 };
 
 // What each derivative reads, beside the rules above: exp, sqrt, tanh and sigmoid only their
@@ -93,8 +102,9 @@ const binaryPartials: Record<BinaryOp, BinaryPartials> = {
   mul: (a, b) => [b, a], //                                             ∂(a·b) = (b, a)
   div: (_a, b, y) => [b.pow(-1), y.div(b).neg()], //                    ∂(a/b) = (1/b, −a/b²)
   pow: (a, b, y) => [where(a.eq(0).mul(b.eq(0)), 0, b.mul(a.pow(b.sub(1)))), y.mul(lnOrZero(a))], // (b·aᵇ⁻¹, aᵇ·ln a)
-  maximum: (a, b) => [a.ge(b), a.lt(b)], //                             ([a ≥ b], [a < b])
-  minimum: (a, b) => [a.le(b), a.gt(b)], //                             ([a ≤ b], [a > b])
+  // ([a ≥ b], [a < b]) and ([a ≤ b], [a > b]), written as negations so that NaN sends g to both
+  maximum: (a, b) => [a.lt(b).eq(0), a.ge(b).eq(0)],
+  minimum: (a, b) => [a.gt(b).eq(0), a.le(b).eq(0)],
 };
 
 /** t·p, without a multiplication when the partial p is ±1. */
@@ -107,6 +117,7 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
   const rule: BinaryRule = binary[name];
   const shape = broadcastShapes(name, a.shape, b.shape);
   const dtype = promote(a.dtype, b.dtype);
+  checkAllocation(name, shape, dtype); // broadcasting can make a result far larger than its operands
   const out = allocate(dtype, sizeOf(shape));
   mapBinary(rule.f, a.data, a.shape, b.data, b.shape, shape, out, name);
   // A number operand is a constant, not a graph node (as in PyTorch's tensor-scalar ops): the
@@ -180,7 +191,11 @@ export const div = (a: Tensor, b: TensorLike) => binaryOps("div", a, b);
 export const maximum = (a: Tensor, b: TensorLike) => binaryOps("maximum", a, b);
 export const minimum = (a: Tensor, b: TensorLike) => binaryOps("minimum", a, b);
 
-/** Limit to [min, max], as maximum then minimum: the gradient passes where x is inside (and at the bounds). */
+/**
+ * Limit to [min, max]      y = min(max(x, min), max),   ∂y/∂x = [min ≤ x ≤ max]
+ * The gradient passes where x is inside, bounds included. NOTE: NaN gives NaN with gradient 0, as
+ * PyTorch's clamp_backward selects g only where min ≤ x ≤ max (false for NaN).
+ */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   for (const [name, v] of [
     ["min", min],
@@ -191,10 +206,21 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   }
   if (min !== undefined && max !== undefined && min > max)
     throw new ChainruleError("clamp", `min ${min} is greater than max ${max}`);
-  let out = x;
-  if (min !== undefined) out = out.maximum(min);
-  if (max !== undefined) out = out.minimum(max);
-  return out;
+  const bounded = (t: Tensor) => {
+    let out = t;
+    if (min !== undefined) out = out.maximum(min);
+    if (max !== undefined) out = out.minimum(max);
+    return out;
+  };
+  if (!x.requiresGrad) return bounded(x);
+  let inside = min === undefined ? x.eq(x) : x.ge(min); // x.eq(x): 1 except at NaN
+  if (max !== undefined) inside = inside.mul(x.le(max));
+  // x where it is inside, else the bound (or the NaN) as a constant: g reaches x only inside.
+  return where(
+    inside,
+    x,
+    noGrad(() => bounded(x)),
+  );
 }
 
 const comparisons = {
@@ -212,6 +238,7 @@ export const compare = batchable(
   (name: keyof typeof comparisons, a: Tensor, other: TensorLike): Tensor => {
     const b = toTensor(name, other, a);
     const shape = broadcastShapes(name, a.shape, b.shape);
+    checkAllocation(name, shape, promote(a.dtype, b.dtype));
     const out = allocate(promote(a.dtype, b.dtype), sizeOf(shape));
     mapBinary(comparisons[name], a.data, a.shape, b.data, b.shape, shape, out);
     return new Tensor(out, shape);
@@ -260,6 +287,7 @@ export const where = batchable(
     const b = toTensor("where", bLike, like);
     const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
     const dtype = promote(a.dtype, b.dtype);
+    checkAllocation("where", shape, "float64"); // the float64 copy of cond is the largest
     const n = sizeOf(shape);
     const c = allocate("float64", n);
     expand(cond.data, cond.shape, shape, c);

@@ -10,8 +10,8 @@
 import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { gemm } from "../kernels/matmul.js";
-import { allocate } from "../ndarray.js";
-import { broadcastShapes, broadcastStrides, formatShape, sizeOf, stridesOf } from "../shape.js";
+import { allocate, checkAllocation } from "../ndarray.js";
+import { broadcastShapes, broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
 import { promote } from "./elementwise.js";
@@ -83,9 +83,10 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
   }
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
-  const batch = broadcastShapes("matmul", batchA, batchB);
+  const batch = broadcastBatches(a.shape, b.shape);
   const shape = [...batch, m, n];
   const dtype = promote(a.dtype, b.dtype);
+  checkAllocation("matmul", shape, dtype);
   const ad = a.dtype === dtype ? a.data : Float64Array.from(a.data);
   const bd = b.dtype === dtype ? b.data : Float64Array.from(b.data);
   const out = allocate(dtype, sizeOf(shape));
@@ -118,4 +119,18 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
     },
     replay: () => mm(a, b, transA, transB),
   });
+}
+
+/** The broadcast batch axes of two operands (all but their last two axes); errors name both shapes. */
+function broadcastBatches(a: Shape, b: Shape): readonly number[] {
+  const batchA = a.slice(0, -2);
+  const batchB = b.slice(0, -2);
+  try {
+    return broadcastShapes("matmul", batchA, batchB);
+  } catch {
+    throw new ChainruleError(
+      "matmul",
+      `shapes ${formatShape(a)} and ${formatShape(b)}: their batch axes ${formatShape(batchA)} and ${formatShape(batchB)} (all but the last two) cannot be broadcast together`,
+    );
+  }
 }
