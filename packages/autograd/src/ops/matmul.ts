@@ -60,6 +60,21 @@ export const mm = batchable(
   "matmul",
   (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor => product(a, b, transA, transB),
   (batch, a, b, transA, transB): Tensor => {
+    const [m, k] = (transA ? [a.shape.at(-1), a.shape.at(-2)] : [a.shape.at(-2), a.shape.at(-1)]) as [number, number];
+    const n = (transB ? b.shape.at(-2) : b.shape.at(-1)) as number;
+    // One shared matrix on either side: the whole batch is one product (as for a linear layer),
+    // not a product per example.
+    if (!batch.has(b) && b.ndim === 2 && !transA) {
+      // every example's rows of A, stacked, times B
+      const rows = mm(batch.inner(a).reshape([-1, k]), b, false, transB);
+      return batch.wrap(rows.reshape([batch.size, ...a.shape.slice(0, -1), n]));
+    }
+    if (!batch.has(a) && a.ndim === 2 && b.ndim === 2 && (transB || n === 1)) {
+      // A·Bᵢ = (Bᵢᵀ·Aᵀ)ᵀ, and the Bᵢᵀ lie one after another in memory (B stored transposed, or a column)
+      const cols = mm(batch.inner(b).reshape([batch.size * n, k]), a, false, !transA); // [B·n, m]
+      const out = n === 1 ? cols.reshape([batch.size, m, 1]) : cols.reshape([batch.size, n, m]).permute([0, 2, 1]);
+      return batch.wrap(out);
+    }
     const rank = Math.max(a.ndim, b.ndim);
     return batch.wrap(mm(batch.lift(a, rank), batch.lift(b, rank), transA, transB));
   },
