@@ -39,7 +39,6 @@ export function einsum(spec: string, ...tensors: Tensor[]): Tensor {
     if (!(t instanceof Tensor)) throw new ChainruleError("einsum", `operand ${i} is not a Tensor`);
   });
   const { inputs, output, sizes } = parse(spec.replace(/\s+/g, ""), tensors);
-  const shapes = () => tensors.map((t) => formatShape(t.shape)).join(", ");
 
   // Each operand with distinct letters (diagonals taken), its size-1 axes broadcast.
   let terms: Term[] = inputs.map((letters, i) => {
@@ -48,12 +47,6 @@ export function einsum(spec: string, ...tensors: Tensor[]): Tensor {
     for (let a = 0; a < ls.length; a++) {
       const b = ls.indexOf(ls[a] as string, a + 1);
       if (b < 0) continue;
-      if (x.shape[a] !== x.shape[b]) {
-        throw new ChainruleError(
-          "einsum",
-          `subscript '${ls[a]}' is repeated in operand ${i} ("${letters.join("")}") over axes of sizes ${x.shape[a]} and ${x.shape[b]} (shapes ${shapes()})`,
-        );
-      }
       const letter = ls[a] as string;
       x = diagonal(x, a, b); // the two axes become one, moved last
       ls.splice(b, 1);
@@ -111,6 +104,13 @@ function parse(
     }
     letters.forEach((l, a) => {
       const d = t.shape[a] as number;
+      const first = letters.indexOf(l);
+      if (first < a && t.shape[first] !== d) {
+        throw new ChainruleError(
+          "einsum",
+          `subscript '${l}' is repeated in operand ${i} ("${letters.join("")}") over axes of sizes ${t.shape[first]} and ${d}; a diagonal needs equal sizes (shapes ${shapes()})`,
+        );
+      }
       const seen = sizes.get(l);
       if (seen === undefined || seen === 1) sizes.set(l, d);
       else if (d !== seen && d !== 1) {
