@@ -561,7 +561,9 @@ describe("einsum", () => {
         const got = einsum(spec, ...xs);
         const want = reference(spec, ...xs);
         expect(got.shape).toEqual(want.shape);
-        got.data.forEach((v, i) => expect(v).toBeCloseTo(want.data[i] as number, 10));
+        got.data.forEach((v, i) => {
+          expect(v).toBeCloseTo(want.data[i] as number, 10);
+        });
       }),
       { numRuns: 200 },
     );
