@@ -58,7 +58,11 @@ function row(name, f) {
 }
 
 const along = (t, a, r) => t.slice(...t.shape.map((_, d) => (d === a ? r : null)));
-const zerosAlong = (t, a, n) => zeros(t.shape.map((d, i) => (i === a ? n : d)), { dtype: t.dtype });
+const zerosAlong = (t, a, n) =>
+  zeros(
+    t.shape.map((d, i) => (i === a ? n : d)),
+    { dtype: t.dtype },
+  );
 
 console.log(`node ${process.version}, shape [${shape.join(", ")}], ${dtype}; ms per call, median [min–max]`);
 console.log(`${"op".padEnd(44)} ${"forward".padStart(22)}   ${"forward + backward".padStart(22)}`);

@@ -390,11 +390,11 @@ export class Tensor implements GraphNode<Tensor> {
     return rearrange.chunk(this, chunks, axis);
   }
   /** Repeated `reps[d]` times along each axis (torch.tile; a short `reps` is padded with leading 1s). */
-  tile(reps: readonly number[]): Tensor {
+  tile(reps: number | readonly number[]): Tensor {
     return rearrange.tile(this, reps);
   }
   /** Each element repeated `repeats` (or `repeats[j]`) times along `axis`; without an axis, of the flattened tensor (torch.repeat_interleave). */
-  repeatInterleave(repeats: number | readonly number[], axis?: number): Tensor {
+  repeatInterleave(repeats: number | readonly number[] | Tensor, axis?: number): Tensor {
     return rearrange.repeatInterleave(this, repeats, axis);
   }
   /** Reversed along the given axes (torch.flip). */

@@ -7,7 +7,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { arange, ChainruleError, concat, einsum, eye, type PadMode, type Tensor, tensor, zeros } from "../src/index.js";
-import { checkGradients, shapeArb, tensorArb } from "../src/testing/index.js";
+import { checkGradients, checkTransforms, shapeArb, tensorArb } from "../src/testing/index.js";
 
 // These ops are linear, so their second derivatives vanish; squaring the result makes the
 // second-order check run through the backward rule's own backward rule.
@@ -326,6 +326,7 @@ describe("tile and repeatInterleave", () => {
     ]);
     expect(x.tile([2, 1, 1]).shape).toEqual([2, 2, 2]);
     expect(values(tensor([1, 2]).tile([0]))).toEqual([]);
+    expect(values(tensor([1, 2]).tile(2))).toEqual([1, 2, 1, 2]);
     expect(values(x.repeatInterleave(2))).toEqual([1, 1, 2, 2, 3, 3, 4, 4]);
     expect(values(x.repeatInterleave(2, 0))).toEqual([
       [1, 2],
@@ -338,6 +339,11 @@ describe("tile and repeatInterleave", () => {
       [3, 4, 4],
     ]);
     expect(values(x.repeatInterleave([3], 0))).toEqual(values(x.repeatInterleave(3, 0)));
+    expect(values(x.repeatInterleave(tensor([2, 1]), 0))).toEqual([
+      [1, 2],
+      [1, 2],
+      [3, 4],
+    ]);
     const w = tensor([1, 2, 3], { requiresGrad: true });
     w.repeatInterleave([0, 1, 3]).mul(arange(4)).sum().backward(); // [2, 3, 3, 3] at positions 0…3
     expect(values(w.grad as Tensor)).toEqual([0, 0, 6]);
@@ -350,6 +356,9 @@ describe("tile and repeatInterleave", () => {
       /repeatInterleave: repeats has 2 entries; expected one per element of axis 1 \(3\)/,
     );
     expect(() => x.repeatInterleave(1, 2)).toThrow(/repeatInterleave: axis 2 is out of range/);
+    expect(() => x.repeatInterleave(zeros([1, 1]), 0)).toThrow(
+      /repeatInterleave: repeats must be a number or a 1-d list/,
+    );
   });
 });
 
@@ -578,6 +587,14 @@ describe("einsum", () => {
       { numRuns: 50 },
     );
   });
+  test("jvp, vmap and batched pullbacks (random specs)", () => {
+    fc.assert(
+      fc.property(specArb, ({ spec, xs }) => {
+        checkTransforms((...ts: Tensor[]) => einsum(spec, ...ts), fc.constant(xs), { numRuns: 1 });
+      }),
+      { numRuns: 40 },
+    );
+  });
   test("known results: matrix products, trace, diagonal, outer product, transpose, bilinear form", () => {
     const a = arange(6).reshape([2, 3]);
     const b = arange(12).reshape([3, 4]);
@@ -617,6 +634,8 @@ describe("einsum", () => {
     expect(values(einsum("Ab,b->A", a, tensor([1, 1, 1])))).toEqual([3, 12]);
     expect(values(einsum("i,i->i", tensor([2]), tensor([1, 2, 3])))).toEqual([2, 4, 6]); // size 1 broadcasts
     expect(einsum(" ij , ij -> ", eye(2), eye(2)).item()).toBe(2);
+    expect(values(einsum("bi,bi->b", a, a))).toEqual([5, 50]); // a dot product per row
+    close(einsum("ij,jk", [a, b]), a.matmul(b)); // the operands as one list
   });
   test("batched products go through mm, without permutes where a transpose flag will do", () => {
     const ops = (t: Tensor): string[] => [

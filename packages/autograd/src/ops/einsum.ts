@@ -9,7 +9,8 @@
  * that stay (batch), letters of both that go (contracted: K), letters of one only (M and N). The
  * operands are reshaped to [batch, M, K] and [batch, K, N] and multiplied by `mm`, whose transpose
  * flags take [batch, K, M] or [batch, N, K] as they are, so "ij,kj->ik" permutes nothing. A pair
- * with nothing to contract is a broadcasting product. Imports tensor.ts, errors.ts, shape.ts,
+ * with nothing to contract is a broadcasting product, and one whose every result is a single dot
+ * product (M = N = 1, "bi,bi->b") is products and a sum, rather than B products of 1 × 1 matrices. Imports tensor.ts, errors.ts, shape.ts,
  * ops/matmul.ts, ops/rearrange.ts.
  */
 
@@ -31,10 +32,13 @@ const LETTER = /^[a-zA-Z]$/;
  * Einstein summation over single-letter subscripts, NumPy's and PyTorch's einsum: "ij,jk->ik" is
  * a matrix product, "ii->" a trace, "ii->i" a diagonal, "i,j->ij" an outer product, "bij->bji" a
  * permutation. Without "->", the output is every letter that appears once, in alphabetical order.
- * Axes of size 1 broadcast against the same letter's size elsewhere.
+ * Axes of size 1 broadcast against the same letter's size elsewhere. The operands may also be
+ * given as one array: `einsum("ij,jk", [a, b])`.
  */
-export function einsum(spec: string, ...tensors: Tensor[]): Tensor {
+export function einsum(spec: string, ...operands: Tensor[] | [readonly Tensor[]]): Tensor {
   if (typeof spec !== "string") throw new ChainruleError("einsum", `spec must be a string, got ${String(spec)}`);
+  // the operands one by one, or as one list (torch.einsum accepts both)
+  const tensors = (operands.length === 1 && Array.isArray(operands[0]) ? operands[0] : operands) as Tensor[];
   tensors.forEach((t, i) => {
     if (!(t instanceof Tensor)) throw new ChainruleError("einsum", `operand ${i} is not a Tensor`);
   });
@@ -167,8 +171,14 @@ function contract(A: Term, B: Term, keep: ReadonlySet<string>): Term {
     return { x: x.mul(y), letters };
   }
 
-  // a as [batch, M, K] (or [batch, K, M], transposed), b as [batch, K, N] (or [batch, N, K])
   const [B_, M, K, N] = [sizeOf(dims(a, batch)), sizeOf(dims(a, m)), sizeOf(dims(a, k)), sizeOf(dims(b, n))];
+  if (M === 1 && N === 1) {
+    // dot products, one per batch entry ("bi,bi->b"): one pass of products and a sum, not B tiny matrix products
+    const x = arrange(a, [...batch, ...m, ...k]).reshape([...dims(a, batch), ...dims(a, m), ...n.map(() => 1), K]);
+    const y = arrange(b, [...batch, ...n, ...k]).reshape([...dims(b, batch), ...m.map(() => 1), ...dims(b, n), K]);
+    return { x: x.mul(y).sum(-1), letters };
+  }
+  // a as [batch, M, K] (or [batch, K, M], transposed), b as [batch, K, N] (or [batch, N, K])
   const transA = !matches(a, [...batch, ...m, ...k]) && matches(a, [...batch, ...k, ...m]);
   const transB = !matches(b, [...batch, ...k, ...n]) && matches(b, [...batch, ...n, ...k]);
   const x = transA ? a.x.reshape([B_, K, M]) : arrange(a, [...batch, ...m, ...k]).reshape([B_, M, K]);

@@ -17,7 +17,7 @@ import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { allocate, diagonal as diagonalKernel, remap as remapKernel, triangle as triangleKernel } from "../ndarray.js";
 import { formatShape, normalizeAxis, sizeOf } from "../shape.js";
-import type { Tensor } from "../tensor.js";
+import { Tensor } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
 
 /** An index map for one axis: output position → input position (−1: the fill); null is the identity. */
@@ -201,9 +201,10 @@ export function roll(x: Tensor, shifts: number | readonly number[], axis?: numbe
  * y = x repeated reps[d] times along each axis (torch.tile): y[i] = x[i mod n]. reps shorter than
  * the rank is padded with leading 1s; longer, x gains leading axes of size 1.
  */
-export function tile(x: Tensor, reps: readonly number[]): Tensor {
+export function tile(x: Tensor, repsLike: number | readonly number[]): Tensor {
+  const reps = typeof repsLike === "number" ? [repsLike] : repsLike;
   if (!Array.isArray(reps) || !reps.every((r) => isInteger(r) && r >= 0))
-    throw new ChainruleError("tile", `reps must be an array of non-negative integers, got ${describe(reps)}`);
+    throw new ChainruleError("tile", `reps must be an array of non-negative integers, got ${describe(repsLike)}`);
   const rank = Math.max(reps.length, x.ndim);
   const full = [...new Array<number>(rank - reps.length).fill(1), ...reps];
   const src = x.ndim < rank ? x.reshape([...new Array<number>(rank - x.ndim).fill(1), ...x.shape]) : x;
@@ -217,14 +218,20 @@ export function tile(x: Tensor, reps: readonly number[]): Tensor {
 
 /**
  * Each element repeated along `axis` (torch.repeat_interleave): `repeats` times, or repeats[j]
- * times for element j (a list of the axis's length, or of length 1). Without an axis, the
+ * times for element j (a list or 1-d tensor of the axis's length, or of length 1). Without an axis, the
  * flattened tensor is repeated. y = x[j] for the repeats[j] positions of element j.
  */
-export function repeatInterleave(x: Tensor, repeats: number | readonly number[], axis?: number): Tensor {
+export function repeatInterleave(x: Tensor, repeats: number | readonly number[] | Tensor, axis?: number): Tensor {
   if (axis === undefined) return repeatInterleave(x.reshape([x.size]), repeats, 0);
   const a = normalizeAxis("repeatInterleave", axis, x.ndim);
   const n = x.shape[a] as number;
-  const list = typeof repeats === "number" ? [repeats] : repeats;
+  if (repeats instanceof Tensor && repeats.ndim > 1) {
+    throw new ChainruleError(
+      "repeatInterleave",
+      `repeats must be a number or a 1-d list, got a tensor of shape ${formatShape(repeats.shape)}`,
+    );
+  }
+  const list = typeof repeats === "number" ? [repeats] : repeats instanceof Tensor ? Array.from(repeats.data) : repeats;
   if (!Array.isArray(list) || !list.every((r) => isInteger(r) && r >= 0)) {
     throw new ChainruleError(
       "repeatInterleave",
