@@ -668,3 +668,62 @@ describe("einsum", () => {
     expect(() => einsum("...ij->ij", a)).toThrow(/ellipses/);
   });
 });
+
+describe("fuzz: the ops above with random, often invalid, arguments", () => {
+  const junk = fc.oneof(
+    fc.constant(undefined),
+    fc.constant(null),
+    fc.constant(Number.NaN),
+    fc.constant("2"),
+    fc.constant({}),
+    fc.constant({ mode: "reflect" }),
+    fc.constant({ mode: "replicate" }),
+    fc.integer({ min: -5, max: 5 }),
+    fc.double({ min: -3, max: 3, noNaN: true }),
+    fc.array(fc.integer({ min: -4, max: 6 }), { maxLength: 4 }),
+    fc.array(fc.tuple(fc.integer({ min: -1, max: 3 }), fc.integer({ min: -1, max: 3 })), { maxLength: 4 }),
+  );
+  const names = ["pad", "split", "chunk", "tile", "repeatInterleave", "flip", "roll", "tril", "triu"] as const;
+  test("every call returns well-formed tensors or throws a ChainruleError, leaving its input unchanged", () => {
+    fc.assert(
+      fc.property(
+        shapes(),
+        fc.constantFrom(...names),
+        fc.array(junk, { maxLength: 3 }),
+        fc.oneof(fc.string({ maxLength: 8 }), fc.stringMatching(/^[abC]{0,3}(,[abC]{0,3})?(->[abC]{0,3})?$/)),
+        (shape, name, args, spec) => {
+          const x = tensorArb(shape).map((t) => t.requireGrad());
+          fc.assert(
+            fc.property(x, (t) => {
+              const before = Array.from(t.data);
+              const outputs: Tensor[] = [];
+              for (const call of [
+                () => (t as unknown as Record<string, (...a: unknown[]) => Tensor | Tensor[]>)[name]?.(...args),
+                () => einsum(spec, t),
+                () => einsum(spec, t, t),
+              ]) {
+                try {
+                  const r = call();
+                  outputs.push(...(Array.isArray(r) ? r : [r as Tensor]));
+                } catch (e) {
+                  if (!(e instanceof ChainruleError))
+                    throw new Error(
+                      `${name}(${JSON.stringify(args)}) / einsum("${spec}") on [${shape}] threw ${String(e)}`,
+                    );
+                }
+              }
+              expect(Array.from(t.data)).toEqual(before);
+              for (const y of outputs) {
+                expect(y.data.length).toBe(y.shape.reduce((a, b) => a * b, 1));
+                y.sum().backward();
+              }
+              if (t.grad !== null) expect(t.grad.shape).toEqual(t.shape);
+            }),
+            { numRuns: 1 },
+          );
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+});
