@@ -185,6 +185,33 @@ describe("pad", () => {
         { mode: "reflect", value: 1 },
       ),
     ).toThrow(/mode "reflect" takes no value/);
+    const reflect = x.pad(
+      [
+        [0, 0],
+        [1, 0],
+      ],
+      { mode: "reflect" },
+    );
+    expect(
+      values(
+        x.pad(
+          [
+            [0, 0],
+            [1, 0],
+          ],
+          { mode: "reflect", value: 0 },
+        ),
+      ),
+    ).toEqual(values(reflect));
+    expect(() =>
+      x.pad(
+        [
+          [0, 0],
+          [1, 0],
+        ],
+        { value: "1" as unknown as number },
+      ),
+    ).toThrow(/pad: value must be a number/);
   });
 });
 

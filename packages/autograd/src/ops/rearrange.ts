@@ -89,10 +89,11 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[], o
   const { mode = "constant", value } = options;
   if (mode !== "constant" && mode !== "reflect" && mode !== "replicate")
     throw new ChainruleError("pad", `mode must be "constant", "reflect" or "replicate", got ${describe(mode)}`);
-  if (value !== undefined && mode !== "constant")
-    throw new ChainruleError("pad", `mode "${mode}" takes no value (got ${value}); only "constant" padding fills`);
   if (value !== undefined && typeof value !== "number")
     throw new ChainruleError("pad", `value must be a number, got ${describe(value)}`);
+  // as in PyTorch, a value of 0 passes with any mode (it is the default), any other only with "constant"
+  if (value !== undefined && value !== 0 && mode !== "constant")
+    throw new ChainruleError("pad", `mode "${mode}" takes no value (got ${value}); only "constant" padding fills`);
   if (!Array.isArray(widths) || widths.length !== x.ndim) {
     throw new ChainruleError(
       "pad",
