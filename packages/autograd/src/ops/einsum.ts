@@ -3,15 +3,15 @@
  * batching rules are theirs. A spec such as "bij,bjk->bik" names every axis by a letter; letters
  * shared by operands are multiplied along, letters missing from the output are summed.
  *
- * The evaluation, as in PyTorch: a letter repeated within one operand takes a diagonal ("ii->i");
+ * The evaluation, much as PyTorch's: a letter repeated within one operand takes a diagonal ("ii->i");
  * a letter of one operand only, and not in the output, is summed at once; then the operands are
  * combined left to right. Each pairwise step is a batched matrix product: letters of both operands
  * that stay (batch), letters of both that go (contracted: K), letters of one only (M and N). The
  * operands are reshaped to [batch, M, K] and [batch, K, N] and multiplied by `mm`, whose transpose
  * flags take [batch, K, M] or [batch, N, K] as they are, so "ij,kj->ik" permutes nothing. A pair
  * with nothing to contract is a broadcasting product, and one whose every result is a single dot
- * product (M = N = 1, "bi,bi->b") is products and a sum, rather than B products of 1 × 1 matrices. Imports tensor.ts, errors.ts, shape.ts,
- * ops/matmul.ts, ops/rearrange.ts.
+ * product (M = N = 1, "bi,bi->b") is products and a sum, rather than B products of 1 × 1 matrices.
+ * Imports tensor.ts, errors.ts, shape.ts, ops/matmul.ts, ops/rearrange.ts.
  */
 
 import { ChainruleError } from "../errors.js";
