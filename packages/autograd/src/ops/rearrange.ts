@@ -153,9 +153,12 @@ export function flip(x: Tensor, axes: number | readonly number[]): Tensor {
   if (new Set(list).size !== list.length)
     throw new ChainruleError("flip", `axes ${describe(axes)} repeat an axis of a tensor of rank ${x.ndim}`);
   if (list.length === 0) return x;
-  const maps = x.shape.map(
-    (n, d): IndexMap => (list.includes(d) ? Int32Array.from({ length: n }, (_, i) => n - 1 - i) : null),
-  );
+  const maps = x.shape.map((n, d): IndexMap => {
+    if (!list.includes(d)) return null;
+    const m = new Int32Array(n);
+    for (let i = 0; i < n; i++) m[i] = n - 1 - i;
+    return m;
+  });
   return remap("flip", x, maps, 0);
 }
 
@@ -190,7 +193,10 @@ export function roll(x: Tensor, shifts: number | readonly number[], axis?: numbe
   });
   const maps = x.shape.map((n, d): IndexMap => {
     const s = n === 0 ? 0 : (((total[d] as number) % n) + n) % n;
-    return s === 0 ? null : Int32Array.from({ length: n }, (_, i) => (i - s + n) % n);
+    if (s === 0) return null;
+    const m = new Int32Array(n);
+    for (let i = 0; i < n; i++) m[i] = i < s ? i - s + n : i - s;
+    return m;
   });
   if (maps.every((m) => m === null)) return x;
   return remap("roll", x, maps, 0);
@@ -211,7 +217,10 @@ export function tile(x: Tensor, repsLike: number | readonly number[]): Tensor {
   const src = x.ndim < rank ? x.reshape([...new Array<number>(rank - x.ndim).fill(1), ...x.shape]) : x;
   const maps = src.shape.map((n, d): IndexMap => {
     const r = full[d] as number;
-    return r === 1 ? null : Int32Array.from({ length: n * r }, (_, i) => i % n);
+    if (r === 1) return null;
+    const m = new Int32Array(n * r);
+    for (let i = 0; i < m.length; i++) m[i] = i % n;
+    return m;
   });
   if (maps.every((m) => m === null)) return src;
   return remap("tile", src, maps, 0);
