@@ -23,6 +23,7 @@ import { allocate, checkAllocation, type Dtype, type FloatArray } from "./ndarra
 import * as elementwise from "./ops/elementwise.js";
 import * as linalg from "./ops/matmul.js";
 import * as movement from "./ops/movement.js";
+import * as rearrange from "./ops/rearrange.js";
 import * as reduction from "./ops/reduce.js";
 import type { Random } from "./random.js";
 import { checkShape, formatShape, type Shape, sameShape, sizeOf } from "./shape.js";
@@ -371,6 +372,46 @@ export class Tensor implements GraphNode<Tensor> {
   /** Merge axes startAxis…endAxis into one (default: all, giving a 1-d tensor). */
   flatten(startAxis = 0, endAxis = -1): Tensor {
     return movement.flatten(this, startAxis, endAxis);
+  }
+  /**
+   * Padded along every axis by `widths[d] = [before, after]` (listed from the first axis, unlike
+   * torch's F.pad): `mode` "constant" (fill with `value`, default 0), "reflect" (mirror, widths
+   * below the axis length) or "replicate" (repeat the edge). `x.pad([[0, 0], [1, 2]], { mode: "reflect" })`.
+   */
+  pad(widths: readonly (readonly [number, number])[], options: rearrange.PadOptions = {}): Tensor {
+    return rearrange.pad(this, widths, options);
+  }
+  /** Pieces along `axis` (torch.split): of the given sizes, or, given a number, of that many elements each (the last may be shorter). */
+  split(sizeOrSizes: number | readonly number[], axis = 0): Tensor[] {
+    return rearrange.split(this, sizeOrSizes, axis);
+  }
+  /** `chunks` pieces of ⌈n / chunks⌉ along `axis` (torch.chunk; there may be fewer). */
+  chunk(chunks: number, axis = 0): Tensor[] {
+    return rearrange.chunk(this, chunks, axis);
+  }
+  /** Repeated `reps[d]` times along each axis (torch.tile; a short `reps` is padded with leading 1s). */
+  tile(reps: number | readonly number[]): Tensor {
+    return rearrange.tile(this, reps);
+  }
+  /** Each element repeated `repeats` (or `repeats[j]`) times along `axis`; without an axis, of the flattened tensor (torch.repeat_interleave). */
+  repeatInterleave(repeats: number | readonly number[] | Tensor, axis?: number): Tensor {
+    return rearrange.repeatInterleave(this, repeats, axis);
+  }
+  /** Reversed along the given axes (torch.flip). */
+  flip(axes: number | readonly number[]): Tensor {
+    return rearrange.flip(this, axes);
+  }
+  /** Rolled cyclically: y[i] = x[i − shift] along `axis` (lists allowed); without an axis, the flattened tensor (torch.roll). */
+  roll(shifts: number | readonly number[], axis?: number | readonly number[]): Tensor {
+    return rearrange.roll(this, shifts, axis);
+  }
+  /** The lower triangle of the last two axes (j − i ≤ k kept, the rest 0; torch.tril). */
+  tril(k = 0): Tensor {
+    return rearrange.tril(this, k);
+  }
+  /** The upper triangle of the last two axes (j − i ≥ k kept, the rest 0; torch.triu). */
+  triu(k = 0): Tensor {
+    return rearrange.triu(this, k);
   }
   /**
    * A strided window, one `[start, end, step]` (or null for the whole axis) per leading axis,
