@@ -15,7 +15,13 @@
 
 import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
-import { allocate, diagonal as diagonalKernel, remap as remapKernel, triangle as triangleKernel } from "../ndarray.js";
+import {
+  allocate,
+  checkAllocation,
+  diagonal as diagonalKernel,
+  remap as remapKernel,
+  triangle as triangleKernel,
+} from "../ndarray.js";
 import { formatShape, normalizeAxis, sizeOf } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
@@ -31,6 +37,7 @@ const remap = batchable(
   "remap",
   (name: string, x: Tensor, maps: readonly IndexMap[], fill: number): Tensor => {
     const shape = maps.map((m, d) => (m === null ? (x.shape[d] as number) : m.length));
+    checkAllocation(name, shape, x.dtype);
     const out = allocate(x.dtype, sizeOf(shape));
     remapKernel(x.data, x.shape, maps, shape, out, fill);
     return fromOp(name, out, shape, [x], {
@@ -121,6 +128,11 @@ export function pad(x: Tensor, widths: readonly (readonly [number, number])[], o
       );
     }
   });
+  checkAllocation(
+    "pad",
+    x.shape.map((n, d) => n + (widths[d]?.[0] ?? 0) + (widths[d]?.[1] ?? 0)),
+    x.dtype,
+  );
   const maps = widths.map(([before, after], d): IndexMap => {
     if (before === 0 && after === 0) return null;
     const n = x.shape[d] as number;
@@ -215,6 +227,11 @@ export function tile(x: Tensor, repsLike: number | readonly number[]): Tensor {
   const rank = Math.max(reps.length, x.ndim);
   const full = [...new Array<number>(rank - reps.length).fill(1), ...reps];
   const src = x.ndim < rank ? x.reshape([...new Array<number>(rank - x.ndim).fill(1), ...x.shape]) : x;
+  checkAllocation(
+    "tile",
+    src.shape.map((n, d) => n * (full[d] as number)),
+    x.dtype,
+  );
   const maps = src.shape.map((n, d): IndexMap => {
     const r = full[d] as number;
     if (r === 1) return null;
@@ -257,6 +274,11 @@ export function repeatInterleave(x: Tensor, repeats: number | readonly number[] 
   const count = (j: number) => (list.length === 1 ? list[0] : list[j]) as number;
   let total = 0;
   for (let j = 0; j < n; j++) total += count(j);
+  checkAllocation(
+    "repeatInterleave",
+    x.shape.map((d, k) => (k === a ? total : d)),
+    x.dtype,
+  );
   const m = new Int32Array(total);
   for (let j = 0, o = 0; j < n; j++) for (let r = count(j); r > 0; r--) m[o++] = j;
   const maps = x.shape.map((_, d): IndexMap => (d === a ? m : null));
