@@ -52,9 +52,28 @@ export interface Batched {
   readonly inner: Tensor;
 }
 
+/**
+ * Values a tensor shows without holding them yet: a transpose or permutation of `source`, read
+ * from it when first needed. Matrix products read a transposed view straight from its source with
+ * the kernel's transpose flag, so `x.matmul(W.T)` copies nothing. Like a PyTorch view, it shows
+ * the source's current values (later in-place changes of the source included).
+ */
+export interface View {
+  readonly source: Tensor;
+  /** Axis i of the view is axis perm[i] of the source. */
+  readonly perm: readonly number[];
+  /** The values, laid out row-major (recomputed when the source has changed in place). */
+  read(): FloatArray;
+}
+
+// The storage field of a view, which holds none of its own.
+const NO_STORAGE = new Float64Array(0);
+
 /** An n-dimensional array of float64 or float32 numbers, and a node of a computation graph. */
 export class Tensor implements GraphNode<Tensor> {
-  private readonly storage: FloatArray;
+  private storage: FloatArray;
+  /** Set when the values are another tensor's, seen through a permutation (see `View`). */
+  view: View | null;
   readonly shape: readonly number[];
   /** Whether gradients flow to this tensor (leaves: whether `.grad` is filled by backward). */
   requiresGrad: boolean;
@@ -81,21 +100,24 @@ export class Tensor implements GraphNode<Tensor> {
   /** Set on the batched tensors a `vmap` hands to its function; null for every other tensor. */
   batch: Batched | null;
 
+  /** `data` is the storage (row-major, not copied), or a `View` of another tensor's values. */
   constructor(
-    data: FloatArray,
+    data: FloatArray | View,
     shape: readonly number[],
     requiresGrad = false,
     op = "leaf",
     parents: readonly Tensor[] = [],
     backwardFn: BackwardFn | null = null,
   ) {
-    if (data.length !== sizeOf(shape)) {
+    const view = ArrayBuffer.isView(data) ? null : data;
+    const length = view === null ? (data as FloatArray).length : view.source.size;
+    if (length !== sizeOf(shape)) {
       throw new ChainruleError(
         op === "leaf" ? "tensor" : op,
-        `data has ${data.length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`,
+        `data has ${length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`,
       );
     }
-    this.storage = data;
+    this.storage = view === null ? (data as FloatArray) : NO_STORAGE;
     this.shape = shape;
     this.requiresGrad = requiresGrad;
     this.grad = null;
@@ -111,6 +133,7 @@ export class Tensor implements GraphNode<Tensor> {
     this.epoch = inPlaceEpoch();
     this.tangents = null;
     this.batch = null;
+    this.view = view;
   }
 
   /**
@@ -124,17 +147,18 @@ export class Tensor implements GraphNode<Tensor> {
         `the values of a batched tensor (shape ${formatShape(this.shape)} per example) cannot be read inside the mapped function; return it from the function instead`,
       );
     }
-    return this.storage;
+    return this.view === null ? this.storage : this.view.read();
   }
 
   parent(i: number): Tensor | undefined {
     return this.parents[i];
   }
   get dtype(): Dtype {
+    if (this.view !== null) return this.view.source.dtype;
     return this.storage instanceof Float64Array ? "float64" : "float32";
   }
   get size(): number {
-    return this.batch === null ? this.storage.length : sizeOf(this.shape);
+    return this.batch === null && this.view === null ? this.storage.length : sizeOf(this.shape);
   }
   get ndim(): number {
     return this.shape.length;
@@ -145,7 +169,7 @@ export class Tensor implements GraphNode<Tensor> {
   }
   /** How many times this tensor's storage has been changed in place (shared with views of it). */
   get version(): number {
-    return versionOf(this.storage);
+    return versionOf(storageOf(this));
   }
 
   // ---- reading out ----
@@ -484,6 +508,24 @@ export class Tensor implements GraphNode<Tensor> {
     const name = this.label === "" ? "" : `${this.label}: `;
     return `Tensor(${name}${values}, shape=${formatShape(this.shape)}, dtype=${this.dtype}${flags})`;
   }
+}
+
+/**
+ * Turn a view into a tensor with storage of its own, holding the values it shows now (gradcheck's
+ * blame does this to the nodes it perturbs: a view would read its source, not the perturbation).
+ */
+export function ownValues(t: Tensor): void {
+  if (t.view === null) return;
+  const values = t.view.read();
+  (t as unknown as { storage: FloatArray }).storage = values;
+  t.view = null;
+}
+
+/** The storage a tensor's values live in: its own, or, for a view, its source's. */
+export function storageOf(t: Tensor): FloatArray {
+  let x = t;
+  while (x.view !== null) x = x.view.source;
+  return x.data;
 }
 
 /**

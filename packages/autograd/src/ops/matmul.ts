@@ -10,7 +10,7 @@
 import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { gemm } from "../kernels/matmul.js";
-import { allocate, checkAllocation } from "../ndarray.js";
+import { allocate, checkAllocation, type FloatArray } from "../ndarray.js";
 import { broadcastShapes, broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
@@ -80,6 +80,18 @@ export const mm = batchable(
   },
 );
 
+/**
+ * The storage a matrix operand is read from, and whether it is stored transposed: a view that
+ * swaps the last two axes of its source is its source, transposed.
+ */
+function stored(t: Tensor, trans: boolean): [FloatArray, boolean] {
+  const perm = t.view?.perm;
+  if (t.view === null || perm === undefined) return [t.data, trans];
+  const n = perm.length;
+  const swapsLastTwo = perm.every((p, i) => (i < n - 2 ? p === i : p === (i === n - 1 ? n - 2 : n - 1)));
+  return swapsLastTwo ? [t.view.source.data, !trans] : [t.data, trans];
+}
+
 function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   if (a.ndim < 2 || b.ndim < 2)
     throw new ChainruleError(
@@ -102,8 +114,11 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
   const shape = [...batch, m, n];
   const dtype = promote(a.dtype, b.dtype);
   checkAllocation("matmul", shape, dtype);
-  const ad = a.dtype === dtype ? a.data : Float64Array.from(a.data);
-  const bd = b.dtype === dtype ? b.data : Float64Array.from(b.data);
+  // A transposed view is read from its source with the flag flipped: `x.matmul(W.T)` copies nothing.
+  const [aData, tA] = stored(a, transA);
+  const [bData, tB] = stored(b, transB);
+  const ad = a.dtype === dtype ? aData : Float64Array.from(aData);
+  const bd = b.dtype === dtype ? bData : Float64Array.from(bData);
   const out = allocate(dtype, sizeOf(shape));
   // Offsets of each batch's matrices: broadcast strides over the batch axes, in matrices.
   const sa = broadcastStrides(batchA, batch);
@@ -120,7 +135,7 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
       ia += idx * (sa[d] as number);
       ib += idx * (sb[d] as number);
     }
-    gemm(transA, transB, m, n, k, ad, ia * ar * ac, bd, ib * br * bc, out, i * m * n);
+    gemm(tA, tB, m, n, k, ad, ia * ar * ac, bd, ib * br * bc, out, i * m * n);
   }
   return fromOp("matmul", out, shape, [a, b], {
     vjp: (g) => [
