@@ -9,11 +9,12 @@
  *              [begin, end) counted from the first byte after the header
  *
  * Encoding and decoding are pure functions over bytes, so they also work in browsers; only
- * `saveSafetensors` and `loadSafetensors` touch the disk, importing node:fs/promises when called.
- * Imports ChainruleError from @chainrule/autograd.
+ * `saveSafetensors` and `loadSafetensors` touch the disk, through #file-system (node:fs/promises
+ * in Node, an explanatory error in browsers). Imports ChainruleError from @chainrule/autograd.
  */
 
 import { ChainruleError } from "@chainrule/autograd";
+import { fileSystem } from "#file-system";
 
 /** The element types this module reads and writes: F64 and F32 in the file. */
 export type SafetensorsDtype = "float64" | "float32";
@@ -127,9 +128,17 @@ export async function saveSafetensors(
   await writeAtomic(path, encode("saveSafetensors", tensors, metadata), fs);
 }
 
-/** Write `bytes` to `path` through a flushed temporary file renamed over it (see saveSafetensors). */
-export async function writeAtomic(path: string, bytes: Uint8Array, fs?: SafetensorsFileSystem): Promise<void> {
-  const io: SafetensorsFileSystem = fs ?? (await import("node:fs/promises"));
+/**
+ * Write `bytes` to `path` through a flushed temporary file renamed over it (see saveSafetensors);
+ * `op` names the caller where there is no file system (a browser).
+ */
+export async function writeAtomic(
+  path: string,
+  bytes: Uint8Array,
+  fs?: SafetensorsFileSystem,
+  op = "saveSafetensors",
+): Promise<void> {
+  const io: SafetensorsFileSystem = fs ?? (await fileSystem(op));
   // Same directory, so the rename never crosses file systems (where it would not be atomic).
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   let created = false;
@@ -155,7 +164,7 @@ export async function writeAtomic(path: string, bytes: Uint8Array, fs?: Safetens
 
 /** Read and decode a whole safetensors file (Node only); errors name the path. */
 export async function loadSafetensors(path: string): Promise<SafetensorsFile> {
-  const { readFile } = await import("node:fs/promises");
+  const { readFile } = await fileSystem("loadSafetensors");
   return decode("loadSafetensors", `${path}: `, await readFile(path));
 }
 

@@ -29,6 +29,7 @@
  */
 
 import { ChainruleError, fromStorage, type Tensor } from "@chainrule/autograd";
+import { fileSystem } from "#file-system";
 import { describe, formatProblems, type Module, optionsObject, stateDictProblems } from "./module.js";
 import type { Optimizer, OptimizerStateDict } from "./optim.js";
 import {
@@ -105,8 +106,8 @@ function decodeChecked(op: string, where: string, bytes: Uint8Array): Safetensor
 }
 
 /** A whole file's bytes (Node). */
-async function readBytes(path: string): Promise<Uint8Array> {
-  const { readFile } = await import("node:fs/promises");
+async function readBytes(op: string, path: string): Promise<Uint8Array> {
+  const { readFile } = await fileSystem(op);
   return readFile(path);
 }
 
@@ -187,7 +188,7 @@ function modelBytes(op: string, model: Module, options: SaveOptions): Uint8Array
  */
 export async function saveModel(path: string, model: Module, options: SaveOptions = {}): Promise<void> {
   options = optionsObject("saveModel", options);
-  await writeAtomic(path, modelBytes("saveModel", model, options), options.fs);
+  await writeAtomic(path, modelBytes("saveModel", model, options), options.fs, "saveModel");
 }
 
 /** Check a decoded model file against `model` and copy its tensors in, or change nothing. */
@@ -246,7 +247,12 @@ export function decodeModel(bytes: Uint8Array, model: Module, options: LoadModel
  */
 export async function loadModel(path: string, model: Module, options: LoadModelOptions = {}): Promise<LoadedModel> {
   options = optionsObject("loadModel", options);
-  return loadInto("loadModel", decodeChecked("loadModel", `${path}: `, await readBytes(path)), model, options);
+  return loadInto(
+    "loadModel",
+    decodeChecked("loadModel", `${path}: `, await readBytes("loadModel", path)),
+    model,
+    options,
+  );
 }
 
 /** The optimizer's state as a safetensors file's contents. */
@@ -279,7 +285,7 @@ export function encodeOptimizer(optimizer: Optimizer, options: Omit<SaveOptions,
 export async function saveOptimizer(path: string, optimizer: Optimizer, options: SaveOptions = {}): Promise<void> {
   options = optionsObject("saveOptimizer", options);
   const { tensors, metadata } = optimizerContents("saveOptimizer", optimizer, options.metadata);
-  await writeAtomic(path, checkedBytes(tensors, metadata), options.fs);
+  await writeAtomic(path, checkedBytes(tensors, metadata), options.fs, "saveOptimizer");
 }
 
 const STATE_NAME = /^state\.(0|[1-9][0-9]*)\.([A-Za-z][A-Za-z0-9]*)$/;
@@ -340,6 +346,6 @@ export function decodeOptimizer(bytes: Uint8Array, optimizer: Optimizer): void {
  * dtypes, same optimizer type). Every problem is reported at once; on error nothing changes.
  */
 export async function loadOptimizer(path: string, optimizer: Optimizer): Promise<void> {
-  const file = decodeChecked("loadOptimizer", `${path}: `, await readBytes(path));
+  const file = decodeChecked("loadOptimizer", `${path}: `, await readBytes("loadOptimizer", path));
   optimizer.loadStateDict(optimizerStateOf("loadOptimizer", file));
 }
