@@ -141,6 +141,7 @@ export function mountLearn(root: HTMLElement): void {
           losses.push({ step: step - (data.losses.length - 1 - i) * data.burst, loss });
         }
         draw(data.snapshot);
+        worker?.postMessage({ type: "drawn" });
       };
       worker.onerror = (event) => {
         showMessage(message, `the training worker failed: ${event.message}`);
