@@ -169,7 +169,21 @@ describe("the playground in Chromium", () => {
 
   test("view 3: one epoch on the digits reaches ≥ 85 % held-out accuracy; a drawn stroke gives ten probabilities summing to 1", async () => {
     await page.goto(`${url}#mnist`);
+    // bad settings: a message, and nothing starts
+    for (const [id, value, message] of [
+      ["#mnist-subset", "0", "the training digits must be a whole number from 10 to 8000, got 0"],
+      ["#mnist-subset", "NaN", "the training digits must be a whole number from 10 to 8000, got NaN"],
+    ] as const) {
+      await page.fill(id, value);
+      await page.click("#mnist-train");
+      expect(await page.textContent("#mnist-error")).toBe(message);
+      expect(await page.isEnabled("#mnist-train")).toBe(true);
+    }
     await page.fill("#mnist-subset", "8000");
+    await page.fill("#mnist-epochs", "0");
+    await page.click("#mnist-train");
+    expect(await page.textContent("#mnist-error")).toBe("epochs must be a whole number from 1 to 30, got 0");
+    await page.fill("#mnist-epochs", "1");
     await page.click("#mnist-train");
     await page.waitForSelector("#mnist-status[data-accuracy]", { timeout: 90_000 });
     const accuracy = Number(await page.getAttribute("#mnist-status", "data-accuracy"));
