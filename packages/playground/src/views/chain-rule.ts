@@ -274,12 +274,9 @@ function describeStep(box: HTMLElement, trace: Trace, step: TraceStep | null): v
     return;
   }
   const name = pretty(step.name);
+  const expression = step.expression === step.name ? "" : ` = ${pretty(step.expression)}`;
   box.append(
-    el(
-      "p",
-      { class: "step-title", "data-node": step.name },
-      `Step ${step.index}: the node ${name} = ${pretty(step.expression)}`,
-    ),
+    el("p", { class: "step-title", "data-node": step.name }, `Step ${step.index}: the node ${name}${expression}`),
     el("p", {}, `What arrived from above: ∂C/∂${name} = ${num(step.upstream as number)}`),
   );
   const list = el("ul", { class: "edges" });
