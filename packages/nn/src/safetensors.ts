@@ -9,12 +9,14 @@
  *              [begin, end) counted from the first byte after the header
  *
  * Encoding and decoding are pure functions over bytes, so they also work in browsers; only
- * `saveSafetensors` and `loadSafetensors` touch the disk, importing node:fs/promises and node:path
- * when called. A file error becomes a ChainruleError naming the operation and the caller's path,
- * with Node's error as its `cause`. Imports ChainruleError from @chainrule/autograd.
+ * `saveSafetensors` and `loadSafetensors` touch the disk, through #file-system (node:fs/promises
+ * and node:path in Node, an explanatory error in browsers). A file error becomes a ChainruleError
+ * naming the operation and the caller's path, with Node's error as its `cause`. Imports
+ * ChainruleError from @chainrule/autograd.
  */
 
 import { ChainruleError } from "@chainrule/autograd";
+import { fileSystem, pathFunctions } from "#file-system";
 
 /** The element types this module reads and writes: F64 and F32 in the file. */
 export type SafetensorsDtype = "float64" | "float32";
@@ -141,7 +143,7 @@ export async function writeAtomic(
   fs?: SafetensorsFileSystem,
 ): Promise<void> {
   checkPath(op, path);
-  const io: SafetensorsFileSystem = fs ?? (await import("node:fs/promises"));
+  const io: SafetensorsFileSystem = fs ?? (await fileSystem(op));
   await removeStaleTemporaries(path, io);
   // Same directory, so the rename never crosses file systems (where it would not be atomic).
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
@@ -174,7 +176,7 @@ export async function loadSafetensors(path: string): Promise<SafetensorsFile> {
 /** A whole file's bytes (Node), after removing stale temporary files of it; errors name `op` and the path. */
 export async function readWhole(op: string, path: string): Promise<Uint8Array> {
   checkPath(op, path);
-  const fs = await import("node:fs/promises");
+  const fs = await fileSystem(op);
   await removeStaleTemporaries(path, fs);
   try {
     return await fs.readFile(path);
@@ -202,7 +204,7 @@ async function fileError(op: string, action: "read" | "save to", path: string, e
     case "ENOENT":
       if (action === "read") reason = "no such file";
       else {
-        const { dirname } = await import("node:path");
+        const { dirname } = await pathFunctions(op);
         reason = `the directory ${JSON.stringify(dirname(path))} does not exist`;
       }
       break;
@@ -235,7 +237,7 @@ async function fileError(op: string, action: "read" | "save to", path: string, e
 async function removeStaleTemporaries(path: string, io: Pick<SafetensorsFileSystem, "readdir" | "rm">): Promise<void> {
   if (io.readdir === undefined) return;
   try {
-    const { basename, dirname, join } = await import("node:path");
+    const { basename, dirname, join } = await pathFunctions("removeStaleTemporaries");
     const dir = dirname(path);
     const prefix = `${basename(path)}.tmp-`;
     for (const name of await io.readdir(dir)) {

@@ -7,9 +7,10 @@
  * fallback, and `gemmWasm`, the WebAssembly SIMD kernels of gemm.wat. `gemm` picks one per call.
  * In Node, `setGemmThreads` lets large products share out bands of their result to worker threads.
  * Imports errors.ts and the generated module bytes (gemm-wasm.generated.ts); node:worker_threads
- * only when threads are asked for.
+ * only when threads are asked for, through #worker-threads (a stand-in that explains in browsers).
  */
 
+import { workerThreads } from "#worker-threads";
 import { ChainruleError } from "../errors.js";
 import type { FloatArray } from "../ndarray.js";
 import { gemmWasmBase64, gemmWasmSharedBase64 } from "./gemm-wasm.generated.js";
@@ -626,9 +627,7 @@ async function startThreads(count: number): Promise<number> {
   if (nodeVersion === undefined || typeof SharedArrayBuffer === "undefined") {
     throw new ChainruleError("setGemmThreads", "threads need Node's worker_threads and SharedArrayBuffer");
   }
-  // a specifier in a variable: bundlers for the browser leave this import alone
-  const specifier = "node:worker_threads";
-  const threads = (await import(/* @vite-ignore */ specifier)) as WorkerThreads;
+  const threads = (await workerThreads()) as WorkerThreads;
   const api = (globalThis as unknown as { WebAssembly: WasmApi & { Memory: new (d: object) => object } }).WebAssembly;
   const module = new api.Module(decode(gemmWasmSharedBase64));
   let memory: object;
