@@ -28,7 +28,7 @@ export { gemmThreads, setGemmThreads } from "./kernels/matmul.js";
 export type { Dtype as TensorDtype, FloatArray } from "./ndarray.js";
 export { mm } from "./ops/matmul.js";
 export type { IndexLike, SliceRange } from "./ops/movement.js";
-export { Random } from "./random.js";
+export { DEFAULT_SEED, defaultRandom, manualSeed, Random } from "./random.js";
 export { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "./rules.js";
 export { broadcastShapes, formatShape, type Shape, sameShape } from "./shape.js";
 export {
@@ -47,6 +47,8 @@ export {
   noGrad,
   ones,
   onesLike,
+  type RandnOptions,
+  type RandOptions,
   rand,
   randn,
   setAnomalyDetection,

@@ -16,7 +16,7 @@ import * as elementwise from "./ops/elementwise.js";
 import * as linalg from "./ops/matmul.js";
 import * as movement from "./ops/movement.js";
 import * as reduction from "./ops/reduce.js";
-import type { Random } from "./random.js";
+import { defaultRandom, type Random } from "./random.js";
 import { checkShape, formatShape, type Shape, sameShape, sizeOf } from "./shape.js";
 
 export type { Dtype, FloatArray };
@@ -986,34 +986,60 @@ function randomFill(
   shape: readonly number[],
   random: Random,
   options: CreateOptions,
-  draw: () => number,
+  draw: (random: Random) => number,
 ): Tensor {
-  if (random === undefined || typeof (random as Random).next !== "function") {
-    throw new ChainruleError(op, "needs a seeded generator: pass new Random(seed)");
+  if (typeof (random as Partial<Random> | undefined)?.next !== "function") {
+    throw new ChainruleError(
+      op,
+      "random must be a seeded generator (new Random(seed)) or left out for the default one",
+    );
   }
   const t = zeros(checkShape(op, shape), options);
-  for (let i = 0; i < t.size; i++) t.data[i] = draw();
+  for (let i = 0; i < t.size; i++) t.data[i] = draw(random);
   return t;
 }
 
-/** Uniform in [low, high) from a seeded generator: `rand([2, 3], new Random(0))`. */
-export function rand(
-  shape: readonly number[],
-  random: Random,
-  options: CreateOptions & { low?: number; high?: number } = {},
-): Tensor {
-  const { low = 0, high = 1, ...rest } = options;
-  return randomFill("rand", shape, random, rest, () => random.uniform(low, high));
+// The generator may be left out: rand(shape), rand(shape, options) and rand(shape, random, options).
+function randomArgs<O extends object>(random: Random | O | undefined, options: O | undefined): [Random, O] {
+  if (random === undefined) return [defaultRandom(), options ?? ({} as O)];
+  const isOptions =
+    typeof random === "object" && random !== null && typeof (random as Partial<Random>).next !== "function";
+  if (isOptions && options === undefined) return [defaultRandom(), random as O];
+  return [random as Random, options ?? ({} as O)]; // randomFill checks it
 }
 
-/** Normal with the given mean and std (default standard) from a seeded generator. */
-export function randn(
-  shape: readonly number[],
-  random: Random,
-  options: CreateOptions & { mean?: number; std?: number } = {},
-): Tensor {
-  const { mean = 0, std = 1, ...rest } = options;
-  return randomFill("randn", shape, random, rest, () => random.normal(mean, std));
+/** Options of `rand`: creation options and the interval [low, high) (default [0, 1)). */
+export type RandOptions = CreateOptions & { low?: number; high?: number };
+/** Options of `randn`: creation options, the mean (default 0) and the std (default 1). */
+export type RandnOptions = CreateOptions & { mean?: number; std?: number };
+
+/**
+ * Uniform in [low, high) from `random`, or from the default generator (see `manualSeed`).
+ *
+ * @example
+ * rand([2, 3], new Random(0)); // explicit generator
+ * rand([2, 3], { low: -1, high: 1 }); // the default generator
+ */
+export function rand(shape: readonly number[], random?: Random, options?: RandOptions): Tensor;
+export function rand(shape: readonly number[], options?: RandOptions): Tensor;
+export function rand(shape: readonly number[], random?: Random | RandOptions, options?: RandOptions): Tensor {
+  const [r, { low = 0, high = 1, ...rest }] = randomArgs(random, options);
+  return randomFill("rand", shape, r, rest, (g) => g.uniform(low, high));
+}
+
+/**
+ * Normal with the given mean and std (default standard) from `random`, or from the default
+ * generator (see `manualSeed`).
+ *
+ * @example
+ * randn([8, 3], new Random(42), { requiresGrad: true });
+ * randn([8, 3]); // the default generator
+ */
+export function randn(shape: readonly number[], random?: Random, options?: RandnOptions): Tensor;
+export function randn(shape: readonly number[], options?: RandnOptions): Tensor;
+export function randn(shape: readonly number[], random?: Random | RandnOptions, options?: RandnOptions): Tensor {
+  const [r, { mean = 0, std = 1, ...rest }] = randomArgs(random, options);
+  return randomFill("randn", shape, r, rest, (g) => g.normal(mean, std));
 }
 
 /** Zero-copy wrap of existing storage (the caller gives up the buffer). */

@@ -9,7 +9,7 @@
  *              aⱼ = act(zⱼ)
  */
 
-import { ChainruleError, type Random, Value } from "@chainrule/autograd";
+import { ChainruleError, defaultRandom, type Random, Value } from "@chainrule/autograd";
 
 /** Activations a scalar neuron can apply ("identity" for a linear output neuron). */
 export type ScalarActivation = "relu" | "tanh" | "sigmoid" | "identity";
@@ -29,8 +29,11 @@ export type ScalarInit =
   | ((random: Random, fanIn: number, role: "weight" | "bias") => number);
 
 export interface ScalarOptions {
-  /** The seeded generator the initial weights are drawn from (required). */
-  random: Random;
+  /**
+   * The seeded generator the initial weights are drawn from; without it, the default generator
+   * (reseeded by `manualSeed`).
+   */
+  random?: Random;
   /** How weights and biases are drawn (default "uniform": micrograd's). */
   init?: ScalarInit;
 }
@@ -46,11 +49,14 @@ function draw(init: ScalarInit, random: Random, fanIn: number, role: "weight" | 
 }
 
 function checkRandom(op: string, options: ScalarOptions | undefined): Random {
-  const random = options?.random;
-  if (typeof (random as Partial<Random> | undefined)?.next !== "function") {
-    throw new ChainruleError(op, "options.random must be a seeded generator (new Random(seed))");
+  const random = options?.random ?? defaultRandom();
+  if (typeof (random as Partial<Random>).next !== "function") {
+    throw new ChainruleError(
+      op,
+      "options.random must be a seeded generator (new Random(seed)), or left out for the default one",
+    );
   }
-  return random as Random;
+  return random;
 }
 
 function checkActivation(op: string, a: unknown): ScalarActivation {
@@ -97,7 +103,7 @@ export class Neuron extends ScalarModule {
   readonly b: Value;
   readonly activation: ScalarActivation;
 
-  constructor(inputs: number, options: ScalarOptions & { activation?: ScalarActivation }) {
+  constructor(inputs: number, options: ScalarOptions & { activation?: ScalarActivation } = {}) {
     super();
     if (!Number.isInteger(inputs) || inputs < 1) {
       throw new ChainruleError("Neuron", `the number of inputs must be a positive integer, got ${String(inputs)}`);
@@ -142,7 +148,7 @@ export class Neuron extends ScalarModule {
 export class Layer extends ScalarModule {
   readonly neurons: Neuron[];
 
-  constructor(inputs: number, outputs: number, options: ScalarOptions & { activation?: ScalarActivation }) {
+  constructor(inputs: number, outputs: number, options: ScalarOptions & { activation?: ScalarActivation } = {}) {
     super();
     if (!Number.isInteger(outputs) || outputs < 1) {
       throw new ChainruleError("Layer", `the number of outputs must be a positive integer, got ${String(outputs)}`);
@@ -180,7 +186,7 @@ export class ScalarMLP extends ScalarModule {
 
   constructor(
     sizes: readonly number[],
-    options: ScalarOptions & { activation?: ScalarActivation; outputActivation?: ScalarActivation },
+    options: ScalarOptions & { activation?: ScalarActivation; outputActivation?: ScalarActivation } = {},
   ) {
     super();
     if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((n) => Number.isInteger(n) && n >= 1)) {
@@ -189,14 +195,14 @@ export class ScalarMLP extends ScalarModule {
         `sizes must list at least two positive integers [in, …, out], got ${JSON.stringify(sizes)}`,
       );
     }
-    checkRandom("ScalarMLP", options);
+    const random = checkRandom("ScalarMLP", options);
     const hidden = checkActivation("ScalarMLP", options.activation ?? "relu");
     const output = checkActivation("ScalarMLP", options.outputActivation ?? "identity");
     this.sizes = [...sizes];
     this.layers = [];
     for (let i = 0; i + 1 < sizes.length; i++) {
       const activation = i + 2 === sizes.length ? output : hidden;
-      this.layers.push(new Layer(sizes[i] as number, sizes[i + 1] as number, { ...options, activation }));
+      this.layers.push(new Layer(sizes[i] as number, sizes[i + 1] as number, { ...options, random, activation }));
     }
     this.labelParameters();
   }
