@@ -22,7 +22,7 @@ import {
   SGD,
   saveModel,
 } from "@chainrule/nn";
-import { loadMnist, mnistBatch, PIXELS, pixels } from "./data/mnist.js";
+import { loadMnist, mnistBatch, PIXELS, pixels } from "@chainrule/datasets";
 import { asciiChart, svgChart } from "./ui/chart.js";
 import { confusionMatrix, formatConfusion } from "./ui/confusion.js";
 import { asciiDigit, sideBySide } from "./ui/digit.js";

@@ -4,7 +4,7 @@
  */
 
 import { describe, expect, test } from "vitest";
-import { loadMnist, PIXELS, pixels } from "../data/mnist.js";
+import { loadMnist, PIXELS, pixels } from "@chainrule/datasets";
 import { asciiDigit, RAMP, sideBySide } from "./digit.js";
 
 /** A 28 × 28 image with a filled square of ink at rows and columns 8…19. */
