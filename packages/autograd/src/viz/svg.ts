@@ -18,39 +18,48 @@ interface Graphviz {
   dot(source: string, format: "svg"): string;
 }
 type GraphvizModule = { Graphviz: { load(): Promise<Graphviz> } };
-const importGraphviz = (): Promise<GraphvizModule> => import("@hpcc-js/wasm-graphviz");
-
-// One Graphviz instance for the process: instantiating the WebAssembly module takes ~100 ms.
-let graphviz: Promise<Graphviz> | null = null;
 
 /** The optional peer dependency that lays graphs out, with the version range we test against. */
 export const GRAPHVIZ_PACKAGE = "@hpcc-js/wasm-graphviz@^1.29.2";
 
-// A missing optional peer shows up as a failed import; anything else (a broken install) is
-// reported as it is.
-function isMissingModule(error: unknown): boolean {
+// One Graphviz instance for the process: instantiating the WebAssembly module takes ~100 ms.
+let graphviz: Promise<Graphviz> | null = null;
+
+async function importGraphviz(op: string): Promise<GraphvizModule> {
+  // NOTE: inside try, so that a bundler (esbuild, Vite) that cannot find the optional package
+  // leaves the failure to run time instead of refusing to bundle the library.
+  try {
+    return await import("@hpcc-js/wasm-graphviz");
+  } catch (error) {
+    throw explainMissing(op, error);
+  }
+}
+
+// A missing optional peer shows up as a failed import, which becomes advice; anything else (a
+// broken install) is passed on as it is.
+function explainMissing(op: string, error: unknown): unknown {
   const code = (error as { code?: unknown } | null)?.code;
   const message = String((error as { message?: unknown } | null)?.message ?? error);
-  return (
+  const missing =
     code === "ERR_MODULE_NOT_FOUND" ||
     code === "MODULE_NOT_FOUND" ||
     /Cannot find (module|package)|Failed to resolve module specifier|Failed to fetch dynamically imported module/.test(
       message,
-    )
+    );
+  if (!missing || error instanceof ChainruleError) return error;
+  return new ChainruleError(
+    op,
+    "drawing SVG needs Graphviz compiled to WebAssembly, an optional peer dependency that is not installed: " +
+      `run \`npm install ${GRAPHVIZ_PACKAGE}\` (or pnpm add / yarn add). toDot() gives the same picture as DOT text without it.`,
   );
 }
 
-function loadGraphviz(op: string, importer: () => Promise<GraphvizModule>): Promise<Graphviz> {
+function loadGraphviz(op: string, importer: (op: string) => Promise<GraphvizModule>): Promise<Graphviz> {
   if (graphviz === null) {
-    graphviz = importer().then(
+    graphviz = importer(op).then(
       (m) => m.Graphviz.load(),
       (error: unknown) => {
-        if (!isMissingModule(error)) throw error;
-        throw new ChainruleError(
-          op,
-          `drawing SVG needs Graphviz compiled to WebAssembly, an optional peer dependency that is not installed: ` +
-            `run \`npm install ${GRAPHVIZ_PACKAGE}\` (or pnpm add / yarn add). toDot() gives the same picture as DOT text without it.`,
-        );
+        throw explainMissing(op, error);
       },
     );
     // A failed load is not cached: the next call tries again.
@@ -69,15 +78,19 @@ function loadGraphviz(op: string, importer: () => Promise<GraphvizModule>): Prom
  * ```
  */
 export async function renderDotToSvg(dot: string): Promise<string> {
-  return layOut("renderDotToSvg", dot, importGraphviz);
+  return layOut("renderDotToSvg", dot);
 }
 
 /**
- * The body of renderDotToSvg with the import passed in, so a test can stand in for a machine
- * where the optional peer dependency is missing.
+ * The body of renderSvg and renderDotToSvg, with the import replaceable so that a test can
+ * stand in for a machine where the optional peer dependency is missing.
  * @internal
  */
-export async function layOut(op: string, dot: string, importer: () => Promise<GraphvizModule>): Promise<string> {
+export async function layOut(
+  op: string,
+  dot: string,
+  importer: (op: string) => Promise<GraphvizModule> = importGraphviz,
+): Promise<string> {
   const gv = await loadGraphviz(op, importer);
   try {
     return gv.dot(dot, "svg");
@@ -97,5 +110,5 @@ export async function layOut(op: string, dot: string, importer: () => Promise<Gr
  * ```
  */
 export async function renderSvg(root: GraphValue, options: DotOptions = {}): Promise<string> {
-  return layOut("renderSvg", toDot(root, options), importGraphviz);
+  return layOut("renderSvg", toDot(root, options));
 }
