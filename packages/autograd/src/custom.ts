@@ -9,6 +9,7 @@ import { ChainruleError } from "./errors.js";
 import { formatShape } from "./shape.js";
 import { fromOp, noGrad, Tensor, userRule } from "./tensor.js";
 
+/** What `customOp` needs: a name, the forward computation and its derivative rule. */
 export interface CustomOpDefinition {
   /** The op's name, shown in graphs, traces, gradcheck reports and errors. */
   name: string;

@@ -109,7 +109,15 @@ export function grad(f: TensorFn, argnums: number | readonly number[] = 0) {
  * Vector–Jacobian product: evaluates f at `inputs` and returns its output with a pullback
  * v ↦ vᵀ·∂f/∂inputs (one gradient per input), callable any number of times.
  */
-export function vjp(f: TensorFn, ...inputs: Tensor[]): { out: Tensor; pullback: (v: Tensor) => Tensor[] } {
+export function vjp(
+  f: TensorFn,
+  ...inputs: Tensor[]
+): {
+  /** f(inputs). */
+  out: Tensor;
+  /** v ↦ vᵀ·J for each input, v shaped like `out`. */
+  pullback: (v: Tensor) => Tensor[];
+} {
   const xs = asVariables(
     "vjp",
     inputs,
@@ -143,7 +151,16 @@ export function vjp(f: TensorFn, ...inputs: Tensor[]): { out: Tensor; pullback: 
  * Computed by the double-vjp trick rather than by forward-mode rules: u ↦ uᵀJ is linear in u,
  * so differentiating uᵀJ·t with respect to u gives J·t. It costs two backward passes.
  */
-export function jvp(f: TensorFn, inputs: Tensor[], tangents: Tensor[]): { out: Tensor; tangent: Tensor } {
+export function jvp(
+  f: TensorFn,
+  inputs: Tensor[],
+  tangents: Tensor[],
+): {
+  /** f(inputs). */
+  out: Tensor;
+  /** J·t: the directional derivative of f along the tangents, shaped like `out`. */
+  tangent: Tensor;
+} {
   if (!Array.isArray(inputs) || !Array.isArray(tangents) || inputs.length !== tangents.length) {
     throw new ChainruleError("jvp", "inputs and tangents must be arrays of the same length");
   }

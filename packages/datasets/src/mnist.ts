@@ -32,10 +32,10 @@ export interface Mnist {
   images: Uint8Array;
   /** [10000] digit labels 0…9, in the same order as `images`. */
   labels: Uint8Array;
-  /** The first 8,000 rows, to train on. */
-  train: { start: 0; end: 8000 };
-  /** The last 2,000 rows, held out. */
-  test: { start: 8000; end: 10000 };
+  /** The first 8,000 rows, to train on: { start: 0, end: 8000 }. */
+  train: RowRange;
+  /** The last 2,000 rows, held out: { start: 8000, end: 10000 }. */
+  test: RowRange;
 }
 
 let cached: Mnist | undefined;

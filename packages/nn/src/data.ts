@@ -6,6 +6,7 @@
 import { ChainruleError, type Random, Tensor, type TensorDtype, zeros } from "@chainrule/autograd";
 import { describe, optionsObject } from "./module.js";
 
+/** Options of `batches`. */
 export interface BatchOptions {
   /** Rows per batch (the last batch may be smaller unless `dropLast`). */
   batchSize: number;

@@ -121,9 +121,13 @@ export function defaultCollate<T>(examples: T[]): DefaultBatch<T> {
  * }
  */
 export class DataLoader<T, B = DefaultBatch<T>> implements Iterable<B> {
+  /** The dataset it batches. */
   readonly dataset: Dataset<T>;
+  /** Examples per batch. */
   readonly batchSize: number;
+  /** Whether each pass draws a new order. */
   readonly shuffle: boolean;
+  /** Whether a last, smaller batch is left out. */
   readonly dropLast: boolean;
   private readonly random: Random | undefined;
   private readonly collate: Collate<T, B> | undefined;

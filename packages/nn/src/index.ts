@@ -3,6 +3,8 @@
  * (module.ts, linear.ts, mlp.ts, activations.ts), the scalar flavour (scalar.ts), losses,
  * initializers, optimizers, data helpers (data.ts, dataloader.ts), metrics, and model files
  * (serialization.ts over safetensors.ts).
+ *
+ * @module @chainrule/nn
  */
 
 export {

@@ -43,7 +43,12 @@ function checkNumber(op: string, name: string, v: number, positive = false): voi
 }
 
 /** fanIn and fanOut of a weight of shape [out, in, …kernel]: in·k and out·k with k the kernel size. */
-export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
+export function fans(shape: readonly number[]): {
+  /** Inputs feeding each output unit (the last axis of a weight [out, in]). */
+  fanIn: number;
+  /** Outputs each input unit feeds (the first axis). */
+  fanOut: number;
+} {
   if (shape.length < 2) {
     throw new ChainruleError(
       "fans",

@@ -59,6 +59,7 @@ export type LinearInit =
   | "gaussian12"
   | ((weight: Tensor, bias: Tensor | null, random: Random) => void);
 
+/** The names of the built-in initialisations a `Linear` accepts (see `LinearInit`). */
 export const LINEAR_INITS = [
   "pytorch",
   "xavierUniform",
@@ -69,6 +70,7 @@ export const LINEAR_INITS = [
   "gaussian12",
 ] as const;
 
+/** Options of `Linear`. */
 export interface LinearOptions {
   /**
    * The seeded generator the initial weights are drawn from; without it, the default generator
@@ -141,7 +143,9 @@ export class Linear extends Module {
   readonly weight: Tensor;
   /** b, shape [out], or null without a bias. */
   readonly bias: Tensor | null;
+  /** The size of each input row. */
   readonly inFeatures: number;
+  /** The size of each output row. */
   readonly outFeatures: number;
 
   constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {

@@ -138,7 +138,14 @@ export interface ClassificationReport {
   /** Per class: the number of examples of that class. */
   support: number[];
   /** The mean over classes of each score, every class counting the same. */
-  macro: { precision: number; recall: number; f1: number };
+  macro: {
+    /** The mean precision over classes. */
+    precision: number;
+    /** The mean recall over classes. */
+    recall: number;
+    /** The mean F1 over classes. */
+    f1: number;
+  };
 }
 
 /**

@@ -12,6 +12,7 @@ import { ACTIVATIONS, type ActivationName, activationFunction } from "./activati
 import { Linear, type LinearInit } from "./linear.js";
 import { Module, type ModuleConfig } from "./module.js";
 
+/** Options of `MLP`. */
 export interface MLPOptions {
   /**
    * The generator every layer draws from, layer by layer (W¹, b¹, W², b², …); without it, the
@@ -43,9 +44,13 @@ export interface MLPOptions {
  * net.forward(x); // x: [batch, 784] → [batch, 10]
  */
 export class MLP extends Module {
+  /** The Linear layers, input first. */
   readonly layers: Linear[];
+  /** The layer sizes [in, hidden…, out]. */
   readonly sizes: readonly number[];
+  /** The activation after each hidden layer. */
   readonly activation: ActivationName;
+  /** The activation after the last layer. */
   readonly outputActivation: ActivationName;
 
   constructor(sizes: readonly number[], options: MLPOptions = {}) {

@@ -28,6 +28,7 @@ export type ScalarInit =
   | "gaussian12"
   | ((random: Random, fanIn: number, role: "weight" | "bias") => number);
 
+/** Options of `Neuron`, `Layer` and `ScalarMLP`. */
 export interface ScalarOptions {
   /**
    * The seeded generator the initial weights are drawn from; without it, the default generator
@@ -99,8 +100,11 @@ export abstract class ScalarModule {
  * n.forward([1.0, -2.0]); // a Value
  */
 export class Neuron extends ScalarModule {
+  /** The weights, one per input. */
   readonly w: Value[];
+  /** The bias. */
   readonly b: Value;
+  /** The activation applied to w·x + b. */
   readonly activation: ScalarActivation;
 
   constructor(inputs: number, options: ScalarOptions & { activation?: ScalarActivation } = {}) {
@@ -146,6 +150,7 @@ export class Neuron extends ScalarModule {
 
 /** A layer of neurons reading the same inputs: `outputs` neurons of `inputs` weights each. */
 export class Layer extends ScalarModule {
+  /** The layer's neurons, one per output. */
   readonly neurons: Neuron[];
 
   constructor(inputs: number, outputs: number, options: ScalarOptions & { activation?: ScalarActivation } = {}) {
@@ -181,7 +186,9 @@ export class Layer extends ScalarModule {
  * model.namedParameters()[0]; // ["layers.0.neurons.0.w.0", Value(...)]
  */
 export class ScalarMLP extends ScalarModule {
+  /** The layers, input first. */
   readonly layers: Layer[];
+  /** The layer sizes [in, hidden…, out]. */
   readonly sizes: readonly number[];
 
   constructor(

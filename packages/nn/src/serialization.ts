@@ -110,6 +110,7 @@ async function readBytes(path: string): Promise<Uint8Array> {
   return readFile(path);
 }
 
+/** Options of `saveModel`, `encodeModel` and the optimizer's save functions. */
 export interface SaveOptions {
   /** Extra string entries for `__metadata__` (the keys above are reserved). */
   metadata?: Record<string, string>;
@@ -117,6 +118,7 @@ export interface SaveOptions {
   fs?: SafetensorsFileSystem;
 }
 
+/** Options of `loadModel` and `decodeModel`. */
 export interface LoadModelOptions {
   /** Refuse missing and unexpected tensor names (default true). */
   strict?: boolean;

@@ -227,6 +227,7 @@ function sliceWindow(h: Tensor, shape: readonly number[], start: number[], step:
   );
 }
 
+/** Indices for `take` and `indexSelect`: a number array, an Int32Array, or an integer-valued Tensor. */
 export type IndexLike = readonly number[] | Int32Array | Tensor;
 
 function toIndex(op: string, indices: IndexLike, len: number, axis: number): Int32Array {
