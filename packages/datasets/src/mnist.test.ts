@@ -4,8 +4,8 @@
  */
 
 import { createHash } from "node:crypto";
-import { describe, expect, test } from "vitest";
 import { DataLoader } from "@chainrule/nn";
+import { describe, expect, test } from "vitest";
 import { classCounts, loadMnist, mnistDataset, N_IMAGES, oneHotLabels, PIXELS, pixels } from "./mnist.js";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
