@@ -55,7 +55,11 @@ function run(command: string, args: readonly string[], options: ExecFileSyncOpti
 // pnpm as the test runs it when started by `pnpm test`, else the pinned version through npx.
 function pnpm(args: readonly string[], cwd: string): string {
   const execpath = process.env.npm_execpath;
-  if (execpath !== undefined && /pnpm/.test(execpath)) return run(process.execPath, [execpath, ...args], { cwd });
+  if (execpath !== undefined && /pnpm/.test(execpath)) {
+    // pnpm is a JavaScript file in some versions and a native executable in others.
+    if (/\.[cm]?js$/.test(execpath)) return run(process.execPath, [execpath, ...args], { cwd });
+    return run(execpath, args, { cwd });
+  }
   return run("npx", ["-y", "pnpm@12.4.2", ...args], { cwd });
 }
 
