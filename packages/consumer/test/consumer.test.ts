@@ -2,7 +2,8 @@
  * @file The packages as a user gets them: every public package is packed (`pnpm pack`, which
  * turns `workspace:*` into versions), the tarballs are installed with plain npm into a scratch
  * project outside the workspace, and that project then type-checks an ESM TypeScript file
- * (strict; moduleResolution nodenext and bundler), requires the packages from CommonJS, trains,
+ * (strict; moduleResolution nodenext and bundler) and a CommonJS one (nodenext), requires the
+ * packages from CommonJS, trains,
  * saves and loads a model, and bundles a browser entry with esbuild. The tarballs also pass
  * publint, are-the-types-wrong and `npm publish --dry-run`. Nothing here reads the workspace's
  * sources: the packages' dist/ must be built first (`pnpm test` builds).
@@ -144,6 +145,7 @@ describe("the tarballs", () => {
 });
 
 describe("a user's project", () => {
+  // nodenext also checks require-types.cts: the types as a CommonJS TypeScript file sees them.
   test.each(["nodenext", "bundler"])("type-checks under strict with moduleResolution %s", (resolution) => {
     run(bin("tsc"), ["-p", `tsconfig.${resolution}.json`], { cwd: project() });
   });
