@@ -112,6 +112,16 @@ describe("DataLoader", () => {
     expect(byItems.map((b) => b.map((t) => t.toArray()))).toEqual(byRows.map((b) => b.map((t) => t.toArray())));
   });
 
+  test("a TensorDataset of k tensors gives batches typed as k-tuples of Tensors", () => {
+    // Compile-time as much as run-time: under noUncheckedIndexedAccess, x and y are Tensors.
+    for (const [x, y] of new DataLoader(new TensorDataset(X, Y), { batchSize: 7 })) {
+      const rows: number = x.shape[0]!;
+      expect([rows, y.size]).toEqual([7, 7]);
+    }
+    const [x0, y0] = new TensorDataset(X, Y).get(1);
+    expect([x0.toArray(), y0.item()]).toEqual([[2, 3], 1]);
+  });
+
   test("any Dataset, with a custom collation", () => {
     const words: Dataset<string> = { length: 5, get: (i) => ["a", "b", "c", "d", "e"][i]! };
     expect([...new DataLoader(words, { batchSize: 2 })]).toEqual([["a", "b"], ["c", "d"], ["e"]]);

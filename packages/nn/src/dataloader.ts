@@ -24,12 +24,12 @@ export interface Dataset<T> {
  * const data = new TensorDataset(X, Y); // X: [n, 784], Y: [n, 10]
  * const [x0, y0] = data.get(0); // x0: [784], y0: [10]
  */
-export class TensorDataset implements Dataset<Tensor[]> {
+export class TensorDataset<T extends Tensor[] = Tensor[]> implements Dataset<T> {
   /** The tensors, as given. */
-  readonly tensors: readonly Tensor[];
+  readonly tensors: Readonly<T>;
   readonly length: number;
 
-  constructor(...tensors: Tensor[]) {
+  constructor(...tensors: T) {
     const op = "TensorDataset";
     if (tensors.length === 0) throw new ChainruleError(op, "expected at least one Tensor");
     tensors.forEach((t, i) => {
@@ -54,24 +54,31 @@ export class TensorDataset implements Dataset<Tensor[]> {
   }
 
   /** The `index`-th row of every tensor. */
-  get(index: number): Tensor[] {
+  get(index: number): T {
     checkIndex("TensorDataset.get", index, this.length);
-    return this.tensors.map((t) => t.take([index], 0).reshape(t.shape.slice(1)));
+    return this.tensors.map((t) => t.take([index], 0).reshape(t.shape.slice(1))) as T;
   }
 
   /** The rows at `indices` of every tensor, in that order: one gather per tensor. */
-  rows(indices: ArrayLike<number>): Tensor[] {
+  rows(indices: ArrayLike<number>): T {
     for (let i = 0; i < indices.length; i++) checkIndex("TensorDataset.rows", indices[i]!, this.length);
     const list = Int32Array.from(indices);
-    return this.tensors.map((t) => t.take(list, 0));
+    return this.tensors.map((t) => t.take(list, 0)) as T;
   }
 }
 
 /** Turns the examples of one batch into the batch the training loop sees. */
 export type Collate<T, B> = (examples: T[]) => B;
 
-/** What a batch of examples T becomes by default: lists of Tensors are stacked position by position. */
-export type DefaultBatch<T> = T extends readonly Tensor[] ? Tensor[] : T extends Tensor ? Tensor : T[];
+/**
+ * What a batch of examples T becomes by default: a list (or tuple) of Tensors stays one, each
+ * position stacked; Tensors are stacked into one; anything else is the list of examples.
+ */
+export type DefaultBatch<T> = T extends readonly Tensor[]
+  ? { -readonly [K in keyof T]: Tensor }
+  : T extends Tensor
+    ? Tensor
+    : T[];
 
 /** Options of `DataLoader`. */
 export interface DataLoaderOptions<T, B> {
