@@ -11,6 +11,7 @@ import { formatShape } from "./shape.js";
 import { Tensor } from "./tensor.js";
 import { loopingOp } from "./transforms/vmap.js";
 
+/** What `customOp` needs: a name, the forward computation and its derivative rule. */
 export interface CustomOpDefinition {
   /** The op's name, shown in graphs, traces, gradcheck reports and errors. */
   name: string;

@@ -51,6 +51,7 @@ export function withGradMode<T>(enabled: boolean, fn: () => T): T {
   }
 }
 
+/** Whether operations record a graph now: false inside `noGrad`, true otherwise. */
 export function isGradEnabled(): boolean {
   return gradEnabled;
 }
@@ -152,6 +153,7 @@ function attachTangents(op: string, out: Tensor, parents: readonly Tensor[], jvp
 // Stands in for a backward rule whose saved tensors were released after a backward pass.
 const RELEASED: BackwardFn = () => [];
 
+/** Options of `Tensor.backward`. */
 export interface BackwardOptions {
   /** Keep the saved tensors so that backward can run through this graph again. */
   retainGraph?: boolean;
@@ -163,8 +165,11 @@ export interface BackwardOptions {
 
 /** One step of a backward pass: a node, ∂L/∂node, and ∂L/∂parent as sent to each parent (null: none). */
 export interface TensorStep {
+  /** The node whose rule just ran. */
   node: Tensor;
+  /** ∂L/∂node: the gradient that reached it. */
   grad: Tensor;
+  /** What the rule sent to each parent (null for a parent that needs no gradient). */
   parentGrads: readonly (Tensor | null)[];
 }
 

@@ -165,7 +165,15 @@ export function grad(f: TensorFn, argnums: number | readonly number[] = 0) {
  * Vector–Jacobian product: evaluates f at `inputs` and returns its output with a pullback
  * v ↦ vᵀ·∂f/∂inputs (one gradient per input), callable any number of times.
  */
-export function vjp(f: TensorFn, ...inputs: Tensor[]): { out: Tensor; pullback: (v: Tensor) => Tensor[] } {
+export function vjp(
+  f: TensorFn,
+  ...inputs: Tensor[]
+): {
+  /** f(inputs). */
+  out: Tensor;
+  /** v ↦ vᵀ·J for each input, v shaped like `out`. */
+  pullback: (v: Tensor) => Tensor[];
+} {
   const xs = asVariables(
     "vjp",
     inputs,
@@ -202,7 +210,16 @@ export function vjp(f: TensorFn, ...inputs: Tensor[]): { out: Tensor; pullback: 
  * const { out, tangent } = jvp((x) => x.sin(), [tensor([0, 1])], [tensor([1, 1])]); // tangent = cos x
  * ```
  */
-export function jvp(f: TensorFn, inputs: Tensor[], tangents: Tensor[]): { out: Tensor; tangent: Tensor } {
+export function jvp(
+  f: TensorFn,
+  inputs: Tensor[],
+  tangents: Tensor[],
+): {
+  /** f(inputs). */
+  out: Tensor;
+  /** J·t: the directional derivative of f along the tangents, shaped like `out`. */
+  tangent: Tensor;
+} {
   if (typeof f !== "function") throw new ChainruleError("jvp", `f must be a function, got ${typeof f}`);
   if (!Array.isArray(inputs) || !Array.isArray(tangents) || inputs.length !== tangents.length) {
     throw new ChainruleError("jvp", "inputs and tangents must be arrays of the same length");

@@ -25,8 +25,10 @@ import { formatShape, stridesOf } from "./shape.js";
 import { concat, ownValues, Tensor, tensor, zeros } from "./tensor.js";
 import { Value } from "./value.js";
 
+/** The floating-point type of a check: float64 (the reliable one) or float32. */
 export type Dtype = "float64" | "float32";
 
+/** Options of `gradcheck`: the step, the tolerances, names, and the kind of check. */
 export interface GradcheckOptions {
   /** Finite-difference step h. Default 1e-6 (float64) or 1e-3 (float32). */
   eps?: number;
@@ -53,56 +55,89 @@ export interface GradcheckOptions {
 export interface GradcheckElement {
   /** Which input (position in the inputs list), and its name. */
   input: number;
+  /** The input's name (its label, or `input k`). */
   inputName: string;
   /** Multi-index of the element within that input ([] for a scalar). */
   index: number[];
   /** Multi-index of the output element ([] for a scalar output). */
   outIndex: number[];
+  /** The derivative autograd computed. */
   analytic: number;
+  /** The central finite difference (f(x + h) − f(x − h)) / 2h. */
   numeric: number;
+  /** |analytic − numeric|. */
   absError: number;
+  /** |analytic − numeric| / |numeric| (∞ when numeric is 0 and they differ). */
   relError: number;
   /**
    * Present when f is not differentiable there (a kink: relu or abs at 0): the one-sided slopes,
    * which differ, and stay apart when the step is doubled (a steep curve's would not).
    */
-  kink?: { left: number; right: number };
+  kink?: {
+    /** The slope (f(x) − f(x − h)) / h. */
+    left: number;
+    /** The slope (f(x + h) − f(x)) / h. */
+    right: number;
+  };
 }
 
 /** The operation whose own derivative rule disagrees with finite differences at the values it saw. */
 export interface Blame {
+  /** The operation's name. */
   op: string;
+  /** The node's label (or its op name when it has none). */
   label: string;
+  /** The shapes of the operation's inputs. */
   inputShapes: number[][];
+  /** The shape of its output. */
   outputShape: number[];
   /** Where the node was created (stack frames outside the library), when known. */
   createdAt: string | null;
   /** vᵀ·(∂node/∂parents)·u by the rule, and by finite differences of the node alone. */
   analytic: number;
+  /** The same by finite differences of that node alone. */
   numeric: number;
 }
 
+/**
+ * What `gradcheck` found: the verdict, the tolerances used, the worst element, and on a failure
+ * the operation to blame. `toString()` prints it.
+ */
 export interface GradcheckReport {
+  /** True when every compared element is within atol + rtol·|numeric|. */
   ok: boolean;
+  /** The dtype the check ran in. */
   dtype: Dtype;
+  /** Which check ran: every element (`full`), one random projection (`fast`), or every element by forward mode (`forward`). */
   mode: "full" | "fast" | "forward";
+  /** The finite-difference step h used. */
   eps: number;
+  /** The absolute tolerance used. */
   atol: number;
+  /** The relative tolerance used. */
   rtol: number;
   /** Number of Jacobian elements compared (1 for a fast check that passed). */
   checked: number;
   /** Number of elements outside tolerance. */
   failures: number;
+  /** The largest |analytic − numeric| over the compared elements. */
   maxAbsError: number;
+  /** The largest relative error over the compared elements. */
   maxRelError: number;
   /** The element with the largest error relative to its tolerance (null if nothing was checked). */
   worst: GradcheckElement | null;
   /** Elements that sit on a kink and were accepted as one-sided derivatives. */
   kinks: GradcheckElement[];
   /** Fast mode: the projection vᵀJu by autograd and by finite differences. */
-  projection?: { analytic: number; numeric: number };
+  projection?: {
+    /** vᵀJu from autograd's gradients. */
+    analytic: number;
+    /** vᵀJu by a central difference along u. */
+    numeric: number;
+  };
   /** On failure: the first operation whose derivative rule is wrong (absent if every rule checks out). */
   blame?: Blame;
+  /** Notes on the check's reliability (float32, kinks, a step too large or small). */
   warnings: string[];
   /** A readable summary: verdict, worst element, blame, warnings. */
   toString(): string;
@@ -110,10 +145,15 @@ export interface GradcheckReport {
 
 /** One input as gradcheck sees it: a flat list of numbers it can read and overwrite. */
 export interface SubjectInput {
+  /** The input's name, for reports. */
   name: string;
+  /** The input's shape. */
   shape: readonly number[];
+  /** The number of elements the check may perturb. */
   size: number;
+  /** Element k's current value. */
   get(k: number): number;
+  /** Overwrite element k with v (the check restores it). */
   set(k: number, v: number): void;
   /** Multi-index of element k, when the elements are a sample of a larger tensor. */
   indexOf?(k: number): number[];
@@ -121,8 +161,11 @@ export interface SubjectInput {
 
 /** What gradcheck needs from a kind of graph. */
 export interface Subject {
+  /** The dtype the graph computes in. */
   dtype: Dtype;
+  /** The inputs whose gradient is checked. */
   inputs: SubjectInput[];
+  /** The shape of the output. */
   outputShape: readonly number[];
   /** The output's elements at the inputs' current values (row-major). */
   evaluate(): ArrayLike<number>;
@@ -136,12 +179,20 @@ export interface Subject {
   blame?(tolerance: Tolerance): Blame | null;
 }
 
+/** A finite-difference step and the tolerances an element must meet. */
 export interface Tolerance {
+  /** The step h of the central difference. */
   eps: number;
+  /** Absolute tolerance. */
   atol: number;
+  /** Relative tolerance: an element passes when |analytic − numeric| ≤ atol + rtol·|numeric|. */
   rtol: number;
 }
 
+/**
+ * The default step and tolerances per dtype: float64 h = 1e-6, atol = 1e-5, rtol = 1e-3; float32
+ * h = 1e-3, atol = rtol = 1e-2.
+ */
 export const DEFAULT_TOLERANCES: Record<Dtype, Tolerance> = {
   float64: { eps: 1e-6, atol: 1e-5, rtol: 1e-3 },
   float32: { eps: 1e-3, atol: 1e-2, rtol: 1e-2 },
@@ -708,18 +759,30 @@ function blameTensors(root: Tensor, t: Tolerance): Blame | null {
 
 /** What gradcheckModule needs of a model: its parameters by name (nn's Module has this). */
 export interface HasNamedParameters {
+  /** Every parameter with its dotted name (`layers.0.weight`). */
   namedParameters(): Iterable<readonly [string, Tensor]>;
 }
 
+/** Options of `gradcheckModule`: gradcheck's tolerances, and how many elements to sample. */
 export interface ModuleCheckOptions extends Omit<GradcheckOptions, "names" | "mode"> {
   /** Check at most this many elements of each parameter, chosen at random (default 32). */
   maxElements?: number;
 }
 
+/** What `gradcheckModule` found: one gradcheck report per parameter tensor. */
 export interface ModuleCheckReport {
+  /** True when every parameter's report passed. */
   ok: boolean;
   /** One report per parameter tensor, in `namedParameters()` order. */
-  parameters: { name: string; shape: number[]; report: GradcheckReport }[];
+  parameters: {
+    /** The parameter's dotted name. */
+    name: string;
+    /** Its shape. */
+    shape: number[];
+    /** The gradcheck report of its (sampled) elements. */
+    report: GradcheckReport;
+  }[];
+  /** A readable summary, one line per parameter. */
   toString(): string;
 }
 

@@ -1,5 +1,7 @@
 /**
  * @file The public surface of @chainrule/autograd: every export is named here.
+ *
+ * @module @chainrule/autograd
  */
 
 export { type CustomOpDefinition, customOp } from "./custom.js";
@@ -41,7 +43,7 @@ export { einsum } from "./ops/einsum.js";
 export { mm } from "./ops/matmul.js";
 export type { IndexLike, SliceRange } from "./ops/movement.js";
 export type { PadMode, PadOptions } from "./ops/rearrange.js";
-export { Random } from "./random.js";
+export { DEFAULT_SEED, defaultRandom, manualSeed, Random } from "./random.js";
 export { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "./rules.js";
 export { broadcastShapes, formatShape, type Shape, sameShape } from "./shape.js";
 export {
@@ -55,6 +57,8 @@ export {
   type NestedArray,
   ones,
   onesLike,
+  type RandnOptions,
+  type RandOptions,
   rand,
   randn,
   stack,

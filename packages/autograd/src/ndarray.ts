@@ -10,7 +10,9 @@ import { reluGradWasm, reluWasm } from "./kernels/matmul.js";
 import type { BinaryRule } from "./rules.js";
 import { broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "./shape.js";
 
+/** The element type of a tensor: float64 (the default; exact enough for finite differences) or float32. */
 export type Dtype = "float64" | "float32";
+/** The storage of a tensor: a Float64Array or a Float32Array, row-major. */
 export type FloatArray = Float64Array | Float32Array;
 
 /**

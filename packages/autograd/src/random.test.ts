@@ -1,5 +1,5 @@
 import { expect, test } from "vitest";
-import { Random } from "./random.js";
+import { DEFAULT_SEED, defaultRandom, manualSeed, Random } from "./random.js";
 
 test("mulberry32 reproduces the reference stream", () => {
   const r = new Random(42);
@@ -33,4 +33,17 @@ test("normal draws have mean ≈ 0 and variance ≈ 1", () => {
 
 test("bad seeds are refused", () => {
   expect(() => new Random(1.5)).toThrow(/Random: seed must be an integer, got 1.5/);
+});
+
+test("manualSeed restarts the default generator, as new Random(seed) would start", () => {
+  const r = manualSeed(123);
+  expect(r).toBe(defaultRandom());
+  const first = [r.next(), r.next(), r.normal()];
+  const fresh = new Random(123);
+  expect(first).toEqual([fresh.next(), fresh.next(), fresh.normal()]);
+  manualSeed(123);
+  expect([defaultRandom().next(), defaultRandom().next(), defaultRandom().normal()]).toEqual(first);
+  expect(new Random(9).manualSeed(123).next()).toBe(first[0]);
+  expect(() => manualSeed(1.5)).toThrow(/manualSeed: seed must be an integer, got 1.5/);
+  expect(DEFAULT_SEED).toBe(0);
 });

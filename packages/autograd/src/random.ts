@@ -1,6 +1,8 @@
 /**
- * @file Seeded randomness: every random function of the library takes a `Random`, so the same
- * seed gives the same numbers in every run and on every machine. The generator is mulberry32
+ * @file Seeded randomness: every random function of the library draws from a `Random`, so the
+ * same seed gives the same numbers in every run and on every machine. One given explicitly gives
+ * full control; without one, the process-wide default generator is used, which starts from
+ * DEFAULT_SEED and is reseeded by `manualSeed` (PyTorch's `torch.manual_seed`). The generator is mulberry32
  * (32-bit state, doubles k/2³²), chosen because it is tiny and bit-exact across languages, which
  * lets benchmark harnesses in other languages reproduce our data and initial weights. Imports
  * errors.ts.
@@ -8,13 +10,26 @@
 
 import { ChainruleError } from "./errors.js";
 
+/**
+ * A seeded pseudo-random generator (mulberry32). Give one to any function that draws numbers
+ * (`randn`, layer constructors, `DataLoader`) to control exactly which numbers it sees.
+ *
+ * @example
+ * const r = new Random(42);
+ * r.next(); // 0.6011037519201636, in every run
+ */
 export class Random {
   private state: number;
 
   /** A generator seeded with an integer; `new Random(42).next()` is always 0.6011037519201636. */
   constructor(seed: number) {
-    if (!Number.isInteger(seed)) throw new ChainruleError("Random", `seed must be an integer, got ${seed}`);
-    this.state = seed >>> 0;
+    this.state = checkSeed("Random", seed);
+  }
+
+  /** Restart this generator from `seed`, as if it were `new Random(seed)`; returns it. */
+  manualSeed(seed: number): this {
+    this.state = checkSeed("manualSeed", seed);
+    return this;
   }
 
   /** A double in [0, 1): the next mulberry32 draw, k/2³² for an integer k. */
@@ -71,4 +86,35 @@ export class Random {
     }
     return p;
   }
+}
+
+function checkSeed(op: string, seed: number): number {
+  if (!Number.isInteger(seed)) throw new ChainruleError(op, `seed must be an integer, got ${String(seed)}`);
+  return seed >>> 0;
+}
+
+/** The seed the default generator starts from in a new process (PyTorch's also starts fixed). */
+export const DEFAULT_SEED = 0;
+
+const defaultGenerator = new Random(DEFAULT_SEED);
+
+/**
+ * The process-wide generator used wherever no `random` is given: layer initialisation, `rand`,
+ * `randn`, shuffling `DataLoader`s. Draws from it depend on everything drawn before, so for a
+ * reproducible run call `manualSeed` once at the start, or pass your own `Random`.
+ */
+export function defaultRandom(): Random {
+  return defaultGenerator;
+}
+
+/**
+ * Reseed the default generator, as `torch.manual_seed(seed)`: after it, everything that draws
+ * from the default generator repeats bit for bit. Returns the default generator.
+ *
+ * @example
+ * manualSeed(0);
+ * const model = new MLP([2, 4, 1]); // the same weights in every run
+ */
+export function manualSeed(seed: number): Random {
+  return defaultGenerator.manualSeed(seed);
 }

@@ -9,8 +9,11 @@
 
 /** A unary elementwise op: the forward map f and its local derivative dy/dx. */
 export interface UnaryRule {
+  /** The op's name, as in errors and pictures (`exp`, `sigmoid`). */
   readonly name: string;
+  /** The local derivative as traces print it (`∂eˣ/∂x = eˣ`). */
   readonly formula: string;
+  /** The forward map y = f(x). */
   f(x: number): number;
   /** dy/dx at x; y = f(x) is passed in so rules like exp and sigmoid can reuse it. */
   df(x: number, y: number): number;
@@ -18,8 +21,11 @@ export interface UnaryRule {
 
 /** A binary elementwise op: the forward map and both partial derivatives. */
 export interface BinaryRule {
+  /** The op's name, as in errors and pictures (`add`, `pow`). */
   readonly name: string;
+  /** Both partial derivatives as traces print them. */
   readonly formula: string;
+  /** The forward map y = f(a, b). */
   f(a: number, b: number): number;
   /** ∂y/∂a at (a, b), with y = f(a, b). */
   da(a: number, b: number, y: number): number;
@@ -27,6 +33,12 @@ export interface BinaryRule {
   db(a: number, b: number, y: number): number;
 }
 
+/**
+ * The unary elementwise rules by op name: forward map, derivative and formula, shared by `Value`
+ * and `Tensor`; each entry's source line carries its formula.
+ *
+ * @displayType Readonly<Record<UnaryOp, UnaryRule>>
+ */
 export const unary = {
   // y = −x                    dy/dx = −1
   neg: { name: "neg", formula: "∂(−x)/∂x = −1", f: (x) => -x, df: () => -1 },
@@ -59,6 +71,7 @@ export const unary = {
   },
 } satisfies Record<string, UnaryRule>;
 
+/** The name of a unary elementwise op: a key of `unary` (`"exp"`, `"tanh"`, …). */
 export type UnaryOp = keyof typeof unary;
 
 /** y = xᵖ for a constant p    dy/dx = p·xᵖ⁻¹ */
@@ -71,6 +84,12 @@ export function powRule(p: number): UnaryRule {
   };
 }
 
+/**
+ * The binary elementwise rules by op name: forward map and both partial derivatives, shared by
+ * `Value` and `Tensor`; each entry's source line carries its formulas.
+ *
+ * @displayType Readonly<Record<BinaryOp, BinaryRule>>
+ */
 export const binary = {
   // y = a + b                 ∂y/∂a = 1,  ∂y/∂b = 1
   add: { name: "add", formula: "∂(a + b)/∂a = 1, ∂(a + b)/∂b = 1", f: (a, b) => a + b, da: () => 1, db: () => 1 },
@@ -117,4 +136,5 @@ export const binary = {
   },
 } satisfies Record<string, BinaryRule>;
 
+/** The name of a binary elementwise op: a key of `binary` (`"add"`, `"pow"`, …). */
 export type BinaryOp = keyof typeof binary;

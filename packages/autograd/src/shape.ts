@@ -5,6 +5,7 @@
 
 import { ChainruleError } from "./errors.js";
 
+/** A tensor's size along each axis; [] for a scalar. */
 export type Shape = readonly number[];
 
 export function sizeOf(shape: Shape): number {
@@ -24,12 +25,14 @@ export function stridesOf(shape: Shape): number[] {
   return strides;
 }
 
+/** Whether two shapes are equal, axis by axis. */
 export function sameShape(a: Shape, b: Shape): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
+/** A shape as errors print it: `[2, 3]`. */
 export function formatShape(shape: Shape): string {
   return `[${shape.join(", ")}]`;
 }

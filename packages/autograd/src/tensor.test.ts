@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { customOp } from "./custom.js";
 import { noGrad } from "./engine.js";
 import { ChainruleError } from "./errors.js";
-import { Random } from "./random.js";
+import { manualSeed, Random } from "./random.js";
 import {
   arange,
   concat,
@@ -95,7 +95,23 @@ describe("creation", () => {
     const u = rand([1000], new Random(1), { low: -2, high: 2 });
     expect(Math.min(...u.data)).toBeGreaterThanOrEqual(-2);
     expect(Math.max(...u.data)).toBeLessThan(2);
-    expect(() => rand([2], undefined as never)).toThrow(/rand: needs a seeded generator/);
+    expect(() => rand([2], 5 as never)).toThrow(/rand: random must be a seeded generator/);
+    expect(() => randn([2], null as never)).toThrow(/randn: random must be a seeded generator/);
+  });
+
+  test("without a generator, rand and randn draw from the default one, which manualSeed restarts", () => {
+    manualSeed(3);
+    const a = randn([2, 3], { requiresGrad: true });
+    const u = rand([4], { low: 5, high: 6 });
+    manualSeed(3);
+    const b = randn([2, 3]);
+    // bit for bit the same as an explicit generator with that seed
+    expect(b.toArray()).toEqual(a.toArray());
+    expect(a.requiresGrad).toBe(true);
+    const explicit = new Random(3);
+    expect(randn([2, 3], explicit).toArray()).toEqual(a.toArray());
+    expect(rand([4], explicit, { low: 5, high: 6 }).toArray()).toEqual(u.toArray());
+    expect(randn([2, 3]).toArray()).not.toEqual(a.toArray()); // the stream goes on
   });
 });
 

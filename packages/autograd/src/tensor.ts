@@ -25,19 +25,25 @@ import * as linalg from "./ops/matmul.js";
 import * as movement from "./ops/movement.js";
 import * as rearrange from "./ops/rearrange.js";
 import * as reduction from "./ops/reduce.js";
-import type { Random } from "./random.js";
+import { defaultRandom, type Random } from "./random.js";
 import { checkShape, formatShape, type Shape, sameShape, sizeOf } from "./shape.js";
 
 export type { Dtype, FloatArray };
 
 /** A number, or nested arrays of numbers, or a typed array: what `tensor()` accepts. */
 export type NestedArray = number | readonly NestedArray[];
+/** A Tensor, or a plain number that takes the tensor's dtype and broadcasts like a 0-d tensor. */
 export type TensorLike = Tensor | number;
 
+/** Options of `tensor()`. */
 export interface TensorOptions {
+  /** Reshape the values to this shape (its size must match). */
   shape?: readonly number[];
+  /** float64 (default) or float32. */
   dtype?: Dtype;
+  /** Whether backward computes a gradient for this tensor (default false). */
   requiresGrad?: boolean;
+  /** A name shown in pictures, traces and errors. */
   label?: string;
 }
 
@@ -74,6 +80,7 @@ export class Tensor implements GraphNode<Tensor> {
   private storage: FloatArray;
   /** Set when the values are another tensor's, seen through a permutation (see `View`). */
   view: View | null;
+  /** The size along each axis; [] for a 0-d tensor (a scalar). */
   readonly shape: readonly number[];
   /** Whether gradients flow to this tensor (leaves: whether `.grad` is filled by backward). */
   requiresGrad: boolean;
@@ -153,13 +160,16 @@ export class Tensor implements GraphNode<Tensor> {
   parent(i: number): Tensor | undefined {
     return this.parents[i];
   }
+  /** float64 or float32: the type of `data`. */
   get dtype(): Dtype {
     if (this.view !== null) return this.view.source.dtype;
     return this.storage instanceof Float64Array ? "float64" : "float32";
   }
+  /** The number of elements: the product of the shape. */
   get size(): number {
     return this.batch === null && this.view === null ? this.storage.length : sizeOf(this.shape);
   }
+  /** The number of axes: `shape.length`. */
   get ndim(): number {
     return this.shape.length;
   }
@@ -240,15 +250,19 @@ export class Tensor implements GraphNode<Tensor> {
 
   // ---- elementwise (ops/elementwise.ts) ----
 
+  /** a + b elementwise, broadcast. */
   add(other: TensorLike): Tensor {
     return elementwise.add(this, other);
   }
+  /** a − b elementwise, broadcast. */
   sub(other: TensorLike): Tensor {
     return elementwise.sub(this, other);
   }
+  /** a · b elementwise, broadcast (not the matrix product: see `matmul`). */
   mul(other: TensorLike): Tensor {
     return elementwise.mul(this, other);
   }
+  /** a / b elementwise, broadcast. */
   div(other: TensorLike): Tensor {
     return elementwise.div(this, other);
   }
@@ -256,33 +270,43 @@ export class Tensor implements GraphNode<Tensor> {
   pow(exponent: TensorLike): Tensor {
     return elementwise.pow(this, exponent);
   }
+  /** max(a, b) elementwise, broadcast; a tie sends the whole gradient to a. */
   maximum(other: TensorLike): Tensor {
     return elementwise.maximum(this, other);
   }
+  /** min(a, b) elementwise, broadcast; a tie sends the whole gradient to a. */
   minimum(other: TensorLike): Tensor {
     return elementwise.minimum(this, other);
   }
+  /** −x elementwise. */
   neg(): Tensor {
     return elementwise.unaryOp("neg", this);
   }
+  /** eˣ elementwise. */
   exp(): Tensor {
     return elementwise.unaryOp("exp", this);
   }
+  /** The natural logarithm ln x elementwise. */
   log(): Tensor {
     return elementwise.unaryOp("log", this);
   }
+  /** √x elementwise. */
   sqrt(): Tensor {
     return elementwise.unaryOp("sqrt", this);
   }
+  /** |x| elementwise (gradient 0 at x = 0). */
   abs(): Tensor {
     return elementwise.unaryOp("abs", this);
   }
+  /** tanh x elementwise. */
   tanh(): Tensor {
     return elementwise.unaryOp("tanh", this);
   }
+  /** σ(x) = 1/(1 + e⁻ˣ) elementwise. */
   sigmoid(): Tensor {
     return elementwise.unaryOp("sigmoid", this);
   }
+  /** max(0, x) elementwise (gradient 0 at x = 0). */
   relu(): Tensor {
     return elementwise.unaryOp("relu", this);
   }
@@ -294,21 +318,27 @@ export class Tensor implements GraphNode<Tensor> {
   sign(): Tensor {
     return elementwise.sign(this);
   }
+  /** 1 where a = b, else 0 (broadcast; no gradient). */
   eq(other: TensorLike): Tensor {
     return elementwise.compare("eq", this, other);
   }
+  /** 1 where a ≠ b, else 0 (broadcast; no gradient). */
   ne(other: TensorLike): Tensor {
     return elementwise.compare("ne", this, other);
   }
+  /** 1 where a > b, else 0 (broadcast; no gradient). */
   gt(other: TensorLike): Tensor {
     return elementwise.compare("gt", this, other);
   }
+  /** 1 where a ≥ b, else 0 (broadcast; no gradient). */
   ge(other: TensorLike): Tensor {
     return elementwise.compare("ge", this, other);
   }
+  /** 1 where a < b, else 0 (broadcast; no gradient). */
   lt(other: TensorLike): Tensor {
     return elementwise.compare("lt", this, other);
   }
+  /** 1 where a ≤ b, else 0 (broadcast; no gradient). */
   le(other: TensorLike): Tensor {
     return elementwise.compare("le", this, other);
   }
@@ -319,9 +349,11 @@ export class Tensor implements GraphNode<Tensor> {
 
   // ---- reductions (ops/reduce.ts) ----
 
+  /** The sum over `axis` (one or several; all axes when left out), keeping them as size 1 with `keepdims`. */
   sum(axis?: number | readonly number[], keepdims = false): Tensor {
     return reduction.sum(this, axis, keepdims);
   }
+  /** The mean over `axis` (one or several; all axes when left out), keeping them as size 1 with `keepdims`. */
   mean(axis?: number | readonly number[], keepdims = false): Tensor {
     return reduction.mean(this, axis, keepdims);
   }
@@ -337,6 +369,7 @@ export class Tensor implements GraphNode<Tensor> {
   argmax(axis?: number, keepdims = false): Tensor {
     return reduction.argExtreme("max", this, axis, keepdims);
   }
+  /** Index of the first smallest element along `axis` (or of the flattened tensor); no gradient. */
   argmin(axis?: number, keepdims = false): Tensor {
     return reduction.argExtreme("min", this, axis, keepdims);
   }
@@ -382,6 +415,7 @@ export class Tensor implements GraphNode<Tensor> {
   expand(shape: readonly number[]): Tensor {
     return movement.expand(this, shape);
   }
+  /** This tensor broadcast to `shape` (NumPy's rules); the gradient sums the copies back. */
   broadcastTo(shape: readonly number[]): Tensor {
     return movement.expand(this, shape);
   }
@@ -633,9 +667,13 @@ export function checkDtype(op: string, dtype: unknown): Dtype {
   return dtype;
 }
 
+/** Options of the creation functions (`zeros`, `full`, `arange`, `randn`, …). */
 export interface CreateOptions {
+  /** float64 (default) or float32. */
   dtype?: Dtype;
+  /** Whether backward computes a gradient for the new tensor (default false). */
   requiresGrad?: boolean;
+  /** A name shown in pictures, traces and errors. */
   label?: string;
 }
 
@@ -644,10 +682,12 @@ export function full(shape: readonly number[], value: number, options: CreateOpt
   return filled("full", shape, value, options);
 }
 
+/** A tensor of `shape` filled with 0: `zeros([2, 3])`. */
 export function zeros(shape: readonly number[], options: CreateOptions = {}): Tensor {
   return filled("zeros", shape, 0, options);
 }
 
+/** A tensor of `shape` filled with 1: `ones([2, 3])`. */
 export function ones(shape: readonly number[], options: CreateOptions = {}): Tensor {
   return filled("ones", shape, 1, options);
 }
@@ -662,10 +702,12 @@ function filled(op: string, shape: readonly number[], value: number, options: Cr
   return leaf(data, s, options);
 }
 
+/** Zeros with the shape and dtype of `t` (options may change the dtype). */
 export function zerosLike(t: Tensor, options: CreateOptions = {}): Tensor {
   return full(t.shape, 0, { dtype: t.dtype, ...options });
 }
 
+/** Ones with the shape and dtype of `t` (options may change the dtype). */
 export function onesLike(t: Tensor, options: CreateOptions = {}): Tensor {
   return full(t.shape, 1, { dtype: t.dtype, ...options });
 }
@@ -711,35 +753,72 @@ function randomFill(
   shape: readonly number[],
   random: Random,
   options: CreateOptions,
-  draw: () => number,
+  draw: (random: Random) => number,
 ): Tensor {
-  if (random === undefined || typeof (random as Random).next !== "function") {
-    throw new ChainruleError(op, "needs a seeded generator: pass new Random(seed)");
+  if (typeof (random as Partial<Random> | undefined)?.next !== "function") {
+    throw new ChainruleError(
+      op,
+      "random must be a seeded generator (new Random(seed)) or left out for the default one",
+    );
   }
   checkAllocation(op, checkShape(op, shape), checkDtype(op, options.dtype ?? "float64"));
   const t = zeros(shape, options);
-  for (let i = 0; i < t.size; i++) t.data[i] = draw();
+  for (let i = 0; i < t.size; i++) t.data[i] = draw(random);
   return t;
 }
 
-/** Uniform in [low, high) from a seeded generator: `rand([2, 3], new Random(0))`. */
-export function rand(
-  shape: readonly number[],
-  random: Random,
-  options: CreateOptions & { low?: number; high?: number } = {},
-): Tensor {
-  const { low = 0, high = 1, ...rest } = options;
-  return randomFill("rand", shape, random, rest, () => random.uniform(low, high));
+// The generator may be left out: rand(shape), rand(shape, options) and rand(shape, random, options).
+function randomArgs<O extends object>(random: Random | O | undefined, options: O | undefined): [Random, O] {
+  if (random === undefined) return [defaultRandom(), options ?? ({} as O)];
+  const isOptions =
+    typeof random === "object" && random !== null && typeof (random as Partial<Random>).next !== "function";
+  if (isOptions && options === undefined) return [defaultRandom(), random as O];
+  return [random as Random, options ?? ({} as O)]; // randomFill checks it
 }
 
-/** Normal with the given mean and std (default standard) from a seeded generator. */
-export function randn(
-  shape: readonly number[],
-  random: Random,
-  options: CreateOptions & { mean?: number; std?: number } = {},
-): Tensor {
-  const { mean = 0, std = 1, ...rest } = options;
-  return randomFill("randn", shape, random, rest, () => random.normal(mean, std));
+/** Options of `rand`: creation options and the interval [low, high). */
+export interface RandOptions extends CreateOptions {
+  /** The lower end, included (default 0). */
+  low?: number;
+  /** The upper end, excluded (default 1). */
+  high?: number;
+}
+
+/** Options of `randn`: creation options, the mean and the standard deviation. */
+export interface RandnOptions extends CreateOptions {
+  /** The mean (default 0). */
+  mean?: number;
+  /** The standard deviation (default 1). */
+  std?: number;
+}
+
+/**
+ * Uniform in [low, high) from `random`, or from the default generator (see `manualSeed`).
+ *
+ * @example
+ * rand([2, 3], new Random(0)); // explicit generator
+ * rand([2, 3], { low: -1, high: 1 }); // the default generator
+ */
+export function rand(shape: readonly number[], random?: Random, options?: RandOptions): Tensor;
+export function rand(shape: readonly number[], options?: RandOptions): Tensor;
+export function rand(shape: readonly number[], random?: Random | RandOptions, options?: RandOptions): Tensor {
+  const [r, { low = 0, high = 1, ...rest }] = randomArgs(random, options);
+  return randomFill("rand", shape, r, rest, (g) => g.uniform(low, high));
+}
+
+/**
+ * Normal with the given mean and std (default standard) from `random`, or from the default
+ * generator (see `manualSeed`).
+ *
+ * @example
+ * randn([8, 3], new Random(42), { requiresGrad: true });
+ * randn([8, 3]); // the default generator
+ */
+export function randn(shape: readonly number[], random?: Random, options?: RandnOptions): Tensor;
+export function randn(shape: readonly number[], options?: RandnOptions): Tensor;
+export function randn(shape: readonly number[], random?: Random | RandnOptions, options?: RandnOptions): Tensor {
+  const [r, { mean = 0, std = 1, ...rest }] = randomArgs(random, options);
+  return randomFill("randn", shape, r, rest, (g) => g.normal(mean, std));
 }
 
 /** Zero-copy wrap of existing storage (the caller gives up the buffer). */

@@ -18,8 +18,11 @@ const labels = new WeakMap<Value, string>();
 
 /** One step of a backward pass: a node, ∂L/∂node, and ∂node/∂parent for each of its parents. */
 export interface ValueStep {
+  /** The node whose local derivatives were just applied. */
   node: Value;
+  /** ∂L/∂node: the gradient that reached it. */
   grad: number;
+  /** Its local derivatives ∂node/∂operand, one per operand. */
   local: number[];
 }
 
@@ -36,6 +39,7 @@ export class Value {
    * matters when a training step builds tens of thousands of them.
    */
   readonly a: Value | null;
+  /** The second operand of a binary op (see `a`). */
   readonly b: Value | number | null;
   /** The elementwise rule that made this node: forward map and local derivative (null for a leaf). */
   readonly rule: UnaryRule | BinaryRule | null;
@@ -77,6 +81,7 @@ export class Value {
   get label(): string {
     return labels.get(this) ?? "";
   }
+  /** Rename the node. */
   set label(name: string) {
     labels.set(this, name);
   }
@@ -87,6 +92,7 @@ export class Value {
     return a === null ? [] : b instanceof Value ? [a, b] : [a];
   }
 
+  /** Operand i (0 or 1) as a Value; undefined for a plain number or a missing operand. */
   parent(i: number): Value | undefined {
     const p = i === 0 ? this.a : i === 1 ? this.b : null;
     return p === null || typeof p === "number" ? undefined : p;
@@ -102,15 +108,19 @@ export class Value {
     return this.rule === null ? "leaf" : this.rule.name;
   }
 
+  /** a + b   ∂/∂a = 1, ∂/∂b = 1 */
   add(other: Value | number): Value {
     return binaryOp(binary.add, this, other);
   }
+  /** a − b   ∂/∂a = 1, ∂/∂b = −1 */
   sub(other: Value | number): Value {
     return binaryOp(binary.sub, this, other);
   }
+  /** a·b   ∂/∂a = b, ∂/∂b = a */
   mul(other: Value | number): Value {
     return binaryOp(binary.mul, this, other);
   }
+  /** a / b   ∂/∂a = 1/b, ∂/∂b = −a/b² */
   div(other: Value | number): Value {
     return binaryOp(binary.div, this, other);
   }
@@ -123,27 +133,35 @@ export class Value {
     }
     return binaryOp(binary.pow, this, exponent);
   }
+  /** −x   dy/dx = −1 */
   neg(): Value {
     return unaryOp(unary.neg, this);
   }
+  /** eˣ   dy/dx = eˣ */
   exp(): Value {
     return unaryOp(unary.exp, this);
   }
+  /** ln x (x > 0)   dy/dx = 1/x */
   log(): Value {
     return unaryOp(unary.log, this);
   }
+  /** √x (x ≥ 0)   dy/dx = 1/(2√x) */
   sqrt(): Value {
     return unaryOp(unary.sqrt, this);
   }
+  /** |x|   dy/dx = sign(x), 0 at x = 0 */
   abs(): Value {
     return unaryOp(unary.abs, this);
   }
+  /** tanh x   dy/dx = 1 − tanh²x */
   tanh(): Value {
     return unaryOp(unary.tanh, this);
   }
+  /** σ(x) = 1/(1 + e⁻ˣ)   dy/dx = σ(x)(1 − σ(x)) */
   sigmoid(): Value {
     return unaryOp(unary.sigmoid, this);
   }
+  /** max(0, x)   dy/dx = 1 if x > 0, else 0 */
   relu(): Value {
     return unaryOp(unary.relu, this);
   }
@@ -221,6 +239,7 @@ export class Value {
     }
   }
 
+  /** `Value(label: data=…, grad=…, op=…)`, for logs and the debugger. */
   toString(): string {
     const name = this.label === "" ? "" : `${this.label}: `;
     return `Value(${name}data=${this.data}, grad=${this.grad}${this.rule === null ? "" : `, op=${this.op}`})`;

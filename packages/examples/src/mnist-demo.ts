@@ -11,6 +11,7 @@
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { noGrad, Random, type Tensor, type TensorDtype } from "@chainrule/autograd";
+import { loadMnist, mnistBatch, PIXELS, pixels } from "@chainrule/datasets";
 import {
   formatHealth,
   GradientMonitor,
@@ -22,7 +23,6 @@ import {
   SGD,
   saveModel,
 } from "@chainrule/nn";
-import { loadMnist, mnistBatch, PIXELS, pixels } from "./data/mnist.js";
 import { asciiChart, svgChart } from "./ui/chart.js";
 import { confusionMatrix, formatConfusion } from "./ui/confusion.js";
 import { asciiDigit, sideBySide } from "./ui/digit.js";

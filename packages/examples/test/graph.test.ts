@@ -3,7 +3,7 @@
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { XMLValidator } from "fast-xml-parser";
 import { afterAll, expect, test } from "vitest";
 import { runExample } from "./run-example.js";
@@ -31,6 +31,15 @@ test("seed-network --step 3 stops the walk-through after step 3", async () => {
   expect(text).toMatch(/step 3 /);
   expect(text).not.toMatch(/step 4 /);
   expect(text).toMatch(/6 more steps/);
+});
+
+test("graph without --out writes into a new temporary folder, not the working directory", async () => {
+  const { result } = await run("graph", {});
+  const file = result.file as string;
+  expect(file.startsWith(tmpdir())).toBe(true);
+  expect(dirname(result.mlpFile as string)).toBe(dirname(file));
+  expect(XMLValidator.validate(readFileSync(file, "utf8"))).toBe(true);
+  rmSync(dirname(file), { recursive: true, force: true });
 });
 
 test("graph writes both pictures as valid SVG, the 784–30–10 network in a handful of boxes", async () => {

@@ -17,6 +17,7 @@ function input(op: string, x: unknown): Tensor {
 /** Names accepted where an activation is chosen by name (MLP options, model configs). */
 export type ActivationName = "sigmoid" | "tanh" | "relu" | "leakyRelu" | "softmax" | "identity";
 
+/** The names of the activations an `MLP` accepts (see `ActivationName`). */
 export const ACTIVATIONS: readonly ActivationName[] = ["sigmoid", "tanh", "relu", "leakyRelu", "softmax", "identity"];
 
 /** σ(x) = 1/(1 + e⁻ˣ), elementwise      σ'(x) = σ(x)(1 − σ(x)): the chapter's activation. */
@@ -102,6 +103,7 @@ export class ReLU extends Module {
 
 /** `leakyRelu` as a module: `new LeakyReLU(0.2)`. */
 export class LeakyReLU extends Module {
+  /** The slope for x < 0. */
   readonly negativeSlope: number;
 
   constructor(negativeSlope = 0.01) {
@@ -123,6 +125,7 @@ export class LeakyReLU extends Module {
 
 /** `softmax` along `axis` (default the last) as a module. */
 export class Softmax extends Module {
+  /** The axis the probabilities sum to 1 along. */
   readonly axis: number;
 
   constructor(axis = -1) {

@@ -6,7 +6,8 @@
 
 import { arange, ChainruleError, Random, tensor } from "@chainrule/autograd";
 import { describe, expect, test } from "vitest";
-import { accuracy, batches, oneHot } from "./data.js";
+import { batches, oneHot } from "./data.js";
+import { accuracy } from "./metrics.js";
 
 describe("batches", () => {
   const X = arange(10).reshape([5, 2]); // row i = [2i, 2i + 1]

@@ -1,11 +1,12 @@
 /**
- * @file Data helpers: mini-batches over tensors with seeded shuffling, one-hot encoding, and
- * accuracy. Imports module.ts (for `describe`) and the public API of @chainrule/autograd.
+ * @file Data helpers: mini-batches over tensors with seeded shuffling, and one-hot encoding
+ * (metrics.ts scores predictions, dataloader.ts batches whole datasets). Imports module.ts (for `describe`) and the public API of @chainrule/autograd.
  */
 
-import { ChainruleError, type Random, sameShape, Tensor, type TensorDtype, zeros } from "@chainrule/autograd";
+import { ChainruleError, type Random, Tensor, type TensorDtype, zeros } from "@chainrule/autograd";
 import { describe, optionsObject } from "./module.js";
 
+/** Options of `batches`. */
 export interface BatchOptions {
   /** Rows per batch (the last batch may be smaller unless `dropLast`). */
   batchSize: number;
@@ -97,55 +98,12 @@ export function oneHot(
   return out;
 }
 
-function labelValues(op: string, labels: unknown): ArrayLike<number> {
+/** The labels as numbers: a number array, an Int32Array or a 1-d Tensor. */
+export function labelValues(op: string, labels: unknown): ArrayLike<number> {
   if (labels instanceof Tensor) {
     if (labels.ndim !== 1) throw new ChainruleError(op, `labels must be 1-d, got shape [${labels.shape.join(", ")}]`);
     return labels.data;
   }
   if (Array.isArray(labels) || labels instanceof Int32Array) return labels as ArrayLike<number>;
   throw new ChainruleError(op, `labels must be a number array, an Int32Array or a 1-d Tensor, got ${describe(labels)}`);
-}
-
-/**
- * The fraction of examples classified correctly, a number in [0, 1].
- *
- * - predictions [n, C] with C ≥ 2 (scores, probabilities or logits): the class is the argmax of
- *   each row, the first one on ties;
- * - predictions [n] or [n, 1] (one score per example): the class is 1 where the score is ≥
- *   `threshold` (default 0.5, for probabilities; use 0 for logits), else 0.
- *
- * `targets` are class labels [n] (numbers, Int32Array or Tensor) or a Tensor shaped like the
- * predictions: one-hot rows (read by argmax) or 0/1 values for one score per example.
- */
-export function accuracy(
-  predictions: Tensor,
-  targets: readonly number[] | Int32Array | Tensor,
-  options: { threshold?: number } = {},
-): number {
-  options = optionsObject("accuracy", options);
-  const op = "accuracy";
-  if (!(predictions instanceof Tensor) || predictions.ndim === 0 || predictions.ndim > 2) {
-    throw new ChainruleError(
-      op,
-      `predictions must be a Tensor of shape [n] or [n, C], got ${describe(predictions)}${predictions instanceof Tensor ? ` of shape [${predictions.shape.join(", ")}]` : ""}`,
-    );
-  }
-  const n = predictions.shape[0] as number;
-  const columns = predictions.ndim === 2 ? (predictions.shape[1] as number) : 1;
-  const threshold = options.threshold ?? 0.5;
-  const binary = columns === 1;
-  const predicted = binary
-    ? Array.from(predictions.data, (s) => (s >= threshold ? 1 : 0))
-    : Array.from(predictions.argmax(1).data);
-
-  let actual: ArrayLike<number>;
-  const like = targets instanceof Tensor && sameShape(targets.shape, predictions.shape);
-  if (like && !binary) actual = (targets as Tensor).argmax(1).data;
-  else if (like) actual = (targets as Tensor).data;
-  else actual = labelValues(op, targets);
-  if (actual.length !== n) throw new ChainruleError(op, `${actual.length} targets for ${n} predictions`);
-  if (n === 0) throw new ChainruleError(op, "the accuracy of 0 predictions is undefined");
-  let correct = 0;
-  for (let i = 0; i < n; i++) if (predicted[i] === actual[i]) correct++;
-  return correct / n;
 }

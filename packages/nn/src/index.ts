@@ -1,7 +1,10 @@
 /**
  * @file The public surface of @chainrule/nn: every export is named here. Layers and models
  * (module.ts, linear.ts, mlp.ts, activations.ts), the scalar flavour (scalar.ts), losses,
- * initializers, optimizers, data helpers, and model files (serialization.ts over safetensors.ts).
+ * initializers, optimizers, data helpers (data.ts, dataloader.ts), metrics, and model files
+ * (serialization.ts over safetensors.ts).
+ *
+ * @module @chainrule/nn
  */
 
 export {
@@ -21,7 +24,16 @@ export {
   Tanh,
   tanh,
 } from "./activations.js";
-export { accuracy, type BatchOptions, batches, oneHot } from "./data.js";
+export { type BatchOptions, batches, oneHot } from "./data.js";
+export {
+  type Collate,
+  DataLoader,
+  type DataLoaderOptions,
+  type Dataset,
+  type DefaultBatch,
+  defaultCollate,
+  TensorDataset,
+} from "./dataloader.js";
 export {
   calculateGain,
   constant_,
@@ -48,6 +60,15 @@ export {
   quadraticCost,
   type Reduction,
 } from "./losses.js";
+export {
+  accuracy,
+  type ClassificationReport,
+  type ClassMetricOptions,
+  confusionMatrix,
+  type Labels,
+  type MetricOptions,
+  precisionRecallF1,
+} from "./metrics.js";
 export { MLP, type MLPOptions } from "./mlp.js";
 export { type LoadStateDictOptions, Module, type ModuleConfig, parameter, Sequential } from "./module.js";
 export { formatHealth, GradientMonitor, type GradientMonitorOptions, type LayerHealth } from "./monitor.js";

@@ -90,7 +90,7 @@ describe("errors", () => {
       ),
     );
     expect(() => heNormal_(zeros([0, 3]), new Random(0))).toThrow(/heNormal_: cannot scale a weight of shape \[0, 3\]/);
-    expect(() => uniform_(zeros([2]), undefined as never)).toThrow(/uniform_: needs a seeded generator/);
+    expect(() => uniform_(zeros([2]), 5 as never)).toThrow(/uniform_: needs a seeded generator/);
     expect(() => uniform_(zeros([2]), new Random(0), 2, 1)).toThrow(/low 2 must not exceed high 1/);
     expect(() => normal_(zeros([2]), new Random(0), 0, Number.NaN)).toThrow(/normal_: std must be a finite number/);
     expect(() => gaussian12_([1, 2] as never, new Random(0))).toThrow(

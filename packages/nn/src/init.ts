@@ -17,13 +17,16 @@
  * to layer, which is what lets deep stacks train at all.
  */
 
-import { ChainruleError, fromStorage, noGrad, type Random, Tensor } from "@chainrule/autograd";
+import { ChainruleError, defaultRandom, fromStorage, noGrad, type Random, Tensor } from "@chainrule/autograd";
 
 /** Fill `t` from `draw()`, in row-major order, in place (inside noGrad, so parameters may be filled). */
 function fill(op: string, t: Tensor, random: Random | null, draw: () => number): Tensor {
   if (!(t instanceof Tensor)) throw new ChainruleError(op, "the first argument must be a Tensor");
   if (random !== null && typeof (random as Partial<Random> | undefined)?.next !== "function") {
-    throw new ChainruleError(op, "needs a seeded generator as its second argument: pass new Random(seed)");
+    throw new ChainruleError(
+      op,
+      "needs a seeded generator as its second argument: pass new Random(seed), or leave it out for the default one",
+    );
   }
   const values = new Float64Array(t.size);
   for (let i = 0; i < values.length; i++) values[i] = draw();
@@ -40,7 +43,12 @@ function checkNumber(op: string, name: string, v: number, positive = false): voi
 }
 
 /** fanIn and fanOut of a weight of shape [out, in, …kernel]: in·k and out·k with k the kernel size. */
-export function fans(shape: readonly number[]): { fanIn: number; fanOut: number } {
+export function fans(shape: readonly number[]): {
+  /** Inputs feeding each output unit (the last axis of a weight [out, in]). */
+  fanIn: number;
+  /** Outputs each input unit feeds (the first axis). */
+  fanOut: number;
+} {
   if (shape.length < 2) {
     throw new ChainruleError(
       "fans",
@@ -86,7 +94,7 @@ export function zeros_(t: Tensor): Tensor {
 }
 
 /** Uniform in [low, high): low + (high − low)·u for each draw u (Random.uniform). */
-export function uniform_(t: Tensor, random: Random, low = 0, high = 1): Tensor {
+export function uniform_(t: Tensor, random: Random = defaultRandom(), low = 0, high = 1): Tensor {
   checkNumber("uniform_", "low", low);
   checkNumber("uniform_", "high", high);
   if (!(low <= high)) throw new ChainruleError("uniform_", `low ${low} must not exceed high ${high}`);
@@ -104,7 +112,7 @@ export function symmetricUniform_(t: Tensor, random: Random, bound: number): Ten
 }
 
 /** Normal N(mean, std²) by Box–Muller (Random.normal: two draws per element). */
-export function normal_(t: Tensor, random: Random, mean = 0, std = 1): Tensor {
+export function normal_(t: Tensor, random: Random = defaultRandom(), mean = 0, std = 1): Tensor {
   checkNumber("normal_", "mean", mean);
   checkNumber("normal_", "std", std);
   return fill("normal_", t, random, () => random.normal(mean, std));
@@ -115,33 +123,33 @@ export function normal_(t: Tensor, random: Random, mean = 0, std = 1): Tensor {
  * float64 in any language, hence bit-reproducible elsewhere. The initialisation of Nielsen's
  * network in the W2 workload.
  */
-export function gaussian12_(t: Tensor, random: Random): Tensor {
+export function gaussian12_(t: Tensor, random: Random = defaultRandom()): Tensor {
   return fill("gaussian12_", t, random, () => random.gaussian12());
 }
 
 /** Xavier/Glorot uniform: U(−a, a) with a = gain·√(6 / (fanIn + fanOut)). */
-export function xavierUniform_(t: Tensor, random: Random, gain = 1): Tensor {
+export function xavierUniform_(t: Tensor, random: Random = defaultRandom(), gain = 1): Tensor {
   checkNumber("xavierUniform_", "gain", gain);
   const { fanIn, fanOut } = fansOf("xavierUniform_", t);
   return symmetricUniform_(t, random, gain * Math.sqrt(6 / (fanIn + fanOut)));
 }
 
 /** Xavier/Glorot normal: N(0, σ²) with σ = gain·√(2 / (fanIn + fanOut)). */
-export function xavierNormal_(t: Tensor, random: Random, gain = 1): Tensor {
+export function xavierNormal_(t: Tensor, random: Random = defaultRandom(), gain = 1): Tensor {
   checkNumber("xavierNormal_", "gain", gain);
   const { fanIn, fanOut } = fansOf("xavierNormal_", t);
   return normal_(t, random, 0, gain * Math.sqrt(2 / (fanIn + fanOut)));
 }
 
 /** He/Kaiming uniform: U(−a, a) with a = gain·√(3 / fanIn); the default gain √2 suits ReLU. */
-export function heUniform_(t: Tensor, random: Random, gain = Math.SQRT2): Tensor {
+export function heUniform_(t: Tensor, random: Random = defaultRandom(), gain = Math.SQRT2): Tensor {
   checkNumber("heUniform_", "gain", gain);
   const { fanIn } = fansOf("heUniform_", t);
   return symmetricUniform_(t, random, gain * Math.sqrt(3 / fanIn));
 }
 
 /** He/Kaiming normal: N(0, σ²) with σ = gain/√fanIn; the default gain √2 suits ReLU. */
-export function heNormal_(t: Tensor, random: Random, gain = Math.SQRT2): Tensor {
+export function heNormal_(t: Tensor, random: Random = defaultRandom(), gain = Math.SQRT2): Tensor {
   checkNumber("heNormal_", "gain", gain);
   const { fanIn } = fansOf("heNormal_", t);
   return normal_(t, random, 0, gain / Math.sqrt(fanIn));

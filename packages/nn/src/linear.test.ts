@@ -105,7 +105,8 @@ describe("Linear", () => {
     expect(() => layer.forward(tensor(1))).toThrow(/Linear: input of shape \[\]/);
     expect(() => new Linear(0, 2, { random: new Random(0) })).toThrow(/inFeatures must be a positive integer, got 0/);
     expect(() => new Linear(2, 1.5, { random: new Random(0) })).toThrow(/outFeatures must be a positive integer/);
-    expect(() => new Linear(2, 2, {} as never)).toThrow(/options.random must be a seeded generator/);
+    expect(() => new Linear(2, 2, { random: 5 } as never)).toThrow(/options.random must be a seeded generator/);
+    expect(() => new Linear(2, 2, null as never)).toThrow(/Linear: options must be an object/);
     expect(() => new Linear(2, 2, { random: new Random(0), init: "glorot" as never })).toThrow(/unknown init "glorot"/);
     expect(() => new Linear(2, 2, { random: new Random(0), dtype: "int8" as never })).toThrow(/dtype must be/);
   });
@@ -235,6 +236,6 @@ describe("MLP", () => {
     expect(() => new MLP([3, 1], { random: new Random(0), activation: "gelu" as never })).toThrow(
       /MLP: activation must be one of "sigmoid", "tanh", "relu", "leakyRelu", "softmax", "identity", got "gelu"/,
     );
-    expect(() => new MLP([3, 1], undefined as never)).toThrow(ChainruleError);
+    expect(() => new MLP([3, 1], null as never)).toThrow(ChainruleError);
   });
 });

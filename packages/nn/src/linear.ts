@@ -12,6 +12,7 @@
 
 import {
   ChainruleError,
+  defaultRandom,
   mm,
   type Random,
   type Tensor,
@@ -58,6 +59,7 @@ export type LinearInit =
   | "gaussian12"
   | ((weight: Tensor, bias: Tensor | null, random: Random) => void);
 
+/** The names of the built-in initialisations a `Linear` accepts (see `LinearInit`). */
 export const LINEAR_INITS = [
   "pytorch",
   "xavierUniform",
@@ -68,9 +70,13 @@ export const LINEAR_INITS = [
   "gaussian12",
 ] as const;
 
+/** Options of `Linear`. */
 export interface LinearOptions {
-  /** The seeded generator the initial weights are drawn from (required: no hidden global state). */
-  random: Random;
+  /**
+   * The seeded generator the initial weights are drawn from; without it, the default generator
+   * (reseeded by `manualSeed`).
+   */
+  random?: Random;
   /** Whether to add a bias b (default true). */
   bias?: boolean;
   /** How W and b are drawn (default "pytorch"); see `LinearInit`. */
@@ -137,10 +143,12 @@ export class Linear extends Module {
   readonly weight: Tensor;
   /** b, shape [out], or null without a bias. */
   readonly bias: Tensor | null;
+  /** The size of each input row. */
   readonly inFeatures: number;
+  /** The size of each output row. */
   readonly outFeatures: number;
 
-  constructor(inFeatures: number, outFeatures: number, options: LinearOptions) {
+  constructor(inFeatures: number, outFeatures: number, options: LinearOptions = {}) {
     super();
     for (const [name, v] of [
       ["inFeatures", inFeatures],
@@ -150,14 +158,14 @@ export class Linear extends Module {
         throw new ChainruleError("Linear", `${name} must be a positive integer, got ${String(v)}`);
       }
     }
-    if (
-      options === undefined ||
-      options === null ||
-      typeof (options.random as Partial<Random> | undefined)?.next !== "function"
-    ) {
+    if (options === null || typeof options !== "object") {
+      throw new ChainruleError("Linear", `options must be an object, got ${String(options)}`);
+    }
+    const random = options.random ?? defaultRandom();
+    if (typeof (random as Partial<Random>).next !== "function") {
       throw new ChainruleError(
         "Linear",
-        "options.random must be a seeded generator (new Random(seed)): initial weights are always drawn from one",
+        "options.random must be a seeded generator (new Random(seed)), or left out for the default one",
       );
     }
     const dtype = options.dtype ?? "float64";
@@ -167,7 +175,7 @@ export class Linear extends Module {
     const useBias = options.bias ?? true;
     const weight = zeros([outFeatures, inFeatures], { dtype });
     const bias = useBias ? zeros([outFeatures], { dtype }) : null;
-    initLinear(weight, bias, options.random, options.init ?? "pytorch");
+    initLinear(weight, bias, random, options.init ?? "pytorch");
     this.weight = parameter(weight, "weight");
     this.bias = bias === null ? null : parameter(bias, "bias");
     this.inFeatures = inFeatures;

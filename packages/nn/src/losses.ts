@@ -24,6 +24,7 @@ import { describe, optionsObject } from "./module.js";
 /** How per-element (or per-example) losses are combined. */
 export type Reduction = "mean" | "sum" | "none";
 
+/** Options of `mseLoss`. */
 export interface MSELossOptions {
   /** "mean" (default: over all N elements), "sum", "batchmean" (over the m = shape[0] examples), "none". */
   reduction?: Reduction | "batchmean";
@@ -98,6 +99,7 @@ export function quadraticCost(a: Tensor, y: Tensor): Tensor {
   return mseLoss(a, y, { half: true, reduction: "batchmean" });
 }
 
+/** Options of `crossEntropy`. */
 export interface CrossEntropyOptions {
   /** "mean" over examples (default), "sum", or "none" (one loss per example). */
   reduction?: Reduction;
@@ -180,6 +182,7 @@ export function crossEntropy(
   return reduce(losses, reduction);
 }
 
+/** Options of `binaryCrossEntropy` and `binaryCrossEntropyWithLogits`. */
 export interface BinaryCrossEntropyOptions {
   /** "mean" over all elements (default), "sum", or "none". */
   reduction?: Reduction;

@@ -7,14 +7,18 @@
  *   a⁰ = x,   zˡ = aˡ⁻¹·Wˡᵀ + bˡ,   aˡ = act(zˡ)   (outputActivation on the last layer)
  */
 
-import { ChainruleError, type Random, type Tensor, type TensorDtype } from "@chainrule/autograd";
+import { ChainruleError, defaultRandom, type Random, type Tensor, type TensorDtype } from "@chainrule/autograd";
 import { ACTIVATIONS, type ActivationName, activationFunction } from "./activations.js";
 import { Linear, type LinearInit } from "./linear.js";
 import { Module, type ModuleConfig } from "./module.js";
 
+/** Options of `MLP`. */
 export interface MLPOptions {
-  /** The generator every layer draws from, layer by layer (W¹, b¹, W², b², …). Required. */
-  random: Random;
+  /**
+   * The generator every layer draws from, layer by layer (W¹, b¹, W², b², …); without it, the
+   * default generator (reseeded by `manualSeed`).
+   */
+  random?: Random;
   /** Activation after every hidden layer (default "relu"). */
   activation?: ActivationName;
   /** Activation after the last layer (default "identity": the output is the logits). */
@@ -40,12 +44,16 @@ export interface MLPOptions {
  * net.forward(x); // x: [batch, 784] → [batch, 10]
  */
 export class MLP extends Module {
+  /** The Linear layers, input first. */
   readonly layers: Linear[];
+  /** The layer sizes [in, hidden…, out]. */
   readonly sizes: readonly number[];
+  /** The activation after each hidden layer. */
   readonly activation: ActivationName;
+  /** The activation after the last layer. */
   readonly outputActivation: ActivationName;
 
-  constructor(sizes: readonly number[], options: MLPOptions) {
+  constructor(sizes: readonly number[], options: MLPOptions = {}) {
     super();
     if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((n) => Number.isInteger(n) && n >= 1)) {
       throw new ChainruleError(
@@ -53,9 +61,11 @@ export class MLP extends Module {
         `sizes must list at least two positive integers [in, …, out], got ${JSON.stringify(sizes)}`,
       );
     }
-    if (options === undefined || options === null || typeof options !== "object") {
-      throw new ChainruleError("MLP", "options with a seeded `random` are required");
+    if (options === null || typeof options !== "object") {
+      throw new ChainruleError("MLP", `options must be an object, got ${String(options)}`);
     }
+    // One generator for all layers, so an MLP draws the same numbers as its Linear layers would.
+    const random = options.random ?? defaultRandom();
     this.activation = options.activation ?? "relu";
     this.outputActivation = options.outputActivation ?? "identity";
     for (const [name, a] of [
@@ -74,7 +84,7 @@ export class MLP extends Module {
     for (let i = 0; i + 1 < sizes.length; i++) {
       this.layers.push(
         new Linear(sizes[i] as number, sizes[i + 1] as number, {
-          random: options.random,
+          random,
           ...(options.bias === undefined ? {} : { bias: options.bias }),
           ...(options.init === undefined ? {} : { init: options.init }),
           ...(options.dtype === undefined ? {} : { dtype: options.dtype }),

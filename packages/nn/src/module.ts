@@ -12,6 +12,7 @@ import { ChainruleError, formatShape, noGrad, sameShape, Tensor, type TensorDtyp
 
 /** What `config()` returns: JSON-ready, with the class in `type`; saved in model files' metadata. */
 export interface ModuleConfig {
+  /** The class name, e.g. `"MLP"`. */
   type: string;
   [key: string]: unknown;
 }
@@ -279,6 +280,7 @@ export function describe(x: unknown): string {
  * net.forward(x); // x: [batch, 784] → [batch, 10]
  */
 export class Sequential extends Module {
+  /** The modules, in the order they are applied. */
   readonly layers: Module[];
 
   constructor(...layers: Module[]) {

@@ -11,10 +11,13 @@ import { activationFunction } from "./activations.js";
 import type { MLP } from "./mlp.js";
 import { optionsObject } from "./module.js";
 
+/** One layer's gradient health, as `GradientMonitor.report()` gives it. */
 export interface LayerHealth {
   /** The layer's name, e.g. `layers.0`, and its sizes. */
   name: string;
+  /** Its input size. */
   inFeatures: number;
+  /** Its output size. */
   outFeatures: number;
   /** Mean ‖∂C/∂W‖ (Frobenius norm) over the steps recorded since the last report. */
   gradNorm: number;
@@ -24,11 +27,17 @@ export interface LayerHealth {
   threshold: number;
 }
 
+/** Options of `GradientMonitor`. */
 export interface GradientMonitorOptions {
   /** σ'(z) below this counts as saturated (default 0.01; σ' is at most 0.25, at z = 0). */
   threshold?: number;
 }
 
+/**
+ * Watches an MLP's layers while it trains: the mean gradient norm of each weight matrix over the
+ * steps recorded, and the share of saturated sigmoid units (σ'(z) below a threshold) on a probe
+ * batch, which is why a sigmoid network learns slowly when it does. `formatHealth` prints a report.
+ */
 export class GradientMonitor {
   private readonly model: MLP;
   private readonly threshold: number;

@@ -28,7 +28,12 @@ export interface OptimizerStateDict {
   /** lr and the rest, by the option names of the constructor. */
   hyperparameters: Hyperparameters;
   /** One entry per parameter, in the order the parameters were given: steps taken and buffers. */
-  state: Array<{ step: number; buffers: Record<string, Tensor> }>;
+  state: Array<{
+    /** Steps this parameter has taken. */
+    step: number;
+    /** Its state buffers by name (momentumBuffer, expAvg, expAvgSq). */
+    buffers: Record<string, Tensor>;
+  }>;
 }
 
 /**
@@ -42,6 +47,7 @@ export abstract class Optimizer {
   get lr(): number {
     return this.#lr;
   }
+  /** Set the learning rate; a NaN, infinite, negative or non-number value throws before anything changes. */
   set lr(value: number) {
     if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
       throw new ChainruleError(this.type, `lr must be a finite number ≥ 0, got ${describe(value)}`);
@@ -264,7 +270,15 @@ export abstract class Optimizer {
   }
 
   /** A state buffer of parameter i, zeros of its shape and dtype at first use. */
-  protected buffer(i: number, name: string): { data: Float64Array | Float32Array; fresh: boolean } {
+  protected buffer(
+    i: number,
+    name: string,
+  ): {
+    /** The buffer's storage, updated in place. */
+    data: Float64Array | Float32Array;
+    /** True at first use (the buffer is all zeros). */
+    fresh: boolean;
+  } {
     const own = this.buffers[i] as Record<string, Tensor>;
     const existing = own[name];
     if (existing !== undefined) return { data: existing.data, fresh: false };
@@ -305,6 +319,7 @@ function checkOptions(op: string, options: unknown): Record<string, unknown> {
 
 const nonNegative = (v: number) => v >= 0;
 
+/** Options of `SGD`: the learning rate, momentum and weight decay. */
 export interface SGDOptions {
   /** Learning rate η (required). */
   lr: number;
@@ -343,9 +358,13 @@ export class SGD extends Optimizer {
   protected override requiredBuffers(hyperparameters: Record<string, unknown>): readonly string[] {
     return typeof hyperparameters.momentum === "number" && hyperparameters.momentum > 0 ? this.bufferNames : [];
   }
+  /** Momentum factor μ (0: plain SGD). */
   momentum = 0;
+  /** Dampening τ of the momentum's new gradient. */
   dampening = 0;
+  /** L2 penalty λ added to the gradient. */
   weightDecay = 0;
+  /** Whether the step uses Nesterov momentum. */
   nesterov = false;
 
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
@@ -409,6 +428,7 @@ export class SGD extends Optimizer {
   }
 }
 
+/** Options of `Adam` and `AdamW`. */
 export interface AdamOptions {
   /** Learning rate η (default 1e-3). */
   lr?: number;
@@ -440,9 +460,13 @@ export class Adam extends Optimizer {
     return "Adam";
   }
   protected readonly bufferNames = ["expAvg", "expAvgSq"] as const;
+  /** β₁: the decay of the running mean of gradients. */
   beta1 = 0.9;
+  /** β₂: the decay of the running mean of squared gradients. */
   beta2 = 0.999;
+  /** ε added to the denominator for numerical stability. */
   eps = 1e-8;
+  /** Weight decay λ (Adam: added to the gradient; AdamW: applied to the weights, decoupled). */
   weightDecay = 0;
   /** AdamW: decay θ by (1 − ηλ) apart from the gradient instead of adding λθ to it. */
   protected get decoupled(): boolean {
@@ -539,6 +563,7 @@ export class AdamW extends Adam {
   }
 }
 
+/** Options of `clipGradNorm`. */
 export interface ClipGradNormOptions {
   /** p of the p-norm (default 2; Infinity for the largest |gᵢ|). */
   normType?: number;
@@ -616,7 +641,9 @@ export function clipGradNorm(
 
 /** What the schedules share: the optimizer, its learning rate at the start, the epochs done. */
 abstract class LRScheduler {
+  /** The optimizer whose learning rate is scheduled. */
   readonly optimizer: Optimizer;
+  /** Its learning rate when the schedule was made. */
   readonly baseLr: number;
   /** Epochs completed (calls to `step()`). */
   epoch = 0;
@@ -641,7 +668,9 @@ abstract class LRScheduler {
 
 /** Learning rate η₀·γ^⌊epoch / stepSize⌋ (torch.optim.lr_scheduler.StepLR): call `step()` once per epoch. */
 export class StepLR extends LRScheduler {
+  /** Epochs between two decays. */
   readonly stepSize: number;
+  /** The factor the rate is multiplied by at each decay. */
   readonly gamma: number;
 
   constructor(optimizer: Optimizer, options: { stepSize: number; gamma?: number }) {
@@ -670,7 +699,9 @@ export class StepLR extends LRScheduler {
  *   η(t) = ηmin + (η₀ − ηmin)·(1 + cos(π·t / tMax)) / 2
  */
 export class CosineAnnealingLR extends LRScheduler {
+  /** Epochs of one half-period of the cosine: the rate reaches etaMin at tMax. */
   readonly tMax: number;
+  /** The lowest rate. */
   readonly etaMin: number;
 
   constructor(optimizer: Optimizer, options: { tMax: number; etaMin?: number }) {

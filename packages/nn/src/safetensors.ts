@@ -23,21 +23,29 @@ export type SafetensorsDtype = "float64" | "float32";
 
 /** One named array: `data` holds shape[0]·shape[1]·… elements in row-major order (1 for shape []). */
 export interface StoredTensor {
+  /** The element type stored in the file. */
   dtype: SafetensorsDtype;
+  /** The tensor's shape. */
   shape: number[];
+  /** The elements, row-major. */
   data: Float64Array | Float32Array;
 }
 
 /** A decoded file. `metadata` has no prototype, so keys like `__proto__` are ordinary keys. */
 export interface SafetensorsFile {
+  /** The tensors by name, in file order. */
   tensors: Map<string, StoredTensor>;
+  /** The file's `__metadata__` strings. */
   metadata: Record<string, string>;
 }
 
 /** The file operations `saveSafetensors` needs; node:fs/promises provides them. */
 export interface SafetensorsFileSystem {
+  /** Open a file (flags as node:fs: `wx` creates a new one). */
   open(path: string, flags: string): Promise<SafetensorsFileHandle>;
+  /** Rename a file, replacing `to` atomically. */
   rename(from: string, to: string): Promise<void>;
+  /** Remove a file (with force, no error when it is missing). */
   rm(path: string, options: { force: boolean }): Promise<void>;
   /** The names in a directory; without it, stale temporary files are not looked for. */
   readdir?(path: string): Promise<string[]>;
@@ -45,8 +53,11 @@ export interface SafetensorsFileSystem {
 
 /** An open file, as node:fs/promises' FileHandle. */
 export interface SafetensorsFileHandle {
+  /** Write all of `data`. */
   writeFile(data: Uint8Array): Promise<void>;
+  /** Flush the file to the disk. */
   sync(): Promise<void>;
+  /** Close the file. */
   close(): Promise<void>;
 }
 

@@ -108,7 +108,9 @@ describe("ScalarMLP", () => {
 
   test("errors", () => {
     expect(() => new ScalarMLP([2], { random: new Random(0) })).toThrow(/ScalarMLP: sizes must list at least two/);
-    expect(() => new ScalarMLP([2, 1], {} as never)).toThrow(/ScalarMLP: options.random must be a seeded generator/);
+    expect(() => new ScalarMLP([2, 1], { random: {} } as never)).toThrow(
+      /ScalarMLP: options.random must be a seeded generator/,
+    );
     expect(() => new ScalarMLP([2, 1], { random: new Random(0), activation: "gelu" as never })).toThrow(
       /activation must be "relu", "tanh", "sigmoid", "identity", got "gelu"/,
     );

@@ -9,7 +9,7 @@
  *              aⱼ = act(zⱼ)
  */
 
-import { ChainruleError, type Random, Value } from "@chainrule/autograd";
+import { ChainruleError, defaultRandom, type Random, Value } from "@chainrule/autograd";
 
 /** Activations a scalar neuron can apply ("identity" for a linear output neuron). */
 export type ScalarActivation = "relu" | "tanh" | "sigmoid" | "identity";
@@ -28,9 +28,13 @@ export type ScalarInit =
   | "gaussian12"
   | ((random: Random, fanIn: number, role: "weight" | "bias") => number);
 
+/** Options of `Neuron`, `Layer` and `ScalarMLP`. */
 export interface ScalarOptions {
-  /** The seeded generator the initial weights are drawn from (required). */
-  random: Random;
+  /**
+   * The seeded generator the initial weights are drawn from; without it, the default generator
+   * (reseeded by `manualSeed`).
+   */
+  random?: Random;
   /** How weights and biases are drawn (default "uniform": micrograd's). */
   init?: ScalarInit;
 }
@@ -46,11 +50,14 @@ function draw(init: ScalarInit, random: Random, fanIn: number, role: "weight" | 
 }
 
 function checkRandom(op: string, options: ScalarOptions | undefined): Random {
-  const random = options?.random;
-  if (typeof (random as Partial<Random> | undefined)?.next !== "function") {
-    throw new ChainruleError(op, "options.random must be a seeded generator (new Random(seed))");
+  const random = options?.random ?? defaultRandom();
+  if (typeof (random as Partial<Random>).next !== "function") {
+    throw new ChainruleError(
+      op,
+      "options.random must be a seeded generator (new Random(seed)), or left out for the default one",
+    );
   }
-  return random as Random;
+  return random;
 }
 
 function checkActivation(op: string, a: unknown): ScalarActivation {
@@ -93,11 +100,14 @@ export abstract class ScalarModule {
  * n.forward([1.0, -2.0]); // a Value
  */
 export class Neuron extends ScalarModule {
+  /** The weights, one per input. */
   readonly w: Value[];
+  /** The bias. */
   readonly b: Value;
+  /** The activation applied to w·x + b. */
   readonly activation: ScalarActivation;
 
-  constructor(inputs: number, options: ScalarOptions & { activation?: ScalarActivation }) {
+  constructor(inputs: number, options: ScalarOptions & { activation?: ScalarActivation } = {}) {
     super();
     if (!Number.isInteger(inputs) || inputs < 1) {
       throw new ChainruleError("Neuron", `the number of inputs must be a positive integer, got ${String(inputs)}`);
@@ -140,9 +150,10 @@ export class Neuron extends ScalarModule {
 
 /** A layer of neurons reading the same inputs: `outputs` neurons of `inputs` weights each. */
 export class Layer extends ScalarModule {
+  /** The layer's neurons, one per output. */
   readonly neurons: Neuron[];
 
-  constructor(inputs: number, outputs: number, options: ScalarOptions & { activation?: ScalarActivation }) {
+  constructor(inputs: number, outputs: number, options: ScalarOptions & { activation?: ScalarActivation } = {}) {
     super();
     if (!Number.isInteger(outputs) || outputs < 1) {
       throw new ChainruleError("Layer", `the number of outputs must be a positive integer, got ${String(outputs)}`);
@@ -175,12 +186,14 @@ export class Layer extends ScalarModule {
  * model.namedParameters()[0]; // ["layers.0.neurons.0.w.0", Value(...)]
  */
 export class ScalarMLP extends ScalarModule {
+  /** The layers, input first. */
   readonly layers: Layer[];
+  /** The layer sizes [in, hidden…, out]. */
   readonly sizes: readonly number[];
 
   constructor(
     sizes: readonly number[],
-    options: ScalarOptions & { activation?: ScalarActivation; outputActivation?: ScalarActivation },
+    options: ScalarOptions & { activation?: ScalarActivation; outputActivation?: ScalarActivation } = {},
   ) {
     super();
     if (!Array.isArray(sizes) || sizes.length < 2 || !sizes.every((n) => Number.isInteger(n) && n >= 1)) {
@@ -189,14 +202,14 @@ export class ScalarMLP extends ScalarModule {
         `sizes must list at least two positive integers [in, …, out], got ${JSON.stringify(sizes)}`,
       );
     }
-    checkRandom("ScalarMLP", options);
+    const random = checkRandom("ScalarMLP", options);
     const hidden = checkActivation("ScalarMLP", options.activation ?? "relu");
     const output = checkActivation("ScalarMLP", options.outputActivation ?? "identity");
     this.sizes = [...sizes];
     this.layers = [];
     for (let i = 0; i + 1 < sizes.length; i++) {
       const activation = i + 2 === sizes.length ? output : hidden;
-      this.layers.push(new Layer(sizes[i] as number, sizes[i + 1] as number, { ...options, activation }));
+      this.layers.push(new Layer(sizes[i] as number, sizes[i + 1] as number, { ...options, random, activation }));
     }
     this.labelParameters();
   }

@@ -105,6 +105,7 @@ function decodeChecked(op: string, where: string, bytes: Uint8Array): Safetensor
   return file;
 }
 
+/** Options of `saveModel`, `encodeModel` and the optimizer's save functions. */
 export interface SaveOptions {
   /** Extra string entries for `__metadata__` (the keys above are reserved). */
   metadata?: Record<string, string>;
@@ -112,6 +113,7 @@ export interface SaveOptions {
   fs?: SafetensorsFileSystem;
 }
 
+/** Options of `loadModel` and `decodeModel`. */
 export interface LoadModelOptions {
   /** Refuse missing and unexpected tensor names (default true). */
   strict?: boolean;

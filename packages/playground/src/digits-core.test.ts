@@ -1,4 +1,4 @@
-import { loadMnist } from "@chainrule/examples/data/mnist";
+import { loadMnist } from "@chainrule/datasets";
 import { describe, expect, test } from "vitest";
 import { DIGIT_MODELS, DigitTrainer, PIXELS, parseDigits } from "./digits-core.js";
 

@@ -276,6 +276,7 @@ const sliceWindow = batchable(
     batch.wrap(sliceWindow(batch.inner(h), [batch.size, ...shape], [0, ...start], [1, ...step])),
 );
 
+/** Indices for `take` and `indexSelect`: a number array, an Int32Array, or an integer-valued Tensor. */
 export type IndexLike = readonly number[] | Int32Array | Tensor;
 
 function toIndex(op: string, indices: IndexLike, len: number, axis: number): Int32Array {

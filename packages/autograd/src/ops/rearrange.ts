@@ -76,8 +76,10 @@ function describe(v: unknown): string {
 
 // ---- pad ----
 
+/** How `pad` fills: with a constant, by mirroring without the edge, or by repeating the edge. */
 export type PadMode = "constant" | "reflect" | "replicate";
 
+/** Options of `pad`. */
 export interface PadOptions {
   /** "constant" (default): fill with `value`; "reflect": mirror without repeating the edge; "replicate": repeat the edge. */
   mode?: PadMode;

@@ -3,6 +3,8 @@
  * own property tests (and ours: every op test of the library is written with this kit).
  * fast-check is a peer dependency of this entry point only, never of the core.
  * Imports the public surface of the package.
+ *
+ * @module @chainrule/autograd/testing
  */
 
 import fc from "fast-check";
@@ -14,10 +16,15 @@ import { vmap } from "../transforms/vmap.js";
 
 export { gradcheckModule, type ModuleCheckReport } from "../gradcheck.js";
 
+/** Bounds for `shapeArb`: the rank and the size of each dimension. */
 export interface ShapeConstraints {
+  /** The fewest axes (default 0). */
   minRank?: number;
+  /** The most axes (default 3). */
   maxRank?: number;
+  /** The smallest dimension (default 1). */
   minDim?: number;
+  /** The largest dimension (default 4). */
   maxDim?: number;
 }
 
@@ -85,13 +92,22 @@ export function matmulShapesArb(
 
 /** Where values are drawn: an interval, minus a margin around points where a function has a kink. */
 export interface Domain {
+  /** The lower end of the interval. */
   min: number;
+  /** The upper end of the interval. */
   max: number;
   /** Points to stay away from (relu: [0]); values closer than `margin` are pushed out. */
   avoid?: readonly number[];
+  /** How far to stay from each point of `avoid` (default 0.05). */
   margin?: number;
 }
 
+/**
+ * Ready-made domains: all reals in [−3, 3], positives in [0.1, 4] (for log, sqrt), and reals
+ * away from 0 (for relu, abs, sign).
+ *
+ * @displayType Record<"real" | "positive" | "awayFromZero", Domain>
+ */
 export const domains = {
   real: { min: -3, max: 3 },
   positive: { min: 0.1, max: 4 },
@@ -139,6 +155,7 @@ function assertProperty<T>(property: fc.IProperty<T>, params: fc.Parameters<T>):
   }
 }
 
+/** Options of `checkGradients`: gradcheck's options and fast-check's run settings. */
 export interface CheckGradientsOptions extends GradcheckOptions {
   /** fast-check runs (default 50). */
   numRuns?: number;
@@ -174,6 +191,7 @@ export function checkGradients<T extends Tensor[]>(
   );
 }
 
+/** Options of `checkTransforms`: what to check, fast-check's run settings, and the forward check's tolerances. */
 export interface CheckTransformsOptions {
   /** fast-check runs (default 30). */
   numRuns?: number;
@@ -183,9 +201,11 @@ export interface CheckTransformsOptions {
   forward?: boolean;
   /** Check the reverse rule on a batch of cotangents (vmap of the pullback) against one pullback each (default true). */
   batchedPullback?: boolean;
-  /** Finite-difference step and tolerances of the forward check (float64). */
+  /** Finite-difference step h of the forward check (float64; default 1e-6). */
   eps?: number;
+  /** Absolute tolerance of the forward check (default 1e-5). */
   atol?: number;
+  /** Relative tolerance of the forward check (default 1e-3). */
   rtol?: number;
 }
 

@@ -14,10 +14,13 @@ import type { Trace, TraceEdge, TraceStep } from "./trace.js";
 
 /** One factor of a chain: ∂`of`/∂`wrt`, as notation and as a number. */
 export interface ChainFactor {
+  /** The name of the node differentiated (the numerator). */
   of: string;
+  /** The name of the node it is differentiated with respect to (the denominator). */
   wrt: string;
   /** In the operands' names, constants multiplied out: `σ'(z2)`, `a1`, `a2 − 1`. */
   symbol: string;
+  /** The factor's value at the graph's numbers. */
   value: number;
   /** How many single-op steps it stands for (more than 1 when merged across unlabelled nodes). */
   steps: number;
@@ -33,10 +36,15 @@ export interface ChainPath {
   product: number;
 }
 
+/** Every path of the chain rule from an output down to one leaf, with its factors and their sum. */
 export interface Chain {
+  /** The input the chain ends at. */
   leaf: Value;
+  /** Its name, as printed. */
   leafName: string;
+  /** The output's name, as printed. */
   rootName: string;
+  /** One entry per path from the output to the leaf. */
   paths: ChainPath[];
   /** The sum over the paths found: ∂L/∂leaf when `truncated` is false. */
   gradient: number;
@@ -44,6 +52,7 @@ export interface Chain {
   truncated: boolean;
 }
 
+/** Options of `chainFor`. */
 export interface ChainOptions {
   /**
    * "labels" (default): one factor per stretch between labelled nodes, so unlabelled helpers
@@ -166,6 +175,7 @@ export function chainFor(trace: Trace, leaf: Value, options: ChainOptions = {}):
   };
 }
 
+/** Options of `formatChain`. */
 export interface FormatChainOptions {
   /** Significant digits (default 4). */
   digits?: number;

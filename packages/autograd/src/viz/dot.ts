@@ -29,6 +29,7 @@ import { type GroupFn, groupByLabelPrefix } from "./groups.js";
  */
 export type NodeKind = "parameter" | "input" | "constant" | "op" | "output";
 
+/** Options of `toDot`, `renderSvg`: layout, how much of each node to show, and grouping. */
 export interface DotOptions {
   /** Direction of the arrows: "LR" (default, inputs on the left), "TB", "RL" or "BT". */
   rankdir?: "LR" | "TB" | "RL" | "BT";

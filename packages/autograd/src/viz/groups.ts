@@ -9,6 +9,7 @@ import { type GraphValue, isConstant, isLeafNode, nodesOf } from "./format.js";
 /** The group a node belongs to (nodes sharing a name are drawn together), or undefined. */
 export type GroupFn = (node: GraphValue) => string | undefined;
 
+/** Options of `groupByLabelPrefix`. */
 export interface LabelGroupOptions {
   /**
    * How many dot-separated parts of a label name its group: with 2, `layers.0.weight` belongs to

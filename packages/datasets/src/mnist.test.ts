@@ -4,8 +4,9 @@
  */
 
 import { createHash } from "node:crypto";
+import { DataLoader } from "@chainrule/nn";
 import { describe, expect, test } from "vitest";
-import { classCounts, loadMnist, N_IMAGES, oneHotLabels, PIXELS, pixels } from "./mnist.js";
+import { classCounts, loadMnist, mnistDataset, N_IMAGES, oneHotLabels, PIXELS, pixels } from "./mnist.js";
 
 const sha256 = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
@@ -76,5 +77,25 @@ describe("oneHotLabels", () => {
   test("fewer classes, and a label that does not fit", () => {
     expect(Array.from(oneHotLabels([1, 0], { start: 0, end: 2 }, "float64", 2))).toEqual([0, 1, 1, 0]);
     expect(() => oneHotLabels([4], [0], "float64", 3)).toThrow(/label 4/);
+  });
+});
+
+describe("mnistDataset", () => {
+  test("a split as pixels k/255 and one-hot targets, batched by a DataLoader", () => {
+    const mnist = loadMnist();
+    const test32 = mnistDataset("test", { dtype: "float32" });
+    expect(test32.length).toBe(2000);
+    const [x, y] = test32.get(5);
+    expect(x!.dtype).toBe("float32");
+    expect(Array.from(x!.data)).toEqual(Array.from(pixels(mnist.images, [8005], "float32")));
+    expect(y!.argmax().item()).toBe(mnist.labels[8005]);
+    const [first] = new DataLoader(mnistDataset("train"), { batchSize: 10 });
+    expect(first!.map((t) => t.shape)).toEqual([
+      [10, 784],
+      [10, 10],
+    ]);
+    expect(Array.from(first![1]!.argmax(1).data)).toEqual(Array.from(mnist.labels.subarray(0, 10)));
+    expect(() => mnistDataset("valid" as never)).toThrow(/mnistDataset: split must be "train" or "test"/);
+    expect(() => mnistDataset("test", { dtype: "int8" as never })).toThrow(/mnistDataset: dtype must be/);
   });
 });
