@@ -36,7 +36,7 @@ export {
 } from "./gradcheck.js";
 export { type GraphNode, topoSort } from "./graph.js";
 export { gemmThreads, setGemmThreads } from "./kernels/matmul.js";
-export type { Dtype as TensorDtype, FloatArray } from "./ndarray.js";
+export type { Dtype as TensorDtype, FloatArray, FloatDtype, Storage } from "./ndarray.js";
 export { mm } from "./ops/matmul.js";
 export type { IndexLike, SliceRange } from "./ops/movement.js";
 export { Random } from "./random.js";

@@ -8,8 +8,17 @@ import { reluGradWasm, reluWasm } from "./kernels/matmul.js";
 import type { BinaryRule } from "./rules.js";
 import { broadcastStrides, type Shape, sizeOf, stridesOf } from "./shape.js";
 
-export type Dtype = "float64" | "float32";
+/**
+ * Element types: two float widths, and int32 for indices and labels (argmax, sort's indices,
+ * gather's index, class labels). int32 tensors never carry gradients.
+ */
+export type Dtype = "float64" | "float32" | "int32";
+/** The float dtypes: the ones gradients flow through. */
+export type FloatDtype = "float64" | "float32";
+/** A float storage: what the arithmetic kernels (matmul, the elementwise maps) work on. */
 export type FloatArray = Float64Array | Float32Array;
+/** Any tensor's storage: a float storage or the Int32Array of an int32 tensor. */
+export type Storage = FloatArray | Int32Array;
 
 /**
  * A zeroed storage of `size` elements. Tiny ones (up to SMALL elements) are views into shared
@@ -19,9 +28,13 @@ export type FloatArray = Float64Array | Float32Array;
  * as any view into it, so a kept scalar keeps at most 1 KB alive. Such a storage's `buffer` is
  * the slab: code that reads it must use `byteOffset` and `byteLength`, as for any typed array.
  */
-export function allocate(dtype: Dtype, size: number): FloatArray {
-  if (size <= SMALL) return dtype === "float64" ? slab64.take(size) : slab32.take(size);
-  const out = dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+export function allocate(dtype: FloatDtype, size: number): FloatArray;
+export function allocate(dtype: Dtype, size: number): Storage;
+export function allocate(dtype: Dtype, size: number): Storage {
+  if (size <= SMALL)
+    return dtype === "float64" ? slab64.take(size) : dtype === "float32" ? slab32.take(size) : slabI32.take(size);
+  const out =
+    dtype === "float64" ? new Float64Array(size) : dtype === "float32" ? new Float32Array(size) : new Int32Array(size);
   madeInPass?.add(out);
   return out;
 }
@@ -32,24 +45,24 @@ export function allocate(dtype: Dtype, size: number): FloatArray {
  * without a copy. Tiny storages are not recorded (their copy costs nothing). Weak, so recording
  * keeps nothing alive.
  */
-let madeInPass: WeakSet<FloatArray> | null = null;
+let madeInPass: WeakSet<Storage> | null = null;
 
 /** Start recording into `made` (null: stop); returns what was recorded into before, to restore. */
-export function recordStorages(made: WeakSet<FloatArray> | null): WeakSet<FloatArray> | null {
+export function recordStorages(made: WeakSet<Storage> | null): WeakSet<Storage> | null {
   const previous = madeInPass;
   madeInPass = made;
   return previous;
 }
 
 /** A storage someone else may hold (a custom op's returned gradient): never adopted. */
-export function disownStorage(data: FloatArray): void {
+export function disownStorage(data: Storage): void {
   madeInPass?.delete(data);
 }
 
 const SMALL = 8;
 const SLAB_BYTES = 1024;
 
-class Slab<A extends FloatArray> {
+class Slab<A extends Storage> {
   private buffer: ArrayBuffer | null = null;
   private used = 0; // elements handed out from `buffer`
 
@@ -71,6 +84,7 @@ class Slab<A extends FloatArray> {
 
 const slab64 = new Slab(Float64Array);
 const slab32 = new Slab(Float32Array);
+const slabI32 = new Slab(Int32Array);
 
 /**
  * Visit the rows (last axis) of `shape` in row-major order with two strided operands: `visit(p, q)`
@@ -119,11 +133,11 @@ function forEachRow(
 // exactly what rules.ts says (the property tests compare them with the rules).
 
 /** out[i] = f(x[i]); `op` names a rule with a loop of its own. */
-export function mapUnary(f: (x: number) => number, x: FloatArray, out: FloatArray, op?: string): void {
+export function mapUnary(f: (x: number) => number, x: Storage, out: Storage, op?: string): void {
   const n = x.length;
   switch (op) {
     case "relu":
-      if (reluWasm(x, out)) return; // the SIMD kernel, for long arrays
+      if (!(x instanceof Int32Array) && !(out instanceof Int32Array) && reluWasm(x, out)) return; // SIMD, long float arrays
       for (let i = 0; i < n; i++) {
         const v = x[i] as number;
         out[i] = v > 0 ? v : 0;
@@ -146,16 +160,22 @@ export function mapUnary(f: (x: number) => number, x: FloatArray, out: FloatArra
 /** out[i] = df(x[i], y[i])·g[i]: an elementwise backward step in one loop (no graph). */
 export function unaryGrad(
   df: (x: number, y: number) => number,
-  x: FloatArray,
-  y: FloatArray,
-  g: FloatArray,
-  out: FloatArray,
+  x: Storage,
+  y: Storage,
+  g: Storage,
+  out: Storage,
   op?: string,
 ): void {
   const n = x.length;
   switch (op) {
     case "relu": // [x > 0]·g
-      if (reluGradWasm(x, g, out)) return; // the SIMD kernel, for long arrays
+      if (
+        !(g instanceof Int32Array) &&
+        !(x instanceof Int32Array) &&
+        !(out instanceof Int32Array) &&
+        reluGradWasm(x, g, out)
+      )
+        return; // SIMD, long float arrays
       for (let i = 0; i < n; i++) out[i] = (x[i] as number) > 0 ? (g[i] as number) : 0;
       return;
     case "sigmoid": // y(1 − y)·g
@@ -176,12 +196,12 @@ export function unaryGrad(
 }
 
 type RowLoop = (
-  out: FloatArray,
+  out: Storage,
   o: number,
-  a: FloatArray,
+  a: Storage,
   ia: number,
   sa: number,
-  b: FloatArray,
+  b: Storage,
   ib: number,
   sb: number,
   n: number,
@@ -206,12 +226,12 @@ const rowLoops: Record<string, RowLoop> = {
 /** out = f(a, b) with a and b broadcast to outShape; `op` names a rule with a loop of its own. */
 export function mapBinary(
   f: (a: number, b: number) => number,
-  a: FloatArray,
+  a: Storage,
   aShape: Shape,
-  b: FloatArray,
+  b: Storage,
   bShape: Shape,
   outShape: Shape,
-  out: FloatArray,
+  out: Storage,
   op?: string,
 ): void {
   const row: RowLoop =
@@ -258,15 +278,15 @@ function forEachBroadcastRow(
  */
 export function binaryGrad(
   rule: BinaryRule,
-  a: FloatArray,
+  a: Storage,
   aShape: Shape,
-  b: FloatArray,
+  b: Storage,
   bShape: Shape,
-  y: FloatArray,
-  g: FloatArray,
+  y: Storage,
+  g: Storage,
   outShape: Shape,
-  ga: FloatArray | null,
-  gb: FloatArray | null,
+  ga: Storage | null,
+  gb: Storage | null,
 ): void {
   forEachBroadcastRow(aShape, bShape, outShape, (o, ia, la, ib, lb, n) => {
     for (let j = 0; j < n; j++) {
@@ -282,7 +302,7 @@ export function binaryGrad(
 }
 
 /** Materialise x (of `shape`) broadcast to `outShape`. */
-export function expand(x: FloatArray, shape: Shape, outShape: Shape, out: FloatArray): void {
+export function expand(x: Storage, shape: Shape, outShape: Shape, out: Storage): void {
   stridedCopy(x, 0, broadcastStrides(shape, outShape), outShape, out);
 }
 
@@ -290,7 +310,7 @@ export function expand(x: FloatArray, shape: Shape, outShape: Shape, out: FloatA
  * out, row-major over `outShape`, reads x at base + Σ strides[d]·index[d]: the one strided copy
  * behind expand (zero strides), permute (permuted strides) and window (stepped strides).
  */
-function stridedCopy(x: FloatArray, base: number, strides: readonly number[], outShape: Shape, out: FloatArray): void {
+function stridedCopy(x: Storage, base: number, strides: readonly number[], outShape: Shape, out: Storage): void {
   const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
   const last = outShape.length === 0 ? 0 : (strides[strides.length - 1] as number);
   let o = 0;
@@ -307,10 +327,10 @@ export type ReduceKind = "sum" | "max" | "min";
  */
 export function reduce(
   kind: ReduceKind,
-  x: FloatArray,
+  x: Storage,
   shape: Shape,
   axes: readonly number[],
-  out: FloatArray,
+  out: Storage,
   arg?: Int32Array,
 ): void {
   // Strides of the output seen from the input's index space: 0 along reduced axes, so every
@@ -353,7 +373,7 @@ export function reduce(
 }
 
 /** out = x with its axes permuted: out axis i is x axis perm[i]. */
-export function permute(x: FloatArray, shape: Shape, perm: readonly number[], out: FloatArray): void {
+export function permute(x: Storage, shape: Shape, perm: readonly number[], out: Storage): void {
   const sx = stridesOf(shape);
   stridedCopy(
     x,
@@ -369,12 +389,12 @@ export function permute(x: FloatArray, shape: Shape, perm: readonly number[], ou
  * of them). With `scatter`, the opposite: write `x` (of outShape) into that window of `out`.
  */
 export function window(
-  x: FloatArray,
+  x: Storage,
   shape: Shape,
   start: readonly number[],
   step: readonly number[],
   outShape: Shape,
-  out: FloatArray,
+  out: Storage,
   scatter = false,
 ): void {
   const sx = stridesOf(shape);
@@ -406,11 +426,11 @@ export function window(
  * `scatterAdd`, the adjoint: full[…, index[i], …] += picked[…, i, …] (full zeroed by the caller).
  */
 export function gather(
-  full: FloatArray,
+  full: Storage,
   shape: Shape,
   axis: number,
   index: Int32Array,
-  picked: FloatArray,
+  picked: Storage,
   scatterAdd = false,
 ): void {
   const outer = sizeOf(shape.slice(0, axis));
@@ -429,7 +449,7 @@ export function gather(
 }
 
 /** Concatenate arrays along `axis`; shapes agree except along that axis. */
-export function concat(parts: readonly { data: FloatArray; shape: Shape }[], axis: number, out: FloatArray): void {
+export function concat(parts: readonly { data: Storage; shape: Shape }[], axis: number, out: Storage): void {
   const first = parts[0];
   if (first === undefined) return;
   const outer = sizeOf(first.shape.slice(0, axis));

@@ -19,7 +19,7 @@ import {
 } from "./engine.js";
 import { ChainruleError } from "./errors.js";
 import type { GraphNode } from "./graph.js";
-import { allocate, type Dtype, type FloatArray } from "./ndarray.js";
+import { allocate, type Dtype, type FloatArray, type FloatDtype, type Storage } from "./ndarray.js";
 import * as elementwise from "./ops/elementwise.js";
 import * as linalg from "./ops/matmul.js";
 import * as movement from "./ops/movement.js";
@@ -27,7 +27,7 @@ import * as reduction from "./ops/reduce.js";
 import type { Random } from "./random.js";
 import { checkShape, formatShape, type Shape, sameShape, sizeOf } from "./shape.js";
 
-export type { Dtype, FloatArray };
+export type { Dtype, FloatArray, FloatDtype, Storage };
 
 /** A number, or nested arrays of numbers, or a typed array: what `tensor()` accepts. */
 export type NestedArray = number | readonly NestedArray[];
@@ -51,9 +51,12 @@ export interface Batched {
   readonly inner: Tensor;
 }
 
-/** An n-dimensional array of float64 or float32 numbers, and a node of a computation graph. */
+/**
+ * An n-dimensional array of float64, float32 or int32 numbers, and a node of a computation graph.
+ * int32 tensors hold indices and labels: they never require grad.
+ */
 export class Tensor implements GraphNode<Tensor> {
-  private readonly storage: FloatArray;
+  private readonly storage: Storage;
   readonly shape: readonly number[];
   /** Whether gradients flow to this tensor (leaves: whether `.grad` is filled by backward). */
   requiresGrad: boolean;
@@ -81,7 +84,7 @@ export class Tensor implements GraphNode<Tensor> {
   batch: Batched | null;
 
   constructor(
-    data: FloatArray,
+    data: Storage,
     shape: readonly number[],
     requiresGrad = false,
     op = "leaf",
@@ -94,6 +97,7 @@ export class Tensor implements GraphNode<Tensor> {
         `data has ${data.length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`,
       );
     }
+    if (requiresGrad && data instanceof Int32Array) throw noGradForInt32(op === "leaf" ? "tensor" : op);
     this.storage = data;
     this.shape = shape;
     this.requiresGrad = requiresGrad;
@@ -116,7 +120,7 @@ export class Tensor implements GraphNode<Tensor> {
    * The storage: dense, row-major. This is the live buffer (no copy), shared with reshaped
    * views; treat it as read-only and use `toTypedArray()` for a copy you may change.
    */
-  get data(): FloatArray {
+  get data(): Storage {
     if (this.batch !== null) {
       throw new ChainruleError(
         "vmap",
@@ -130,7 +134,8 @@ export class Tensor implements GraphNode<Tensor> {
     return this.parents[i];
   }
   get dtype(): Dtype {
-    return this.storage instanceof Float64Array ? "float64" : "float32";
+    const s = this.storage;
+    return s instanceof Float64Array ? "float64" : s instanceof Float32Array ? "float32" : "int32";
   }
   get size(): number {
     return this.batch === null ? this.storage.length : sizeOf(this.shape);
@@ -166,7 +171,7 @@ export class Tensor implements GraphNode<Tensor> {
     return build(0, 0);
   }
   /** A copy of the storage. */
-  toTypedArray(): FloatArray {
+  toTypedArray(): Storage {
     return this.data.slice();
   }
 
@@ -190,6 +195,7 @@ export class Tensor implements GraphNode<Tensor> {
         `only leaf tensors can change requiresGrad; this one was made by '${this.op}' (use detach() first)`,
       );
     }
+    if (flag && this.dtype === "int32") throw noGradForInt32("requireGrad");
     this.requiresGrad = flag;
     return this;
   }
@@ -422,7 +428,7 @@ export class Tensor implements GraphNode<Tensor> {
    * Change the storage in place with `update` (for fused loops such as optimizers' updates), with
    * the same checks and version bump as every in-place method; `op` names the change in errors.
    */
-  update_(op: string, update: (data: FloatArray) => void): this {
+  update_(op: string, update: (data: Storage) => void): this {
     checkInPlace(op, this);
     update(this.data);
     markModified(this.data, op);
@@ -499,7 +505,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, options: TensorO
   return leaf(data, shape, options);
 }
 
-function leaf(data: FloatArray, shape: number[], options: TensorOptions): Tensor {
+function leaf(data: Storage, shape: number[], options: TensorOptions): Tensor {
   const t = new Tensor(data, shape, options.requiresGrad === true);
   if (options.label !== undefined) t.label = options.label;
   return t;
@@ -544,10 +550,18 @@ function flatten(values: NestedArray): { flat: number[]; shape: number[] } {
 }
 
 export function checkDtype(op: string, dtype: unknown): Dtype {
-  if (dtype !== "float64" && dtype !== "float32") {
-    throw new ChainruleError(op, `dtype must be "float64" or "float32", got ${JSON.stringify(dtype)}`);
+  if (dtype !== "float64" && dtype !== "float32" && dtype !== "int32") {
+    throw new ChainruleError(op, `dtype must be "float64", "float32" or "int32", got ${JSON.stringify(dtype)}`);
   }
   return dtype;
+}
+
+/** The error for asking a gradient of an int32 tensor: indices and labels are constants. */
+export function noGradForInt32(op: string): ChainruleError {
+  return new ChainruleError(
+    op,
+    "an int32 tensor cannot require grad (no gradient flows through integers); use a float dtype",
+  );
 }
 
 export interface CreateOptions {
@@ -647,11 +661,7 @@ export function randn(
 }
 
 /** Zero-copy wrap of existing storage (the caller gives up the buffer). */
-export function fromStorage(
-  data: FloatArray,
-  shape: Shape,
-  options: Omit<TensorOptions, "shape" | "dtype"> = {},
-): Tensor {
+export function fromStorage(data: Storage, shape: Shape, options: Omit<TensorOptions, "shape" | "dtype"> = {}): Tensor {
   return leaf(data, checkShape("fromStorage", shape), options);
 }
 

@@ -10,11 +10,11 @@
 import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { gemm } from "../kernels/matmul.js";
-import { allocate } from "../ndarray.js";
+import { allocate, type FloatArray } from "../ndarray.js";
 import { broadcastShapes, broadcastStrides, formatShape, sizeOf, stridesOf } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
-import { promote } from "./elementwise.js";
+import { floatDtype, promote } from "./elementwise.js";
 
 /**
  * NumPy's matmul: 2-D products; batched products with the leading axes broadcast; a 1-D first
@@ -85,9 +85,15 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
   const batchB = b.shape.slice(0, -2);
   const batch = broadcastShapes("matmul", batchA, batchB);
   const shape = [...batch, m, n];
-  const dtype = promote(a.dtype, b.dtype);
-  const ad = a.dtype === dtype ? a.data : Float64Array.from(a.data);
-  const bd = b.dtype === dtype ? b.data : Float64Array.from(b.data);
+  // int32 operands multiply as floats (float64 when both are int32, as true division does)
+  const dtype = floatDtype(promote(a.dtype, b.dtype));
+  const floats = (t: Tensor): FloatArray => {
+    const d = t.data;
+    if (t.dtype === dtype && !(d instanceof Int32Array)) return d;
+    return dtype === "float32" ? Float32Array.from(d) : Float64Array.from(d);
+  };
+  const ad = floats(a);
+  const bd = floats(b);
   const out = allocate(dtype, sizeOf(shape));
   // Offsets of each batch's matrices: broadcast strides over the batch axes, in matrices.
   const sa = broadcastStrides(batchA, batch);

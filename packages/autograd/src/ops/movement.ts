@@ -21,6 +21,7 @@ import {
 import { broadcastShapes, checkShape, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf } from "../shape.js";
 import { Tensor, zerosLike } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
+import { promote } from "./elementwise.js";
 
 /** The shape asked of `reshape`, with its −1 inferred and its size checked against x's. */
 function resolveShape(x: Tensor, shapeLike: readonly number[]): number[] {
@@ -327,7 +328,7 @@ export const concat = batchable(
     });
     const first = tensors[0] as Tensor;
     const a = normalizeAxis("concat", axis, first.ndim);
-    const dtype = tensors.some((t) => t.dtype === "float64") ? "float64" : "float32";
+    const dtype = tensors.map((t) => t.dtype).reduce(promote);
     const parts = tensors.map((t: Tensor, i: number) => {
       const same = t.ndim === first.ndim && t.shape.every((d: number, k: number) => k === a || d === first.shape[k]);
       if (!same) {
