@@ -37,8 +37,11 @@ export {
 export { type GraphNode, topoSort } from "./graph.js";
 export { gemmThreads, setGemmThreads } from "./kernels/matmul.js";
 export type { Dtype as TensorDtype, FloatArray, FloatDtype, Storage } from "./ndarray.js";
+export { cumprod, cumsum, logcumsumexp } from "./ops/cumulative.js";
+export { gather, type IndexTensorLike, indexSelect, scatterAdd } from "./ops/indexing.js";
 export { mm } from "./ops/matmul.js";
 export type { IndexLike, SliceRange } from "./ops/movement.js";
+export { type Sorted, sort, topk } from "./ops/sort.js";
 export { Random } from "./random.js";
 export { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "./rules.js";
 export { broadcastShapes, formatShape, type Shape, sameShape } from "./shape.js";

@@ -28,6 +28,7 @@ export type Storage = FloatArray | Int32Array;
  * as any view into it, so a kept scalar keeps at most 1 KB alive. Such a storage's `buffer` is
  * the slab: code that reads it must use `byteOffset` and `byteLength`, as for any typed array.
  */
+export function allocate(dtype: "int32", size: number): Int32Array;
 export function allocate(dtype: FloatDtype, size: number): FloatArray;
 export function allocate(dtype: Dtype, size: number): Storage;
 export function allocate(dtype: Dtype, size: number): Storage {
@@ -459,5 +460,101 @@ export function concat(parts: readonly { data: Storage; shape: Shape }[], axis: 
     const chunk = sizeOf(p.shape.slice(axis));
     for (let o = 0; o < outer; o++) out.set(p.data.subarray(o * chunk, (o + 1) * chunk), o * total + offset);
     offset += chunk;
+  }
+}
+
+/**
+ * Along `axis`, by an index array of the same rank (NumPy's take_along_axis, PyTorch's gather):
+ * values[p] = x[p with its `axis` coordinate replaced by index[p]], for every position p of
+ * `indexShape`. With `add`, the adjoint (PyTorch's scatter_add): x[that position] += values[p].
+ */
+export function alongAxis(
+  x: Storage,
+  xShape: Shape,
+  axis: number,
+  index: Int32Array,
+  indexShape: Shape,
+  values: Storage,
+  add = false,
+): void {
+  const sx = stridesOf(xShape);
+  const sa = sx[axis] as number;
+  const nd = indexShape.length;
+  const coord = new Array<number>(nd).fill(0);
+  let base = 0; // Σ coord[d]·sx[d] over the axes other than `axis`
+  for (let k = 0; k < index.length; k++) {
+    const at = base + (index[k] as number) * sa;
+    if (add) x[at] = (x[at] as number) + (values[k] as number);
+    else values[k] = x[at] as number;
+    // Odometer over indexShape, keeping `base` in step.
+    for (let d = nd - 1; d >= 0; d--) {
+      const step = d === axis ? 0 : (sx[d] as number);
+      coord[d] = (coord[d] as number) + 1;
+      base += step;
+      if ((coord[d] as number) < (indexShape[d] as number)) break;
+      base -= step * (indexShape[d] as number);
+      coord[d] = 0;
+    }
+  }
+}
+
+/**
+ * The running sum or product along `axis`: out[…, i, …] = x[…, 0, …] ∘ … ∘ x[…, i, …], or from
+ * the end (x[…, i, …] ∘ … ∘ x[…, n − 1, …]) when `reverse`.
+ */
+export function cumulate(
+  kind: "sum" | "prod",
+  x: Storage,
+  shape: Shape,
+  axis: number,
+  reverse: boolean,
+  out: Storage,
+): void {
+  const n = shape[axis] as number;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * n * inner + j;
+      let acc = kind === "sum" ? 0 : 1;
+      for (let t = 0; t < n; t++) {
+        const at = base + (reverse ? n - 1 - t : t) * inner;
+        acc = kind === "sum" ? acc + (x[at] as number) : acc * (x[at] as number);
+        out[at] = acc;
+      }
+    }
+  }
+}
+
+/**
+ * The stable sorting permutation along `axis`: out[…, r, …] is the position of the r-th smallest
+ * (largest, when `descending`) element of its fibre. Equal elements keep their order, and NaN
+ * counts as larger than every number (as PyTorch's stable sort does).
+ */
+export function argsort(x: Storage, shape: Shape, axis: number, descending: boolean, out: Int32Array): void {
+  const n = shape[axis] as number;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  const fibre = new Float64Array(n);
+  const order = Array.from({ length: n }, (_, i) => i);
+  // a before b when a is smaller (larger); 0 for equal keeps the order (Array.prototype.sort is stable)
+  const ascending = (a: number, b: number) => {
+    const u = fibre[a] as number;
+    const v = fibre[b] as number;
+    if (Number.isNaN(u)) return Number.isNaN(v) ? 0 : 1;
+    if (Number.isNaN(v)) return -1;
+    return u < v ? -1 : u > v ? 1 : 0;
+  };
+  const compare = descending ? (a: number, b: number) => ascending(b, a) : ascending;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * n * inner + j;
+      for (let t = 0; t < n; t++) {
+        fibre[t] = x[base + t * inner] as number;
+        order[t] = t;
+      }
+      order.sort(compare);
+      for (let t = 0; t < n; t++) out[base + t * inner] = order[t] as number;
+    }
   }
 }

@@ -20,10 +20,13 @@ import {
 import { ChainruleError } from "./errors.js";
 import type { GraphNode } from "./graph.js";
 import { allocate, type Dtype, type FloatArray, type FloatDtype, type Storage } from "./ndarray.js";
+import * as cumulative from "./ops/cumulative.js";
 import * as elementwise from "./ops/elementwise.js";
+import * as indexing from "./ops/indexing.js";
 import * as linalg from "./ops/matmul.js";
 import * as movement from "./ops/movement.js";
 import * as reduction from "./ops/reduce.js";
+import * as sorting from "./ops/sort.js";
 import type { Random } from "./random.js";
 import { checkShape, formatShape, type Shape, sameShape, sizeOf } from "./shape.js";
 
@@ -321,6 +324,29 @@ export class Tensor implements GraphNode<Tensor> {
   argmin(axis?: number, keepdims = false): Tensor {
     return reduction.argExtreme("min", this, axis, keepdims);
   }
+  /** Running sum along `axis`: y_i = x_0 + … + x_i. `tensor([1, 2, 3]).cumsum(0)` is [1, 3, 6]. */
+  cumsum(axis: number): Tensor {
+    return cumulative.cumsum(this, axis);
+  }
+  /** Running product along `axis`: y_i = x_0·…·x_i (exact gradients also where x has zeros). */
+  cumprod(axis: number): Tensor {
+    return cumulative.cumprod(this, axis);
+  }
+  /** log Σ_{j ≤ i} exp(x_j) along `axis`, computed stably. */
+  logcumsumexp(axis: number): Tensor {
+    return cumulative.logcumsumexp(this, axis);
+  }
+  /**
+   * Sort along `axis` (default the last), stably: `{ values, indices }` with int32 indices; NaN
+   * sorts as the largest value. The gradient flows through the values to where they came from.
+   */
+  sort(axis = -1, descending = false): sorting.Sorted {
+    return sorting.sort(this, axis, descending);
+  }
+  /** The k largest values along `axis` (default the last), largest first: `{ values, indices }`. */
+  topk(k: number, axis = -1, largest = true): sorting.Sorted {
+    return sorting.topk(this, k, axis, largest);
+  }
   /** log Σ exp(x) along `axis`, computed stably as m + log Σ exp(x − m) with m the maximum. */
   logsumexp(axis?: number | readonly number[], keepdims = false): Tensor {
     return reduction.logsumexp(this, axis, keepdims);
@@ -393,6 +419,21 @@ export class Tensor implements GraphNode<Tensor> {
   /** Alias of `take` along axis 0: `x.index([2, 0])` is rows 2 and 0. */
   index(indices: movement.IndexLike): Tensor {
     return movement.take(this, indices, 0);
+  }
+  /**
+   * PyTorch's gather: y[i][j][k] = x[i][index[i][j][k]][k] for axis 1; `index` (int32 tensor or
+   * nested integer arrays) has this tensor's rank, and y its shape.
+   */
+  gather(axis: number, index: indexing.IndexTensorLike): Tensor {
+    return indexing.gather(this, axis, index);
+  }
+  /** PyTorch's scatter_add: a copy with src[i][j][k] added at [i][index[i][j][k]][k] for axis 1. */
+  scatterAdd(axis: number, index: indexing.IndexTensorLike, src: Tensor): Tensor {
+    return indexing.scatterAdd(this, axis, index, src);
+  }
+  /** PyTorch's index_select: the slices at `index` (1-d, each in [0, n)) along `axis`. */
+  indexSelect(axis: number, index: indexing.IndexTensorLike): Tensor {
+    return indexing.indexSelect(this, axis, index);
   }
 
   // ---- in-place updates (for optimizers; not recorded) ----
