@@ -527,6 +527,80 @@ export function cumulate(
 }
 
 /**
+ * cumprod's backward step in two passes, exact with zeros (no division): gx_k = E_k·S_k, where
+ * E_k = Π_{j < k} x_j is the product before k and S_k = Σ_{i ≥ k} g_i·Π_{k < j ≤ i} x_j, computed
+ * from the end by Horner's rule as S_k = g_k + x_{k+1}·S_{k+1}.
+ */
+export function cumprodGrad(x: Storage, g: Storage, shape: Shape, axis: number, out: Storage): void {
+  const n = shape[axis] as number;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * n * inner + j;
+      let before = 1;
+      for (let t = 0, at = base; t < n; t++, at += inner) {
+        out[at] = before; // E_t
+        before *= x[at] as number;
+      }
+      let s = 0;
+      for (let t = n - 1, at = base + t * inner; t >= 0; t--, at -= inner) {
+        s = t === n - 1 ? (g[at] as number) : (g[at] as number) + (x[at + inner] as number) * s;
+        out[at] = (out[at] as number) * s;
+      }
+    }
+  }
+}
+
+/** log(eᵃ + eᵇ) without overflow: max + log(1 + e^−|a − b|) (−∞ is the identity, NaN propagates). */
+function logAddExp(a: number, b: number): number {
+  if (a === Number.NEGATIVE_INFINITY) return b;
+  if (b === Number.NEGATIVE_INFINITY) return a;
+  const m = Math.max(a, b);
+  if (m === Number.POSITIVE_INFINITY) return m;
+  return m + Math.log1p(Math.exp(-Math.abs(a - b)));
+}
+
+/** The running log-sum-exp along `axis`: out[…, i, …] = log Σ_{j ≤ i} exp x[…, j, …], one logAddExp a step. */
+export function logcumsumexp(x: Storage, shape: Shape, axis: number, out: Storage): void {
+  const n = shape[axis] as number;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      let acc = Number.NEGATIVE_INFINITY;
+      for (let t = 0, at = o * n * inner + j; t < n; t++, at += inner) {
+        acc = logAddExp(acc, x[at] as number);
+        out[at] = acc;
+      }
+    }
+  }
+}
+
+/**
+ * logcumsumexp's backward step in one pass: gx_k = Σ_{i ≥ k} g_i·exp(x_k − y_i), computed from the
+ * end as exp(x_k − y_k)·s_k with s_k = g_k + exp(y_k − y_{k+1})·s_{k+1}. y never decreases along
+ * the axis, so every exponent is ≤ 0: nothing overflows.
+ */
+export function logcumsumexpGrad(x: Storage, y: Storage, g: Storage, shape: Shape, axis: number, out: Storage): void {
+  const n = shape[axis] as number;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      let s = 0;
+      let next = 0; // y_{k+1}
+      for (let t = n - 1, at = o * n * inner + j + t * inner; t >= 0; t--, at -= inner) {
+        const yk = y[at] as number;
+        s = t === n - 1 ? (g[at] as number) : (g[at] as number) + Math.exp(yk - next) * s;
+        out[at] = Math.exp((x[at] as number) - yk) * s;
+        next = yk;
+      }
+    }
+  }
+}
+
+/**
  * The stable sorting permutation along `axis`: out[…, r, …] is the position of the r-th smallest
  * (largest, when `descending`) element of its fibre. Equal elements keep their order, and NaN
  * counts as larger than every number (as PyTorch's stable sort does).

@@ -196,7 +196,7 @@ export const catalog: CatalogCase[] = [
   },
   {
     name: "cumsum, cumprod, logcumsumexp",
-    ops: ["cumsum", "cumprod"],
+    ops: ["cumsum", "cumprod", "logcumsumexp"],
     f: (x) =>
       sq((x as Tensor).cumsum(-1))
         .add((x as Tensor).cumprod(0))

@@ -438,6 +438,30 @@ describe("cumsum, cumprod, logcumsumexp", () => {
     );
   });
 
+  test.each([
+    ["cumprod", (t: Tensor, axis: number) => t.cumprod(axis), withZeros],
+    ["logcumsumexp", (t: Tensor, axis: number) => t.logcumsumexp(axis), fc.double({ min: -50, max: 50, noNaN: true })],
+  ] as const)("%s: the fused backward loop equals the composed rule", (_name, op, values) => {
+    fc.assert(
+      fc.property(axisCase(values), ({ x, axis }) => {
+        const weights = x.mul(0.7).tanh(); // a seed of both signs
+        const plain = x.detach().requireGrad();
+        op(plain, axis).mul(weights).sum().backward(); // the fused loop
+        const recorded = x.detach().requireGrad();
+        op(recorded, axis).mul(weights).sum().backward(undefined, { createGraph: true }); // the composed rule
+        if (x.size === 0) return;
+        expect(recorded.grad?.requiresGrad).toBe(true);
+        const gap = (plain.grad as Tensor)
+          .sub(recorded.grad as Tensor)
+          .abs()
+          .max()
+          .item();
+        expect(gap).toBeLessThanOrEqual(1e-12);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
   test("bad input", () => {
     refuses(() => tensor([1, 2]).cumsum(1), "cumsum", /axis 1 is out of range for a tensor of rank 1/);
     refuses(() => tensor([1, 2]).cumprod(0.5), "cumprod", /axis 0.5 is out of range/);

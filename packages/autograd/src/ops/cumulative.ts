@@ -1,14 +1,14 @@
 /**
- * @file Running reductions along one axis, each forward beside its derivative rule: cumsum and
- * cumprod (primitives), and logcumsumexp (composed, stable). A 0-d tensor is read as one element
+ * @file Running reductions along one axis, each forward beside its derivative rule: cumsum,
+ * cumprod and logcumsumexp (stable). A 0-d tensor is read as one element
  * along axis 0 or −1, as PyTorch does. On a vmap batch each runs one axis further right.
  * Imports engine.ts, tensor.ts, ndarray.ts, shape.ts, errors.ts, transforms/vmap.ts,
  * ops/elementwise.ts.
  */
 
-import { fromOp } from "../engine.js";
+import { composing, fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
-import { allocate, cumulate } from "../ndarray.js";
+import { allocate, cumprodGrad, cumulate, logcumsumexpGrad, logcumsumexp as logcumsumexpKernel } from "../ndarray.js";
 import { normalizeAxis } from "../shape.js";
 import { arange, Tensor } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
@@ -68,32 +68,30 @@ function axisLast(t: Tensor, axis: number): { moved: Tensor; back: number[] } {
 
 /**
  * y_i = Π_{j ≤ i} x_j      ∂L/∂x_k = Σ_{i ≥ k} g_i·Π_{j ≤ i, j ≠ k} x_j      ẏ_i = Σ_{k ≤ i} ẋ_k·Π_{j ≤ i, j ≠ k} x_j
- * Where x has no zero these are (Σ_{i ≥ k} g_i·y_i)/x_k and y_i·Σ_{k ≤ i} ẋ_k/x_k, two running sums
- * (as PyTorch computes them); with a zero the quotients are 0/0 and the rules use the Jacobian
- * (n² per fibre) instead.
+ * NOTE: not the quotients (Σ_{i ≥ k} g_i·y_i)/x_k and y_i·Σ_{k ≤ i} ẋ_k/x_k: they are 0/0 at a zero, and
+ * their second derivatives lose every digit near one. The backward pass runs in two exact passes
+ * (ndarray.ts's cumprodGrad); the composed rules (recorded passes, jvp, vmap) use the Jacobian,
+ * n² per fibre.
  */
 const cumprodOp = batchable(
   "cumprod",
   (x: Tensor, axis: number): Tensor => {
     const out = allocate(x.dtype, x.size);
-    const data = x.data;
-    cumulate("prod", data, x.shape, axis, false, out);
-    // NOTE: the quotient form needs every |x| well above 0: below 1e-150, x² (in its second
-    // derivative) underflows to 0. Such tiny values take the exact form, as zeros do.
-    let zero = false;
-    for (let i = 0; i < data.length && !zero; i++) zero = Math.abs(data[i] as number) < 1e-150;
+    cumulate("prod", x.data, x.shape, axis, false, out);
     return fromOp("cumprod", out, x.shape, [x], {
-      vjp: (g, y) => {
-        if (!zero) return [cumsumOp(g.mul(y), axis, true).div(x)];
+      vjp: (g) => {
+        if (!composing()) {
+          const gx = allocate(g.dtype, g.size);
+          cumprodGrad(x.data, g.data, x.shape, axis, gx);
+          return [new Tensor(gx, x.shape)];
+        }
         const { moved, back } = axisLast(x, axis);
         const gl = axisLast(g, axis).moved;
         return [cumprodJacobian(moved).mul(gl.unsqueeze(-2)).sum(-1).permute(back)];
       },
-      jvp: ([dx], y) => {
-        const t = dx as Tensor;
-        if (!zero) return y.mul(cumsumOp(t.div(x), axis, false));
+      jvp: ([dx]) => {
         const { moved, back } = axisLast(x, axis);
-        const tl = axisLast(t, axis).moved;
+        const tl = axisLast(dx as Tensor, axis).moved;
         return cumprodJacobian(moved).mul(tl.unsqueeze(-1)).sum(-2).permute(back);
       },
       replay: () => cumprodOp(x, axis),
@@ -110,18 +108,57 @@ export function cumprod(x: Tensor, axis: number): Tensor {
 }
 
 /**
- * y_i = log Σ_{j ≤ i} exp(x_j), computed as logsumexp over each prefix (x_j for j ≤ i, −∞ after):
- * stable whatever the spread of x (no running sum of exponentials that underflows or overflows),
- * and its gradient ∂y_i/∂x_k = exp(x_k − y_i) for k ≤ i comes from logsumexp's. Costs n² per fibre.
+ * W[…, k, i] = ∂y_i/∂x_k = exp(x_k − y_i) for k ≤ i, 0 after (the axis last): logcumsumexp's
+ * Jacobian, for its composed rules. The mask is applied before exp, so no masked exponent can
+ * overflow, and its derivative there is exp(−∞) = 0, not 0·∞.
  */
+function logcumsumexpJacobian(xl: Tensor, yl: Tensor): Tensor {
+  const n = xl.shape[xl.ndim - 1] as number;
+  const k = arange(n).reshape([n, 1]);
+  const i = arange(n).reshape([1, n]);
+  return where(i.ge(k), xl.unsqueeze(-1).sub(yl.unsqueeze(-2)), Number.NEGATIVE_INFINITY).exp();
+}
+
+/**
+ * y_i = log Σ_{j ≤ i} exp(x_j), one stable log-add-exp a step
+ * ∂L/∂x_k = Σ_{i ≥ k} g_i·exp(x_k − y_i)      ẏ_i = Σ_{k ≤ i} exp(x_k − y_i)·ẋ_k
+ * The backward pass runs in one stable pass from the end (ndarray.ts's logcumsumexpGrad); the
+ * composed rules (recorded passes, jvp, vmap) use the Jacobian, n² per fibre.
+ */
+const logcumsumexpOp = batchable(
+  "logcumsumexp",
+  (x: Tensor, axis: number): Tensor => {
+    const out = allocate(x.dtype === "int32" ? "float64" : x.dtype, x.size);
+    logcumsumexpKernel(x.data, x.shape, axis, out);
+    return fromOp("logcumsumexp", out, x.shape, [x], {
+      vjp: (g, y) => {
+        if (!composing()) {
+          const gx = allocate(g.dtype, g.size);
+          logcumsumexpGrad(x.data, y.data, g.data, x.shape, axis, gx);
+          return [new Tensor(gx, x.shape)];
+        }
+        const { moved, back } = axisLast(x, axis);
+        const jacobian = logcumsumexpJacobian(moved, axisLast(y, axis).moved);
+        return [jacobian.mul(axisLast(g, axis).moved.unsqueeze(-2)).sum(-1).permute(back)];
+      },
+      jvp: ([dx], y) => {
+        const { moved, back } = axisLast(x, axis);
+        const jacobian = logcumsumexpJacobian(moved, axisLast(y, axis).moved);
+        return jacobian
+          .mul(axisLast(dx as Tensor, axis).moved.unsqueeze(-1))
+          .sum(-2)
+          .permute(back);
+      },
+      replay: () => logcumsumexpOp(x, axis),
+      saves: "all",
+    });
+  },
+  (batch, x, axis): Tensor => batch.wrap(logcumsumexpOp(batch.inner(x), axis + 1)),
+);
+
+/** log Σ_{j ≤ i} exp(x_j) along `axis`, stable for any spread of values (PyTorch's logcumsumexp). */
 export function logcumsumexp(x: Tensor, axis: number): Tensor {
   const a = axisOf("logcumsumexp", x, axis);
-  const xf = x.dtype === "int32" ? x.astype("float64") : x;
-  if (x.ndim === 0) return xf;
-  const { moved, back } = axisLast(xf, a);
-  const n = x.shape[a] as number;
-  const i = arange(n).reshape([n, 1]);
-  const j = arange(n).reshape([1, n]);
-  const prefixes = where(j.le(i), moved.unsqueeze(-2), Number.NEGATIVE_INFINITY); // [..., i, j]
-  return prefixes.logsumexp(-1).permute(back);
+  if (x.ndim === 0) return x.dtype === "int32" ? x.astype("float64") : x;
+  return logcumsumexpOp(x, a);
 }
