@@ -533,6 +533,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, options: TensorO
       `${flat.length} values do not fill shape ${formatShape(shape)} (${sizeOf(shape)} elements)`,
     );
   }
+  if (dtype === "int32") checkInt32Values(flat);
   const data = allocate(dtype, flat.length);
   if (ArrayBuffer.isView(flat)) {
     data.set(flat); // a numeric typed array: every element is a number, copy in one go
@@ -544,6 +545,16 @@ export function tensor(values: NestedArray | ArrayLike<number>, options: TensorO
     }
   }
   return leaf(data, shape, options);
+}
+
+/** Values an int32 tensor can hold once truncated toward zero (as PyTorch converts): finite, in range. */
+function checkInt32Values(values: ArrayLike<unknown>): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === "number" && !(v > -(2 ** 31) - 1 && v < 2 ** 31)) {
+      throw new ChainruleError("tensor", `element ${i} is ${v}, which an int32 tensor cannot hold`);
+    }
+  }
 }
 
 function leaf(data: Storage, shape: number[], options: TensorOptions): Tensor {

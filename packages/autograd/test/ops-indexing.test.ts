@@ -56,6 +56,9 @@ describe("int32 tensors", () => {
       [3, 4],
     ]);
     expect(tensor([1.7, -1.7]).astype("int32").toArray()).toEqual([1, -1]); // truncated toward zero
+    expect(int([2.5, -2.5]).toArray()).toEqual([2, -2]);
+    refuses(() => int([1, Number.NaN]), "tensor", /element 1 is NaN, which an int32 tensor cannot hold/);
+    refuses(() => int([2 ** 31]), "tensor", /element 0 is 2147483648/);
   });
 
   test("promote as PyTorch does, with float64 as the default float dtype", () => {
@@ -69,6 +72,7 @@ describe("int32 tensors", () => {
     for (const t of [a.div(b), a.exp(), a.sqrt(), a.mean(), a.softmax(), a.pow(2), a.add(0.5), a.logsumexp()])
       expect(t.dtype).toBe("float64");
     expect(a.div(b).toArray()).toEqual([0.5, 1, 1.5]); // true division
+    expect(int([2 ** 30, 2 ** 30, 2 ** 30]).mean().item()).toBe(2 ** 30); // summed in float64: no wrap-around
     expect(a.add(0.5).toArray()).toEqual([1.5, 2.5, 3.5]);
     expect(a.add(tensor([0.5], { dtype: "float32" })).dtype).toBe("float32");
     expect(a.add(tensor([0.5])).dtype).toBe("float64");

@@ -40,7 +40,8 @@ export function mean(x: Tensor, axis: Axis, keepdims: boolean): Tensor {
   const axes = normalizeAxes("mean", axis, x.ndim);
   const n = axes.reduce((acc, a) => acc * (x.shape[a] as number), 1);
   if (n === 0) throw new ChainruleError("mean", `cannot average over an empty axis of shape ${formatShape(x.shape)}`);
-  return sum(x, axes, keepdims).div(n);
+  // an int32 mean is a float64 one: summing in float64 also keeps a large total from wrapping
+  return sum(x.dtype === "int32" ? x.astype("float64") : x, axes, keepdims).div(n);
 }
 
 /**
