@@ -23,6 +23,7 @@ import {
   tensor,
   topk,
   vmap,
+  where,
   zeros,
 } from "../src/index.js";
 import { checkGradients, tensorArb } from "../src/testing/index.js";
@@ -72,7 +73,11 @@ describe("int32 tensors", () => {
     for (const t of [a.div(b), a.exp(), a.sqrt(), a.mean(), a.softmax(), a.pow(2), a.add(0.5), a.logsumexp()])
       expect(t.dtype).toBe("float64");
     expect(a.div(b).toArray()).toEqual([0.5, 1, 1.5]); // true division
-    expect(int([2 ** 30, 2 ** 30, 2 ** 30]).mean().item()).toBe(2 ** 30); // summed in float64: no wrap-around
+    expect(
+      int([2 ** 30, 2 ** 30, 2 ** 30])
+        .mean()
+        .item(),
+    ).toBe(2 ** 30); // summed in float64: no wrap-around
     expect(a.add(0.5).toArray()).toEqual([1.5, 2.5, 3.5]);
     expect(a.add(tensor([0.5], { dtype: "float32" })).dtype).toBe("float32");
     expect(a.add(tensor([0.5])).dtype).toBe("float64");
@@ -100,8 +105,9 @@ describe("int32 tensors", () => {
     w.mul(labels).add(labels).sum().backward();
     expect(w.grad?.toArray()).toEqual([0, 2, 1]);
     expect(labels.grad).toBeNull();
-    // a where whose branches are int32 gives a constant even when cond depends on w
-    expect(w.gt(0).mul(w).gt(0).requiresGrad).toBe(false);
+    // an int32 result is a constant, even when an input that requires grad went into it
+    expect(where(w, int([1, 2, 3]), int([4, 5, 6])).requiresGrad).toBe(false);
+    expect(where(w, int([1, 2, 3]), int([4, 5, 6])).dtype).toBe("int32");
   });
 
   test("argmax and argmin give int32 positions", () => {

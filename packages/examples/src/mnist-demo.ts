@@ -101,11 +101,11 @@ function loadData(dtype: FloatDtype): Data {
   };
 }
 
-function evaluate(net: MLP, data: Data): { loss: number; accuracy: number; predicted: Float64Array } {
+function evaluate(net: MLP, data: Data): { loss: number; accuracy: number; predicted: Int32Array } {
   return noGrad(() => {
     const a = net.forward(data.testX);
     const loss = quadraticCost(a, data.testY).item();
-    const predicted = Float64Array.from(a.argmax(1).data);
+    const predicted = Int32Array.from(a.argmax(1).data); // int32 class indices
     let correct = 0;
     predicted.forEach((p, i) => {
       if (p === data.testLabels[i]) correct++;
