@@ -169,6 +169,16 @@ describe("take with batched indices under vmap", () => {
       ],
     ]);
     refuses(() => vmap(f)(xs, int([[3], [0]])), "take", /index 3 .* out of range for axis 0 of size 3/);
+    // indexSelect: the same, with PyTorch's range [0, n) checked per example
+    const select = (x: Tensor, i: Tensor) => x.indexSelect(-1, i);
+    const pos = int([
+      [2, 0],
+      [1, 1],
+    ]);
+    expect(vmap(select)(xs, pos).toArray()).toEqual(
+      [0, 1].map((b) => select(xs.index([b]).squeeze(0), pos.index([b]).squeeze(0)).toArray()),
+    );
+    refuses(() => vmap(select)(xs, int([[0], [-1]])), "indexSelect", /index -1 .* out of bounds for axis 1 of size 3/);
   });
 });
 

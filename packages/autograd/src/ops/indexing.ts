@@ -12,7 +12,7 @@ import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { allocate, alongAxis } from "../ndarray.js";
 import { formatShape, normalizeAxis, sameShape, sizeOf } from "../shape.js";
-import { type NestedArray, Tensor, tensor, zeros } from "../tensor.js";
+import { arange, type NestedArray, Tensor, tensor, zeros } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
 import { promote } from "./elementwise.js";
 import { take } from "./movement.js";
@@ -85,21 +85,22 @@ function checkAlong(op: string, x: Tensor, axis: number, index: Tensor, xName = 
 /** y[p] = x[p with its axis coordinate → index[p]]      ∂L/∂x = scatterAdd(0, axis, index, g)      ẏ = gather(ẋ) */
 const gatherOp = batchable(
   "gather",
-  (x: Tensor, axis: number, index: Tensor): Tensor => {
-    checkAlong("gather", x, axis, index);
+  // `op` names the op in errors: gather, or indexSelect checking a batched index through it
+  (x: Tensor, axis: number, index: Tensor, op: string): Tensor => {
+    checkAlong(op, x, axis, index);
     const idx = index.data as Int32Array;
     const out = allocate(x.dtype, idx.length);
     alongAxis(x.data, x.shape, axis, idx, index.shape, out);
     const frozen = new Tensor(idx.slice(), index.shape); // the rules' own copy: later changes to index cannot reach them
     return fromOp("gather", out, index.shape, [x], {
       vjp: (g) => [scatterAddOp(zeros(x.shape, { dtype: g.dtype }), axis, frozen, g)],
-      jvp: ([dx]) => gatherOp(dx as Tensor, axis, frozen),
-      replay: () => gatherOp(x, axis, frozen),
+      jvp: ([dx]) => gatherOp(dx as Tensor, axis, frozen, op),
+      replay: () => gatherOp(x, axis, frozen, op),
       saves: "none",
     });
   },
   // a batch of inputs, of indices, or of both: spread each over the batch, one axis further right
-  (batch, x, axis, index): Tensor => batch.wrap(gatherOp(batch.full(x), axis + 1, batch.full(index))),
+  (batch, x, axis, index, op): Tensor => batch.wrap(gatherOp(batch.full(x), axis + 1, batch.full(index), op)),
 );
 
 /**
@@ -123,7 +124,7 @@ const scatterAddOp = batchable(
     alongAxis(out, x.shape, axis, idx, index.shape, src.data, true);
     const frozen = new Tensor(idx.slice(), index.shape);
     return fromOp("scatterAdd", out, x.shape, [x, src], {
-      vjp: (g) => [g, gatherOp(g, axis, frozen)],
+      vjp: (g) => [g, gatherOp(g, axis, frozen, "gather")],
       jvp: ([dx, ds], y) =>
         scatterAddOp(
           dx ?? zeros(x.shape, { dtype: y.dtype }),
@@ -159,8 +160,8 @@ export function gather(x: Tensor, axis: number, indexLike: IndexTensorLike): Ten
   checkTensor("gather", "x", x);
   const a = axisOf("gather", x, axis);
   const index = toIndexTensor("gather", indexLike);
-  if (x.ndim === 0 && index.ndim === 0) return gatherOp(x.reshape([1]), 0, index.reshape([1])).reshape([]);
-  return gatherOp(x, a, index);
+  if (x.ndim === 0 && index.ndim === 0) return gatherOp(x.reshape([1]), 0, index.reshape([1]), "gather").reshape([]);
+  return gatherOp(x, a, index, "gather");
 }
 
 /**
@@ -200,6 +201,13 @@ export function indexSelect(x: Tensor, axis: number, indexLike: IndexTensorLike)
   if (index.ndim > 1) {
     throw new ChainruleError("indexSelect", `index must be 1-d or 0-d, got shape ${formatShape(index.shape)}`);
   }
-  checkRange("indexSelect", index, x.shape[a] as number, a, x.shape);
-  return take(x, index.reshape([sizeOf(index.shape)]), a);
+  const n = x.shape[a] as number;
+  const flat = index.reshape([sizeOf(index.shape)]);
+  if (index.batch === null) {
+    checkRange("indexSelect", index, n, a, x.shape);
+    return take(x, flat, a);
+  }
+  // a batched index (inside vmap), whose values cannot be read here: gathering it from 0…n−1
+  // checks each against [0, n) where the values are known
+  return take(x, gatherOp(arange(n, undefined, 1, { dtype: "int32" }), 0, flat, "indexSelect"), a);
 }
