@@ -1,9 +1,8 @@
 /**
  * @file Running reductions along one axis, each forward beside its derivative rule: cumsum,
- * cumprod and logcumsumexp (stable). A 0-d tensor is read as one element
- * along axis 0 or −1, as PyTorch does. On a vmap batch each runs one axis further right.
- * Imports engine.ts, tensor.ts, ndarray.ts, shape.ts, errors.ts, transforms/vmap.ts,
- * ops/elementwise.ts.
+ * cumprod and logcumsumexp (stable). A 0-d tensor is read as one element along axis 0 or −1, as
+ * PyTorch does. On a vmap batch each runs one axis further right. Imports engine.ts, tensor.ts,
+ * ndarray.ts, shape.ts, errors.ts, transforms/vmap.ts, ops/elementwise.ts.
  */
 
 import { composing, fromOp } from "../engine.js";
