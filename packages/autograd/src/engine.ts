@@ -368,17 +368,20 @@ export function provenanceOf(t: Tensor): Provenance | undefined {
   return provenance.get(t);
 }
 
-// Frames inside the library's own sources or build (not its tests) are skipped.
+// Frames inside the library's own sources or build (not its tests) are skipped, and so are frames
+// of no file of the user's: the engine's internals, native frames (Array.forEach), and test
+// runners or property-testing libraries under node_modules.
 const LIBRARY_FRAME = /[\\/](packages[\\/]autograd|@chainrule[\\/]autograd)[\\/](src|dist)[\\/](?![^\n]*\.test\.)/;
+const FOREIGN_FRAME = /\(<anonymous>\)|\(native\)|\bnode:|[\\/]node_modules[\\/](?!@chainrule)/;
 
-/** The first frames of the current stack that lie outside this package: where the user made the node. */
+/** The first frames of the current stack that lie in the user's code: where the user made the node. */
 function creationSite(): string {
   const frames = (new Error().stack ?? "")
     .split("\n")
     .slice(1)
     .map((l) => l.trim().replace(/^at /, "")); // "fn (file:line:col)": the message says "created at"
-  const outside = frames.filter((f) => !LIBRARY_FRAME.test(f));
-  return (outside.length > 0 ? outside : frames).slice(0, 3).join("\n");
+  const outside = frames.filter((f) => !LIBRARY_FRAME.test(f) && !FOREIGN_FRAME.test(f));
+  return (outside.length > 0 ? outside : frames.filter((f) => !LIBRARY_FRAME.test(f))).slice(0, 3).join("\n");
 }
 
 /** Turn a number operand into a 0-d tensor of `like`'s dtype; check everything else is a Tensor. */

@@ -8,8 +8,9 @@ export class ChainruleError extends Error {
   /** The operation that refused its input, e.g. `"matmul"`. */
   readonly op: string;
 
-  constructor(op: string, message: string) {
-    super(`${op}: ${message}`);
+  /** `options.cause`: the error underneath, when there is one (a Node file error, …). */
+  constructor(op: string, message: string, options?: { cause?: unknown }) {
+    super(`${op}: ${message}`, options);
     this.name = "ChainruleError";
     this.op = op;
   }

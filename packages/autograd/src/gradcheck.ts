@@ -17,11 +17,12 @@
 
 import { noGrad, provenanceOf, runBackward, sumToShape, withGradMode, withProvenance } from "./engine.js";
 import { ChainruleError } from "./errors.js";
+import { jvp, vjp } from "./functional.js";
 import { topoSort } from "./graph.js";
 import { Random } from "./random.js";
 import type { BinaryRule, UnaryRule } from "./rules.js";
 import { formatShape, stridesOf } from "./shape.js";
-import { concat, Tensor, tensor, zeros, zerosLike } from "./tensor.js";
+import { concat, Tensor, tensor, zeros } from "./tensor.js";
 import { Value } from "./value.js";
 
 export type Dtype = "float64" | "float32";
@@ -38,9 +39,10 @@ export interface GradcheckOptions {
   /**
    * "full" (default) compares every element of the Jacobian. "fast" compares one random
    * projection vᵀJu (one backward pass, two evaluations: cheap for large inputs), and on a failure
-   * runs the full check to name the element.
+   * runs the full check to name the element. "forward" compares every element too, with the
+   * Jacobian computed by forward mode (`jvp`, one pass per input element) instead of reverse mode.
    */
-  mode?: "full" | "fast";
+  mode?: "full" | "fast" | "forward";
   /** On a failure, re-check every operation's own derivative rule and name the first wrong one (default true). */
   blame?: boolean;
   /** Seed of the random projections (fast mode, blame). */
@@ -60,7 +62,10 @@ export interface GradcheckElement {
   numeric: number;
   absError: number;
   relError: number;
-  /** Present when the one-sided differences disagree (a kink): left and right slopes. */
+  /**
+   * Present when f is not differentiable there (a kink: relu or abs at 0): the one-sided slopes,
+   * which differ, and stay apart when the step is doubled (a steep curve's would not).
+   */
   kink?: { left: number; right: number };
 }
 
@@ -80,7 +85,7 @@ export interface Blame {
 export interface GradcheckReport {
   ok: boolean;
   dtype: Dtype;
-  mode: "full" | "fast";
+  mode: "full" | "fast" | "forward";
   eps: number;
   atol: number;
   rtol: number;
@@ -125,6 +130,8 @@ export interface Subject {
   analyticJacobian(): Float64Array[];
   /** vᵀJ for each input: one backward pass seeded with v. */
   analyticVjp(v: Float64Array): Float64Array[];
+  /** The same blocks as `analyticJacobian`, by forward mode (absent where there is none: Values). */
+  forwardJacobian?(): Float64Array[];
   /** Re-check each operation's own rule; the first that disagrees (or null). */
   blame?(tolerance: Tolerance): Blame | null;
 }
@@ -179,6 +186,8 @@ export function gradcheck(
 /**
  * Second derivatives: checks, by finite differences, the gradient of vᵀf(inputs) — itself computed
  * by a recorded backward pass — for a fixed random v. This is what makes `createGraph` trustworthy.
+ * With `mode: "forward"` the gradient's derivatives come from forward mode over the backward pass
+ * (jvp∘vjp, as `hessian` computes them).
  */
 export function gradgradcheck(
   f: (...inputs: Tensor[]) => Tensor,
@@ -198,15 +207,16 @@ export function gradgradcheck(
     Array.from({ length: out.size }, () => random.uniform(0.5, 1.5)),
     { shape: out.shape, dtype: out.dtype },
   );
-  // G(x) = ∂(vᵀf)/∂x for every input, flattened and joined: a function gradcheck can differentiate.
+  // G(x) = ∂(vᵀf)/∂x for every input, flattened and joined: a function gradcheck can differentiate,
+  // by reverse mode (a recorded backward pass) or, with mode "forward", by forward mode over it.
   const G = (...xs: Tensor[]): Tensor =>
-    withGradMode(true, () => {
-      const vars = xs.map((x) => (x.requiresGrad ? x : x.detach().requireGrad()));
-      const y = f(...vars);
-      if (!y.requiresGrad) return zeros([vars.reduce((n, x) => n + x.size, 0)], { dtype: y.dtype });
-      const grads = runBackward(y, v, { createGraph: true }, vars);
-      return concat(grads.map((g, i) => (g ?? zerosLike(vars[i] as Tensor)).reshape([-1])));
-    });
+    withGradMode(true, () =>
+      concat(
+        vjp(f, ...xs)
+          .pullback(v)
+          .map((g) => g.reshape([-1])),
+      ),
+    );
   return checkSubject(tensorSubject(G, inputs, options.names), options);
 }
 
@@ -238,6 +248,11 @@ export function checkSubject(subject: Subject, options: GradcheckOptions = {}): 
         ok: false,
       };
     }
+  } else if (options.mode === "forward") {
+    if (subject.forwardJacobian === undefined) {
+      throw new ChainruleError("gradcheck", 'mode "forward" needs tensors (the Value engine is reverse mode only)');
+    }
+    report = { ...fullCheck(subject, tol, subject.forwardJacobian()), mode: "forward" };
   } else {
     report = fullCheck(subject, tol);
   }
@@ -279,7 +294,10 @@ function compare(a: number, fp: number, f0: number, fm: number, t: Tolerance) {
     }
   }
   const ok = Number.isFinite(a) && within(err, ref);
-  return { numeric, err: Number.isFinite(a) ? err : Number.POSITIVE_INFINITY, ref, kink, ok };
+  // One-sided slopes that disagree while the central difference agrees: a kink where the rule took
+  // the midpoint (abs at 0), or merely a steep curve; fullCheck tells them apart.
+  const suspect = kink === undefined && !within(Math.abs(left - right), Math.max(Math.abs(left), Math.abs(right)));
+  return { numeric, err: Number.isFinite(a) ? err : Number.POSITIVE_INFINITY, ref, kink, ok, suspect, left, right };
 }
 
 function emptyReport(subject: Subject, t: Tolerance, mode: "full" | "fast"): GradcheckReport {
@@ -299,11 +317,11 @@ function emptyReport(subject: Subject, t: Tolerance, mode: "full" | "fast"): Gra
   };
 }
 
-function fullCheck(subject: Subject, t: Tolerance): GradcheckReport {
+function fullCheck(subject: Subject, t: Tolerance, jacobian?: Float64Array[]): GradcheckReport {
   const r = emptyReport(subject, t, "full");
   const base = Float64Array.from(subject.evaluate());
   const m = base.length;
-  const analytic = subject.analyticJacobian();
+  const analytic = jacobian ?? subject.analyticJacobian();
   const outStrides = stridesOf(subject.outputShape);
   let worstScore = -1;
   subject.inputs.forEach((input, i) => {
@@ -321,9 +339,31 @@ function fullCheck(subject: Subject, t: Tolerance): GradcheckReport {
       } finally {
         input.set(k, x); // restored also when f throws at a nudged point
       }
+      // f at x ± 2h, evaluated only if some output suggests a kink at this element
+      let wide: { plus: Float64Array; minus: Float64Array } | null = null;
+      const widen = () => {
+        if (wide === null) {
+          try {
+            input.set(k, x + 2 * t.eps);
+            const p2 = Float64Array.from(subject.evaluate());
+            input.set(k, x - 2 * t.eps);
+            wide = { plus: p2, minus: Float64Array.from(subject.evaluate()) };
+          } finally {
+            input.set(k, x);
+          }
+        }
+        return wide;
+      };
       for (let j = 0; j < m; j++) {
         const a = J[j * input.size + k] as number;
         const c = compare(a, plus[j] as number, base[j] as number, minus[j] as number, t);
+        if (c.suspect) {
+          // A kink's jump between the one-sided slopes stays when the step doubles; a curve's doubles.
+          const w = widen();
+          const jump = c.right - c.left;
+          const jump2 = ((w.plus[j] as number) - 2 * (base[j] as number) + (w.minus[j] as number)) / (2 * t.eps);
+          if (Math.abs(jump2 - jump) <= 0.25 * Math.abs(jump)) c.kink = { left: c.left, right: c.right };
+        }
         const element: GradcheckElement = {
           input: i,
           inputName: input.name,
@@ -419,17 +459,21 @@ function formatReport(r: GradcheckReport): string {
       `  worst: ∂out${out}/∂${w.inputName}${at}: analytic ${fmt(w.analytic)}, numeric ${fmt(w.numeric)}, |error| ${fmt(w.absError)}, relative ${fmt(w.relError)}`,
     );
   }
-  const b = r.blame;
-  if (b !== undefined) {
-    const name = b.label === "" ? `'${b.op}'` : `'${b.op}' (${b.label})`;
-    lines.push(
-      `  blame: the derivative rule of ${name} disagrees with finite differences at the values it saw: inputs ${b.inputShapes.map((s) => formatShape(s)).join(", ")} → output ${formatShape(b.outputShape)}; vᵀJu by the rule ${fmt(b.analytic)}, numeric ${fmt(b.numeric)}`,
-    );
-    if (b.createdAt !== null && b.createdAt !== "")
-      lines.push(`  created at: ${b.createdAt.split("\n").join("\n              ")}`);
-  }
+  if (r.blame !== undefined) lines.push(...blameLines(r.blame, "  "));
   for (const warning of r.warnings) lines.push(`  note: ${warning}`);
   return lines.join("\n");
+}
+
+/** The blame's lines of a report: the wrong rule, its shapes and values, and where it was made. */
+function blameLines(b: Blame, indent: string): string[] {
+  const name = b.label === "" ? `'${b.op}'` : `'${b.op}' (${b.label})`;
+  const lines = [
+    `${indent}blame: the derivative rule of ${name} disagrees with finite differences at the values it saw: inputs ${b.inputShapes.map((s) => formatShape(s)).join(", ")} → output ${formatShape(b.outputShape)}; vᵀJu by the rule ${fmt(b.analytic)}, numeric ${fmt(b.numeric)}`,
+  ];
+  if (b.createdAt !== null && b.createdAt !== "") {
+    lines.push(`${indent}created at: ${b.createdAt.split("\n").join(`\n${indent}            `)}`);
+  }
+  return lines;
 }
 
 function fmt(x: number): string {
@@ -582,6 +626,22 @@ function tensorSubject(f: (...inputs: Tensor[]) => Tensor, inputs: Tensor[], nam
       const out = check(f(...leaves));
       return vjp(out, tensor(v, { shape: out.shape, dtype: out.dtype }));
     },
+    forwardJacobian() {
+      // column k of input i's block: the tangent of f along the k-th unit vector of that input
+      const plain = inputs.map((t) => t.detach());
+      const m = first.size;
+      return plain.map((x, i) => {
+        const J = new Float64Array(m * x.size);
+        const only = (xi: Tensor) => f(...plain.map((u, q) => (q === i ? xi : u)));
+        for (let k = 0; k < x.size; k++) {
+          const e = zeros(x.shape, { dtype: x.dtype });
+          e.data[k] = 1;
+          const { tangent } = jvp(only, [x], [e]);
+          for (let j = 0; j < m; j++) J[j * x.size + k] = tangent.data[j] as number;
+        }
+        return J;
+      });
+    },
     blame: (t) => blameTensors(check(withProvenance(() => f(...leaves))), t),
   };
 }
@@ -727,6 +787,17 @@ export function gradcheckModule(
       analyticVjp: (v) => [
         Float64Array.from(picks, (k) => (g === null || g === undefined ? 0 : (g.data[k] as number)) * (v[0] as number)),
       ],
+      // the first wrong rule between this parameter and the loss: the others are held constant
+      blame: (t) => {
+        const others = named.filter(({ p: q }) => q !== p && q.requiresGrad).map(({ p: q }) => q);
+        for (const q of others) q.requiresGrad = false;
+        try {
+          const out = withGradMode(true, () => withProvenance(loss));
+          return out.requiresGrad ? blameTensors(out, t) : null;
+        } finally {
+          for (const q of others) q.requiresGrad = true;
+        }
+      },
     };
     return { name, shape: [...p.shape], report: checkSubject(subject, rest) };
   });
@@ -741,7 +812,8 @@ export function gradcheckModule(
             r.worst === null
               ? ""
               : `, worst element [${r.worst.index.join(", ")}]: analytic ${fmt(r.worst.analytic)}, numeric ${fmt(r.worst.numeric)}`;
-          return `  ${r.ok ? "ok  " : "FAIL"} ${name} ${formatShape(shape)}: ${r.checked} element(s) checked, max |error| ${fmt(r.maxAbsError)}${worst}`;
+          const line = `  ${r.ok ? "ok  " : "FAIL"} ${name} ${formatShape(shape)}: ${r.checked} element(s) checked, max |error| ${fmt(r.maxAbsError)}${worst}`;
+          return r.blame === undefined ? line : `${line}\n${blameLines(r.blame, "      ").join("\n")}`;
         }),
       ].join("\n"),
   };

@@ -1,12 +1,14 @@
 /**
  * @file The numeric loops: plain indexed loops over row-major typed arrays, no gradients, no
  * allocation inside inner loops. Broadcasting reads operands through zero strides instead of
- * copying them. Imports shape.ts, rules.ts (types only), and kernels/matmul.ts (the SIMD ReLU).
+ * copying them. Imports errors.ts, shape.ts, rules.ts (types only), and kernels/matmul.ts (the SIMD
+ * ReLU).
  */
 
+import { ChainruleError } from "./errors.js";
 import { reluGradWasm, reluWasm } from "./kernels/matmul.js";
 import type { BinaryRule } from "./rules.js";
-import { broadcastStrides, type Shape, sizeOf, stridesOf } from "./shape.js";
+import { broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "./shape.js";
 
 /**
  * Element types: two float widths, and int32 for indices and labels (argmax, sort's indices,
@@ -141,7 +143,7 @@ export function mapUnary(f: (x: number) => number, x: Storage, out: Storage, op?
       if (!(x instanceof Int32Array) && !(out instanceof Int32Array) && reluWasm(x, out)) return; // SIMD, long float arrays
       for (let i = 0; i < n; i++) {
         const v = x[i] as number;
-        out[i] = v > 0 ? v : 0;
+        out[i] = v > 0 || Number.isNaN(v) ? v : 0; // NaN stays NaN, −0 gives +0
       }
       return;
     case "sigmoid":
@@ -169,7 +171,7 @@ export function unaryGrad(
 ): void {
   const n = x.length;
   switch (op) {
-    case "relu": // [x > 0]·g
+    case "relu": // [¬(x ≤ 0)]·g, selected rather than multiplied (g passes at NaN)
       if (
         !(g instanceof Int32Array) &&
         !(x instanceof Int32Array) &&
@@ -177,7 +179,7 @@ export function unaryGrad(
         reluGradWasm(x, g, out)
       )
         return; // SIMD, long float arrays
-      for (let i = 0; i < n; i++) out[i] = (x[i] as number) > 0 ? (g[i] as number) : 0;
+      for (let i = 0; i < n; i++) out[i] = (x[i] as number) <= 0 ? 0 : (g[i] as number);
       return;
     case "sigmoid": // y(1 − y)·g
       for (let i = 0; i < n; i++) {
@@ -383,6 +385,118 @@ export function permute(x: Storage, shape: Shape, perm: readonly number[], out: 
     perm.map((p) => shape[p] as number),
     out,
   );
+}
+
+/**
+ * A gather by one index map per axis: picked[i₀, i₁, …] = full[m₀[i₀], m₁[i₁], …], or `fill`
+ * where a map gives −1; a null map is the identity. Padding, flipping, rolling, tiling and
+ * repeating are all such maps. With `scatterAdd`, the adjoint: full[m₀[i₀], …] += picked[i₀, …]
+ * (full zeroed by the caller; positions mapped to −1 dropped).
+ */
+export function remap(
+  full: Storage,
+  shape: Shape,
+  maps: readonly (Int32Array | null)[],
+  outShape: Shape,
+  picked: Storage,
+  fill = 0,
+  scatterAdd = false,
+): void {
+  const nd = shape.length;
+  if (nd === 0) {
+    if (scatterAdd) full[0] = (full[0] as number) + (picked[0] as number);
+    else picked[0] = full[0] as number;
+    return;
+  }
+  if (sizeOf(outShape) === 0) return;
+  const sx = stridesOf(shape);
+  const last = nd - 1;
+  const n = outShape[last] as number;
+  const row = maps[last] ?? null;
+  const index = new Array<number>(last).fill(0); // odometer over the outer axes of outShape
+  let o = 0;
+  for (;;) {
+    // the row's offset in full, or −1 when an outer index falls in the fill
+    let base = 0;
+    for (let d = 0; d < last; d++) {
+      const m = maps[d] ?? null;
+      const p = m === null ? (index[d] as number) : (m[index[d] as number] as number);
+      if (p < 0) {
+        base = -1;
+        break;
+      }
+      base += p * (sx[d] as number);
+    }
+    if (base < 0) {
+      if (!scatterAdd) picked.fill(fill, o, o + n);
+    } else if (row === null) {
+      if (scatterAdd)
+        for (let j = 0; j < n; j++) full[base + j] = (full[base + j] as number) + (picked[o + j] as number);
+      else picked.set(full.subarray(base, base + n), o);
+    } else if (scatterAdd) {
+      for (let j = 0; j < n; j++) {
+        const p = row[j] as number;
+        if (p >= 0) full[base + p] = (full[base + p] as number) + (picked[o + j] as number);
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        const p = row[j] as number;
+        picked[o + j] = p < 0 ? fill : (full[base + p] as number);
+      }
+    }
+    o += n;
+    let d = last - 1;
+    for (; d >= 0; d--) {
+      const i = (index[d] as number) + 1;
+      if (i < (outShape[d] as number)) {
+        index[d] = i;
+        break;
+      }
+      index[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+/**
+ * The diagonal of x over two axes a < b of equal length n: out has x's other axes in order, then
+ * the diagonal (n elements), read with the stride of both axes at once. With `scatter`, the
+ * opposite: write `out` onto that diagonal of `x` (zeroed by the caller).
+ */
+export function diagonal(x: Storage, shape: Shape, a: number, b: number, out: Storage, scatter = false): void {
+  const sx = stridesOf(shape);
+  const keep = shape.map((_, d) => d).filter((d) => d !== a && d !== b);
+  const outShape = [...keep.map((d) => shape[d] as number), shape[a] as number];
+  const strides = [...keep.map((d) => sx[d] as number), (sx[a] as number) + (sx[b] as number)];
+  if (!scatter) {
+    stridedCopy(x, 0, strides, outShape, out);
+    return;
+  }
+  const n = outShape[outShape.length - 1] as number;
+  const step = strides[strides.length - 1] as number;
+  let o = 0;
+  forEachRow(outShape, strides, strides, (ix) => {
+    for (let j = 0; j < n; j++) x[ix + j * step] = out[o++] as number;
+  });
+}
+
+/**
+ * The lower (or upper) triangle of every matrix of x (the last two axes, r × c): out[…, i, j] =
+ * x[…, i, j] where j − i ≤ k (upper: j − i ≥ k), else 0 (out zeroed by the caller).
+ */
+export function triangle(x: Storage, shape: Shape, k: number, upper: boolean, out: Storage): void {
+  const r = shape[shape.length - 2] as number;
+  const c = shape[shape.length - 1] as number;
+  const matrices = r * c === 0 ? 0 : x.length / (r * c);
+  for (let m = 0; m < matrices; m++) {
+    for (let i = 0; i < r; i++) {
+      const rowStart = (m * r + i) * c;
+      // the kept columns of row i form one run: [0, i + k] (lower) or [i + k, c) (upper)
+      const lo = upper ? Math.min(Math.max(i + k, 0), c) : 0;
+      const hi = upper ? c : Math.min(Math.max(i + k + 1, 0), c);
+      if (hi > lo) out.set(x.subarray(rowStart + lo, rowStart + hi), rowStart + lo);
+    }
+  }
 }
 
 /**
@@ -631,4 +745,35 @@ export function argsort(x: Storage, shape: Shape, axis: number, descending: bool
       for (let t = 0; t < n; t++) out[base + t * inner] = order[t] as number;
     }
   }
+}
+
+/**
+ * The most bytes one storage may take: 16 GiB. NOTE: V8 (Node 20) caps a typed array at 2³²
+ * elements, and an allocation of 32 GiB already fails; past that, asking is certainly a mistake.
+ */
+export const MAX_BYTES = 2 ** 34;
+
+/**
+ * Refuse, before allocating, a result of `shape` larger than MAX_BYTES: a ChainruleError naming
+ * the op, the shape and the bytes asked for, instead of a RangeError from inside the engine.
+ */
+export function checkAllocation(op: string, shape: Shape, dtype: Dtype): void {
+  const bytes = sizeOf(shape) * (dtype === "float64" ? 8 : 4);
+  if (bytes <= MAX_BYTES) return;
+  throw new ChainruleError(
+    op,
+    `a ${dtype} result of shape ${formatShape(shape)} needs ${bytes} bytes (${formatBytes(bytes)}), over the limit of ${formatBytes(MAX_BYTES)} per tensor`,
+  );
+}
+
+/** 8000000000000 → "8 TB", in powers of 1000 with at most three significant digits. */
+function formatBytes(bytes: number): string {
+  const units = ["bytes", "kB", "MB", "GB", "TB", "PB", "EB"];
+  let u = 0;
+  let v = bytes;
+  while (v >= 1000 && u < units.length - 1) {
+    v /= 1000;
+    u++;
+  }
+  return `${Number(v.toPrecision(3))} ${units[u]}`;
 }

@@ -49,7 +49,14 @@ export const unary = {
     df: (_x, y) => y * (1 - y),
   },
   // y = max(0, x)             dy/dx = 1 if x > 0, else 0   NOTE: we choose 0 at the kink x = 0
-  relu: { name: "relu", formula: "∂relu(x)/∂x = [x > 0]", f: (x) => (x > 0 ? x : 0), df: (x) => (x > 0 ? 1 : 0) },
+  // NOTE: NaN gives NaN (relu(−0) = +0), and dy/dx = [¬(x ≤ 0)] is 1 at NaN: PyTorch's
+  // threshold_backward zeroes g only where y ≤ 0, so a NaN gradient from above reaches x.
+  relu: {
+    name: "relu",
+    formula: "∂relu(x)/∂x = [x > 0]",
+    f: (x) => (x > 0 || Number.isNaN(x) ? x : 0),
+    df: (x) => (x <= 0 ? 0 : 1),
+  },
 } satisfies Record<string, UnaryRule>;
 
 export type UnaryOp = keyof typeof unary;
@@ -90,19 +97,22 @@ export const binary = {
     db: (a, _b, y) => (a === 0 ? 0 : y * Math.log(a)),
   },
   // y = max(a, b)             ∂y/∂a = [a ≥ b],  ∂y/∂b = [a < b]   NOTE: a tie sends the gradient to a
+  // NOTE: NaN in either operand gives NaN, and then both partials are 1 (∂y/∂a = [¬(a < b)],
+  // ∂y/∂b = [¬(a ≥ b)]), as PyTorch's maximum backward, which masks g only where a < b or a > b.
   maximum: {
     name: "maximum",
     formula: "∂max(a, b)/∂a = [a ≥ b], ∂max(a, b)/∂b = [a < b]",
-    f: (a, b) => (a >= b ? a : b),
-    da: (a, b) => (a >= b ? 1 : 0),
+    f: (a, b) => (a >= b || Number.isNaN(a) ? a : b),
+    da: (a, b) => (a < b ? 0 : 1),
     db: (a, b) => (a >= b ? 0 : 1),
   },
   // y = min(a, b)             ∂y/∂a = [a ≤ b],  ∂y/∂b = [a > b]   NOTE: a tie sends the gradient to a
+  // NOTE: NaN as for maximum: y is NaN and both partials are 1.
   minimum: {
     name: "minimum",
     formula: "∂min(a, b)/∂a = [a ≤ b], ∂min(a, b)/∂b = [a > b]",
-    f: (a, b) => (a <= b ? a : b),
-    da: (a, b) => (a <= b ? 1 : 0),
+    f: (a, b) => (a <= b || Number.isNaN(a) ? a : b),
+    da: (a, b) => (a > b ? 0 : 1),
     db: (a, b) => (a <= b ? 0 : 1),
   },
 } satisfies Record<string, BinaryRule>;

@@ -83,7 +83,11 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 
 /** One axis, negative counting from the end, checked against the rank. */
 export function normalizeAxis(op: string, axis: number, ndim: number): number {
-  if (!Number.isInteger(axis) || axis < -ndim || axis >= ndim) {
+  if (Array.isArray(axis))
+    throw new ChainruleError(op, `takes one axis (an integer), got the list ${formatShape(axis)}`);
+  if (typeof axis !== "number" || !Number.isInteger(axis))
+    throw new ChainruleError(op, `axis must be an integer, got ${describeValue(axis)}`);
+  if (axis < -ndim || axis >= ndim) {
     const range = ndim === 0 ? "none (the tensor is 0-d)" : `${-ndim}…${ndim - 1}`;
     throw new ChainruleError(op, `axis ${axis} is out of range for a tensor of rank ${ndim} (valid: ${range})`);
   }
@@ -110,4 +114,9 @@ export function reducedShape(shape: Shape, axes: readonly number[], keepdims: bo
     else if (keepdims) out.push(1);
   });
   return out;
+}
+
+/** A value as an error message shows it: strings quoted and said to be strings. */
+function describeValue(x: unknown): string {
+  return typeof x === "string" ? `the string ${JSON.stringify(x)}` : String(x);
 }

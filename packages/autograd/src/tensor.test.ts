@@ -63,7 +63,7 @@ describe("creation", () => {
     expect(() => tensor([1, 2, 3], { shape: [2, 2] })).toThrow(
       /tensor: 3 values do not fill shape \[2, 2\] \(4 elements\)/,
     );
-    expect(() => zeros([2, -1])).toThrow(/full: shape must be an array of non-negative integers, got \[2, -1\]/);
+    expect(() => zeros([2, -1])).toThrow(/zeros: shape must be an array of non-negative integers, got \[2, -1\]/);
     expect(() => zeros([1.5])).toThrow(/non-negative integers, got \[1.5\]/);
     expect(() => tensor([1, "a" as never])).toThrow(/tensor: element 1 is string, not a number/);
     expect(() => tensor([1], { dtype: "int64" as never })).toThrow(

@@ -19,12 +19,13 @@ import {
 } from "./engine.js";
 import { ChainruleError } from "./errors.js";
 import type { GraphNode } from "./graph.js";
-import { allocate, type Dtype, type FloatArray, type FloatDtype, type Storage } from "./ndarray.js";
+import { allocate, checkAllocation, type Dtype, type FloatArray, type FloatDtype, type Storage } from "./ndarray.js";
 import * as cumulative from "./ops/cumulative.js";
 import * as elementwise from "./ops/elementwise.js";
 import * as indexing from "./ops/indexing.js";
 import * as linalg from "./ops/matmul.js";
 import * as movement from "./ops/movement.js";
+import * as rearrange from "./ops/rearrange.js";
 import * as reduction from "./ops/reduce.js";
 import * as sorting from "./ops/sort.js";
 import type { Random } from "./random.js";
@@ -405,6 +406,46 @@ export class Tensor implements GraphNode<Tensor> {
     return movement.flatten(this, startAxis, endAxis);
   }
   /**
+   * Padded along every axis by `widths[d] = [before, after]` (listed from the first axis, unlike
+   * torch's F.pad): `mode` "constant" (fill with `value`, default 0), "reflect" (mirror, widths
+   * below the axis length) or "replicate" (repeat the edge). `x.pad([[0, 0], [1, 2]], { mode: "reflect" })`.
+   */
+  pad(widths: readonly (readonly [number, number])[], options: rearrange.PadOptions = {}): Tensor {
+    return rearrange.pad(this, widths, options);
+  }
+  /** Pieces along `axis` (torch.split): of the given sizes, or, given a number, of that many elements each (the last may be shorter). */
+  split(sizeOrSizes: number | readonly number[], axis = 0): Tensor[] {
+    return rearrange.split(this, sizeOrSizes, axis);
+  }
+  /** `chunks` pieces of ⌈n / chunks⌉ along `axis` (torch.chunk; there may be fewer). */
+  chunk(chunks: number, axis = 0): Tensor[] {
+    return rearrange.chunk(this, chunks, axis);
+  }
+  /** Repeated `reps[d]` times along each axis (torch.tile; a short `reps` is padded with leading 1s). */
+  tile(reps: number | readonly number[]): Tensor {
+    return rearrange.tile(this, reps);
+  }
+  /** Each element repeated `repeats` (or `repeats[j]`) times along `axis`; without an axis, of the flattened tensor (torch.repeat_interleave). */
+  repeatInterleave(repeats: number | readonly number[] | Tensor, axis?: number): Tensor {
+    return rearrange.repeatInterleave(this, repeats, axis);
+  }
+  /** Reversed along the given axes (torch.flip). */
+  flip(axes: number | readonly number[]): Tensor {
+    return rearrange.flip(this, axes);
+  }
+  /** Rolled cyclically: y[i] = x[i − shift] along `axis` (lists allowed); without an axis, the flattened tensor (torch.roll). */
+  roll(shifts: number | readonly number[], axis?: number | readonly number[]): Tensor {
+    return rearrange.roll(this, shifts, axis);
+  }
+  /** The lower triangle of the last two axes (j − i ≤ k kept, the rest 0; torch.tril). */
+  tril(k = 0): Tensor {
+    return rearrange.tril(this, k);
+  }
+  /** The upper triangle of the last two axes (j − i ≥ k kept, the rest 0; torch.triu). */
+  triu(k = 0): Tensor {
+    return rearrange.triu(this, k);
+  }
+  /**
    * A strided window, one `[start, end, step]` (or null for the whole axis) per leading axis,
    * with Python's rules: negative positions count from the end, ends are clamped, `step` may be
    * negative. `x.slice([1, 3], null, [0, null, 2])`.
@@ -624,18 +665,25 @@ export interface CreateOptions {
 
 /** A tensor of `shape` with every element `value`. */
 export function full(shape: readonly number[], value: number, options: CreateOptions = {}): Tensor {
-  const s = checkShape("full", shape);
-  const data = allocate(checkDtype("full", options.dtype ?? "float64"), sizeOf(s));
-  if (value !== 0) data.fill(value);
-  return leaf(data, s, options);
+  return filled("full", shape, value, options);
 }
 
 export function zeros(shape: readonly number[], options: CreateOptions = {}): Tensor {
-  return full(shape, 0, options);
+  return filled("zeros", shape, 0, options);
 }
 
 export function ones(shape: readonly number[], options: CreateOptions = {}): Tensor {
-  return full(shape, 1, options);
+  return filled("ones", shape, 1, options);
+}
+
+/** full, zeros and ones, with errors under the name the caller used. */
+function filled(op: string, shape: readonly number[], value: number, options: CreateOptions): Tensor {
+  const s = checkShape(op, shape);
+  const dtype = checkDtype(op, options.dtype ?? "float64");
+  checkAllocation(op, s, dtype);
+  const data = allocate(dtype, sizeOf(s));
+  if (value !== 0) data.fill(value);
+  return leaf(data, s, options);
 }
 
 export function zerosLike(t: Tensor, options: CreateOptions = {}): Tensor {
@@ -656,7 +704,9 @@ export function arange(start: number, stop?: number, step = 1, options: CreateOp
     );
   }
   const n = Math.max(0, Math.ceil((hi - lo) / step));
-  const data = allocate(checkDtype("arange", options.dtype ?? "float64"), n);
+  const dtype = checkDtype("arange", options.dtype ?? "float64");
+  checkAllocation("arange", [n], dtype);
+  const data = allocate(dtype, n);
   for (let i = 0; i < n; i++) data[i] = lo + i * step;
   return leaf(data, [n], options);
 }
@@ -665,14 +715,17 @@ export function arange(start: number, stop?: number, step = 1, options: CreateOp
 export function linspace(start: number, stop: number, num: number, options: CreateOptions = {}): Tensor {
   if (!Number.isInteger(num) || num < 0)
     throw new ChainruleError("linspace", `num must be a non-negative integer, got ${num}`);
-  const data = allocate(checkDtype("linspace", options.dtype ?? "float64"), num);
+  const dtype = checkDtype("linspace", options.dtype ?? "float64");
+  checkAllocation("linspace", [num], dtype);
+  const data = allocate(dtype, num);
   for (let i = 0; i < num; i++) data[i] = num === 1 ? start : start + ((stop - start) * i) / (num - 1);
   return leaf(data, [num], options);
 }
 
 /** The n×m identity (m defaults to n). */
 export function eye(n: number, m = n, options: CreateOptions = {}): Tensor {
-  const t = zeros(checkShape("eye", [n, m]), options);
+  checkAllocation("eye", checkShape("eye", [n, m]), checkDtype("eye", options.dtype ?? "float64"));
+  const t = zeros([n, m], options);
   for (let i = 0; i < Math.min(n, m); i++) t.data[i * m + i] = 1;
   return t;
 }
@@ -687,7 +740,8 @@ function randomFill(
   if (random === undefined || typeof (random as Random).next !== "function") {
     throw new ChainruleError(op, "needs a seeded generator: pass new Random(seed)");
   }
-  const t = zeros(checkShape(op, shape), options);
+  checkAllocation(op, checkShape(op, shape), checkDtype(op, options.dtype ?? "float64"));
+  const t = zeros(shape, options);
   for (let i = 0; i < t.size; i++) t.data[i] = draw();
   return t;
 }

@@ -11,6 +11,7 @@ import {
   grad,
   gradcheck,
   noGrad,
+  setGemmThreads,
   type Tensor,
   tensor,
   toDot,
@@ -169,5 +170,26 @@ describe("pictures and traces", () => {
   test("control characters in labels do not blank a picture's box", () => {
     const dot = toDot(new Value(2, "ctrl\u0001x").mul(3));
     expect(dot).toContain("ctrl\uFFFDx");
+  });
+});
+
+describe("messages that name what was wrong", () => {
+  test("a batched matmul with mismatched batch axes names both full shapes", () => {
+    expect(() => zeros([4, 2, 3]).matmul(zeros([2, 3, 5]))).toThrow(
+      /^matmul: shapes \[4, 2, 3\] and \[2, 3, 5\]: their batch axes \[4\] and \[2\] \(all but the last two\) cannot be broadcast together$/,
+    );
+  });
+
+  test("argmax with a list of axes says it takes one axis", () => {
+    const x = zeros([2, 3]);
+    expect(() => x.argmax([0, 1] as never)).toThrow(/^argmax: takes one axis \(an integer\), got the list \[0, 1\]$/);
+    expect(() => x.argmax("1" as never)).toThrow(/^argmax: axis must be an integer, got the string "1"$/);
+    expect(() => x.softmax(5)).toThrow(/softmax: axis 5 is out of range for a tensor of rank 2/);
+  });
+
+  test("setGemmThreads with a string says it is a string", async () => {
+    await expect(setGemmThreads("2" as never)).rejects.toThrow(
+      /^setGemmThreads: count must be an integer from 1 to 64, got the string "2"$/,
+    );
   });
 });

@@ -31,6 +31,25 @@ describe("examples", () => {
     expect(text).toMatch(/blame: the derivative rule of 'softplus'/);
   });
 
+  test("jacobians: three ways agree, (A) and (B) are the gradient's entries, H is symmetric", async () => {
+    const { text, result } = await run("jacobians");
+    const [fwd, fd] = result.jacobianGaps as number[];
+    expect(fwd).toBeLessThan(1e-15);
+    expect(fd).toBeLessThan(1e-9);
+    const gradient = result.gradient as number[];
+    expect(gradient[2]).toBeCloseTo(-0.07752193803789256, 14); // (A)
+    expect(gradient[0]).toBeCloseTo(0.02268353162862011, 14); // (B)
+    const [revRev, hfd, asym] = result.hessianGaps as number[];
+    expect(revRev).toBeLessThan(1e-15);
+    expect(hfd).toBeLessThan(1e-8);
+    expect(asym).toBeLessThan(1e-15);
+    const H = result.hessian as number[][];
+    expect(result.hv).toEqual(H.map((row) => row[0]));
+    expect((result.perExample as number[][])[2]).toEqual(gradient);
+    expect((result.jacobian as number[][])[0]?.slice(2)).toEqual([0, 0]);
+    expect(text).toMatch(/forward over reverse \(hessian\)/);
+  });
+
   test("every example has a unique name and a summary", () => {
     const names = examples.map((e) => e.name);
     expect(new Set(names).size).toBe(names.length);

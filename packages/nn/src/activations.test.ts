@@ -60,6 +60,21 @@ describe("values", () => {
     relu(z).sum().backward();
     expect(values(z.grad!)).toEqual([0]);
   });
+
+  test("NaN stays NaN through every activation; at NaN relu passes g, leakyRelu gives α·g (as PyTorch)", () => {
+    const nan = () => tensor([Number.NaN], { requiresGrad: true });
+    for (const f of [relu, (t: Tensor) => leakyRelu(t, 0.1), sigmoid, tanh, identity]) {
+      expect(values(f(nan()))[0]).toBeNaN();
+    }
+    for (const [f, slope] of [
+      [relu, 1],
+      [(t: Tensor) => leakyRelu(t, 0.1), 0.1],
+    ] as const) {
+      const z = nan();
+      f(z).sum().backward();
+      expect(values(z.grad!)).toEqual([slope]);
+    }
+  });
 });
 
 describe("gradients agree with central differences", () => {

@@ -55,6 +55,7 @@ export {
   Adam,
   type AdamOptions,
   AdamW,
+  type ClipGradNormOptions,
   CosineAnnealingLR,
   clipGradNorm,
   type Hyperparameters,

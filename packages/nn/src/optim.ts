@@ -9,6 +9,10 @@
  * `step()` is one loop per parameter over its storage, writing θ in place: the in-place tensor
  * methods cover θ += α·x but not the √ and ÷ of Adam, and one pass allocates nothing and reads
  * like the formula. The loops run inside `noGrad`, so nothing is recorded.
+ *
+ * Settings are checked where they enter and again where they are used: `lr` when it is set, every
+ * hyperparameter (public fields, so they can be changed between steps) at the start of each
+ * `step()` before anything changes, and a state dict's values before it is adopted.
  */
 
 import { ChainruleError, noGrad, sameShape, Tensor, zerosLike } from "@chainrule/autograd";
@@ -34,8 +38,25 @@ export interface OptimizerStateDict {
 export abstract class Optimizer {
   /** The parameters, in the order given; state dicts refer to them by this index. */
   readonly params: readonly Tensor[];
-  /** Learning rate η. */
-  lr = 0;
+  /** Learning rate η: a finite number ≥ 0, checked when set (schedules set it between steps). */
+  get lr(): number {
+    return this.#lr;
+  }
+  set lr(value: number) {
+    if (typeof value !== "number" || !Number.isFinite(value) || value < 0) {
+      throw new ChainruleError(this.type, `lr must be a finite number ≥ 0, got ${describe(value)}`);
+    }
+    this.#lr = value;
+  }
+  #lr = 0;
+  /**
+   * Skip a step whose gradients hold a NaN or ±Infinity, leaving parameters and state as they
+   * were, and count it in `skippedSteps` (as PyTorch's GradScaler skips optimizer.step()). When
+   * false (the default), such a step writes NaN into the weights, as torch.optim does.
+   */
+  skipNonfinite = false;
+  /** Steps skipped for non-finite gradients (with `skipNonfinite`). */
+  skippedSteps = 0;
   /** Updates taken by each parameter (a parameter without a gradient at a step is skipped). */
   protected readonly steps: number[];
   /** Per-parameter buffers by name (momentumBuffer, expAvg, expAvgSq), created at first use. */
@@ -91,6 +112,48 @@ export abstract class Optimizer {
    */
   protected abstract configure(op: string, options: Record<string, unknown>): () => void;
 
+  /**
+   * What every `step()` does first: check the hyperparameters as they are now (a field set to NaN,
+   * −1 or a string since the last step throws here, before anything changes), then, with
+   * `skipNonfinite`, look for a non-finite gradient. False when the step is to be skipped.
+   */
+  protected beginStep(): boolean {
+    const op = `${this.type}.step`;
+    this.configure(op, this.hyperparameters()); // validation only: the setter it returns is dropped
+    if (typeof this.skipNonfinite !== "boolean") {
+      throw new ChainruleError(op, `skipNonfinite must be true or false, got ${describe(this.skipNonfinite)}`);
+    }
+    if (!this.skipNonfinite) return true;
+    for (let i = 0; i < this.params.length; i++) {
+      const g = this.gradOf(i);
+      if (g === null) continue;
+      for (let k = 0; k < g.length; k++) {
+        if (!Number.isFinite(g[k] as number)) {
+          this.skippedSteps++;
+          return false;
+        }
+      }
+    }
+    return true;
+  }
+
+  /** Read the options every optimizer shares (`skipNonfinite`). */
+  protected configureCommon(op: string, options: Record<string, unknown>): void {
+    this.skipNonfinite = readBoolean(op, options, "skipNonfinite", false);
+  }
+
+  /**
+   * A problem with the values of a loaded buffer, or null: every element must be finite (a NaN in
+   * the state would reach the weights at the next step).
+   */
+  protected bufferValueProblem(_name: string, data: Float64Array | Float32Array): string | null {
+    for (let k = 0; k < data.length; k++) {
+      const v = data[k] as number;
+      if (!Number.isFinite(v)) return `element ${k} is ${v}`;
+    }
+    return null;
+  }
+
   /** Drop every parameter's gradient (`grad = null`). */
   zeroGrad(): void {
     for (const p of this.params) p.zeroGrad();
@@ -118,8 +181,12 @@ export abstract class Optimizer {
     const op = `${this.type}.loadStateDict`;
     if (typeof state !== "object" || state === null)
       throw new ChainruleError(op, `expected a state dict, got ${describe(state)}`);
+    if (state.type !== this.type) {
+      // Nothing else can fit: report the one problem, not every hyperparameter of the other type.
+      const what = typeof state.type === "string" ? `an ${state.type} optimizer` : describe(state.type);
+      throw new ChainruleError(op, `it is the state of ${what}, not of ${this.type}; nothing was loaded`);
+    }
     const problems: string[] = [];
-    if (state.type !== this.type) problems.push(`it is the state of ${describe(state.type)}, not of ${this.type}`);
     let apply: (() => void) | null = null;
     const hyper = (
       typeof state.hyperparameters === "object" && state.hyperparameters !== null ? state.hyperparameters : {}
@@ -164,6 +231,9 @@ export abstract class Optimizer {
             problems.push(`parameter ${i}: buffer "${name}" has shape [${t.shape}], the parameter [${p.shape}]`);
           if (t.dtype !== p.dtype)
             problems.push(`parameter ${i}: buffer "${name}" is ${t.dtype}, the parameter ${p.dtype}`);
+          const data = t.data; // an int32 buffer is reported by the dtype check above
+          const bad = data instanceof Int32Array ? null : this.bufferValueProblem(name, data);
+          if (bad !== null) problems.push(`parameter ${i}: buffer "${name}": ${bad}`);
         }
       }
     });
@@ -254,6 +324,8 @@ export interface SGDOptions {
   weightDecay?: number;
   /** Nesterov momentum (default false; needs μ > 0 and τ = 0). */
   nesterov?: boolean;
+  /** Skip (and count) a step whose gradients are not all finite (default false). */
+  skipNonfinite?: boolean;
 }
 
 /**
@@ -286,7 +358,9 @@ export class SGD extends Optimizer {
 
   constructor(params: Iterable<Tensor>, options: SGDOptions) {
     super(params);
-    this.configure("SGD", checkOptions("SGD", options))();
+    const checked = checkOptions("SGD", options);
+    this.configure("SGD", checked)();
+    this.configureCommon("SGD", checked);
   }
 
   protected configure(op: string, options: Record<string, unknown>): () => void {
@@ -312,6 +386,7 @@ export class SGD extends Optimizer {
   }
 
   step(): void {
+    if (!this.beginStep()) return;
     const { lr, momentum, dampening, weightDecay, nesterov } = this;
     noGrad(() => {
       this.params.forEach((param, i) => {
@@ -351,6 +426,8 @@ export interface AdamOptions {
   eps?: number;
   /** Weight decay λ (default 0 for Adam: L2, added to the gradient; 0.01 for AdamW: decoupled). */
   weightDecay?: number;
+  /** Skip (and count) a step whose gradients are not all finite (default false). */
+  skipNonfinite?: boolean;
 }
 
 /**
@@ -382,7 +459,9 @@ export class Adam extends Optimizer {
 
   constructor(params: Iterable<Tensor>, options: AdamOptions = {}) {
     super(params);
-    this.configure(this.type, checkOptions(this.type, options))();
+    const checked = checkOptions(this.type, options);
+    this.configure(this.type, checked)();
+    this.configureCommon(this.type, checked);
   }
 
   protected configure(op: string, options: Record<string, unknown>): () => void {
@@ -410,7 +489,16 @@ export class Adam extends Optimizer {
     return { lr, betas: [beta1, beta2], eps, weightDecay };
   }
 
+  protected override bufferValueProblem(name: string, data: Float64Array | Float32Array): string | null {
+    const problem = super.bufferValueProblem(name, data);
+    if (problem !== null || name !== "expAvgSq") return problem;
+    // v is a running mean of squares: a negative one gives √v = NaN at the next step.
+    const k = data.findIndex((v) => v < 0);
+    return k < 0 ? null : `element ${k} is ${data[k]}, but a second moment is ≥ 0`;
+  }
+
   step(): void {
+    if (!this.beginStep()) return;
     const { lr, beta1, beta2, eps, weightDecay, decoupled } = this;
     noGrad(() => {
       this.params.forEach((param, i) => {
@@ -459,14 +547,36 @@ export class AdamW extends Adam {
   }
 }
 
+export interface ClipGradNormOptions {
+  /** p of the p-norm (default 2; Infinity for the largest |gᵢ|). */
+  normType?: number;
+  /**
+   * Throw, changing no gradient, when the norm is NaN or ±Infinity (default false: the gradients
+   * are then scaled by a non-finite factor, as PyTorch does by default).
+   */
+  errorIfNonfinite?: boolean;
+}
+
 /**
  * Scale the gradients of `params` in place so that their joint norm is at most `maxNorm`, as
  * torch.nn.utils.clip_grad_norm_: with ‖g‖ the norm of all gradients taken as one vector, each
  * is multiplied by maxNorm / (‖g‖ + 1e-6) when that is below 1. Returns ‖g‖ before clipping.
- * `normType` is p of the p-norm (default 2; Infinity for the largest |gᵢ|).
+ * The third argument is `normType` (p of the p-norm, default 2; Infinity for the largest |gᵢ|)
+ * or options `{ normType, errorIfNonfinite }`.
+ *
+ * @example
+ * clipGradNorm(model.parameters(), 1, { errorIfNonfinite: true }); // throws on a NaN gradient
  */
-export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType = 2): number {
+export function clipGradNorm(
+  params: Iterable<Tensor>,
+  maxNorm: number,
+  normTypeOrOptions: number | ClipGradNormOptions = 2,
+): number {
   const op = "clipGradNorm";
+  const options: ClipGradNormOptions =
+    typeof normTypeOrOptions === "number" ? { normType: normTypeOrOptions } : checkOptions(op, normTypeOrOptions);
+  const normType = options.normType ?? 2;
+  const errorIfNonfinite = readBoolean(op, options as Record<string, unknown>, "errorIfNonfinite", false);
   if (typeof maxNorm !== "number" || !(maxNorm >= 0))
     throw new ChainruleError(op, `maxNorm must be a number ≥ 0, got ${describe(maxNorm)}`);
   if (typeof normType !== "number" || !(normType > 0))
@@ -488,6 +598,15 @@ export function clipGradNorm(params: Iterable<Tensor>, maxNorm: number, normType
     }
   }
   if (normType !== Number.POSITIVE_INFINITY) total **= 1 / normType; // ‖g‖ₚ = (Σ|gᵢ|ᵖ)^(1/p)
+  if (errorIfNonfinite && !Number.isFinite(total)) {
+    const at = list.findIndex((p) => p.grad !== null && !p.grad.data.every(Number.isFinite));
+    const where =
+      at < 0 ? "" : ` (parameter ${at}${list[at]?.label ? ` (${list[at]?.label})` : ""} has a non-finite gradient)`;
+    throw new ChainruleError(
+      op,
+      `the total norm of order ${normType} of the gradients is ${total}${where}, so it cannot be clipped; no gradient was changed (errorIfNonfinite: false scales them anyway)`,
+    );
+  }
   const coefficient = maxNorm / (total + 1e-6);
   if (coefficient < 1) {
     noGrad(() => {

@@ -9,8 +9,9 @@
  *              [begin, end) counted from the first byte after the header
  *
  * Encoding and decoding are pure functions over bytes, so they also work in browsers; only
- * `saveSafetensors` and `loadSafetensors` touch the disk, importing node:fs/promises when called.
- * Imports ChainruleError from @chainrule/autograd.
+ * `saveSafetensors` and `loadSafetensors` touch the disk, importing node:fs/promises and node:path
+ * when called. A file error becomes a ChainruleError naming the operation and the caller's path,
+ * with Node's error as its `cause`. Imports ChainruleError from @chainrule/autograd.
  */
 
 import { ChainruleError } from "@chainrule/autograd";
@@ -36,6 +37,8 @@ export interface SafetensorsFileSystem {
   open(path: string, flags: string): Promise<SafetensorsFileHandle>;
   rename(from: string, to: string): Promise<void>;
   rm(path: string, options: { force: boolean }): Promise<void>;
+  /** The names in a directory; without it, stale temporary files are not looked for. */
+  readdir?(path: string): Promise<string[]>;
 }
 
 /** An open file, as node:fs/promises' FileHandle. */
@@ -125,12 +128,22 @@ export async function saveSafetensors(
   fs?: SafetensorsFileSystem,
 ): Promise<void> {
   // Encode first: invalid tensors throw before anything touches the disk.
-  await writeAtomic(path, encode("saveSafetensors", tensors, metadata), fs);
+  await writeAtomic("saveSafetensors", path, encode("saveSafetensors", tensors, metadata), fs);
 }
 
-/** Write `bytes` to `path` through a flushed temporary file renamed over it (see saveSafetensors). */
-export async function writeAtomic(path: string, bytes: Uint8Array, fs?: SafetensorsFileSystem): Promise<void> {
+/**
+ * Write `bytes` to `path` through a flushed temporary file renamed over it (see saveSafetensors).
+ * `op` names the caller in errors.
+ */
+export async function writeAtomic(
+  op: string,
+  path: string,
+  bytes: Uint8Array,
+  fs?: SafetensorsFileSystem,
+): Promise<void> {
+  checkPath(op, path);
   const io: SafetensorsFileSystem = fs ?? (await import("node:fs/promises"));
+  await removeStaleTemporaries(path, io);
   // Same directory, so the rename never crosses file systems (where it would not be atomic).
   const tmp = `${path}.tmp-${process.pid}-${Math.random().toString(36).slice(2, 10)}`;
   let created = false;
@@ -150,14 +163,103 @@ export async function writeAtomic(path: string, bytes: Uint8Array, fs?: Safetens
   } catch (error) {
     // Ignore a failed cleanup: the caller needs the error that stopped the save.
     if (created) await io.rm(tmp, { force: true }).catch(() => undefined);
-    throw error;
+    throw await fileError(op, "save to", path, error);
   }
 }
 
 /** Read and decode a whole safetensors file (Node only); errors name the path. */
 export async function loadSafetensors(path: string): Promise<SafetensorsFile> {
-  const { readFile } = await import("node:fs/promises");
-  return decode("loadSafetensors", `${path}: `, await readFile(path));
+  return decode("loadSafetensors", `${path}: `, await readWhole("loadSafetensors", path));
+}
+
+/** A whole file's bytes (Node), after removing stale temporary files of it; errors name `op` and the path. */
+export async function readWhole(op: string, path: string): Promise<Uint8Array> {
+  checkPath(op, path);
+  const fs = await import("node:fs/promises");
+  await removeStaleTemporaries(path, fs);
+  try {
+    return await fs.readFile(path);
+  } catch (error) {
+    throw await fileError(op, "read", path, error);
+  }
+}
+
+function checkPath(op: string, path: unknown): void {
+  if (typeof path !== "string" || path === "") {
+    const got = typeof path === "string" ? "the empty string" : String(path);
+    throw new ChainruleError(op, `path must be a non-empty string, got ${got}`);
+  }
+}
+
+/**
+ * A file system error as a ChainruleError naming the operation and the caller's path (Node's own
+ * message may name a temporary file), with the original as its `cause`. Our own errors pass.
+ */
+async function fileError(op: string, action: "read" | "save to", path: string, error: unknown): Promise<Error> {
+  if (error instanceof ChainruleError) return error;
+  const code = (error as { code?: unknown } | null)?.code;
+  let reason: string;
+  switch (code) {
+    case "ENOENT":
+      if (action === "read") reason = "no such file";
+      else {
+        const { dirname } = await import("node:path");
+        reason = `the directory ${JSON.stringify(dirname(path))} does not exist`;
+      }
+      break;
+    case "EISDIR":
+      reason = "it is a directory";
+      break;
+    case "ENOTDIR":
+      reason = "a part of the path is not a directory";
+      break;
+    case "EACCES":
+    case "EPERM":
+      reason = "permission denied";
+      break;
+    case "ENOSPC":
+      reason = "no space left on the device";
+      break;
+    default:
+      reason = error instanceof Error ? error.message : String(error);
+  }
+  const tag = typeof code === "string" && !reason.includes(code) ? ` (${code})` : "";
+  return new ChainruleError(op, `cannot ${action} ${JSON.stringify(path)}: ${reason}${tag}`, { cause: error });
+}
+
+/**
+ * Remove the temporary files `<path>.tmp-<pid>-<random>` that a killed save of the same target
+ * left behind: those whose process is gone. Best effort: any failure is ignored. NOTE: the
+ * process check is local, so a save running on another machine into a shared directory, under
+ * a pid that is free here, would lose its temporary file and fail; it never touches `path`.
+ */
+async function removeStaleTemporaries(path: string, io: Pick<SafetensorsFileSystem, "readdir" | "rm">): Promise<void> {
+  if (io.readdir === undefined) return;
+  try {
+    const { basename, dirname, join } = await import("node:path");
+    const dir = dirname(path);
+    const prefix = `${basename(path)}.tmp-`;
+    for (const name of await io.readdir(dir)) {
+      if (!name.startsWith(prefix)) continue;
+      const match = /^(\d+)-[a-z0-9]+$/.exec(name.slice(prefix.length));
+      if (match === null) continue;
+      const pid = Number(match[1]);
+      if (pid !== process.pid && !processAlive(pid))
+        await io.rm(join(dir, name), { force: true }).catch(() => undefined);
+    }
+  } catch {
+    // an unreadable directory: the save or load itself reports what matters
+  }
+}
+
+/** Whether a process with this id exists (signal 0 checks without sending anything). */
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as { code?: unknown }).code === "EPERM"; // it exists, but is not ours to signal
+  }
 }
 
 function fail(op: string, message: string): never {
@@ -299,6 +401,37 @@ export function encode(
   return out;
 }
 
+/**
+ * The first key that appears twice in one object of a valid JSON text, at the top level (tensor
+ * names) or inside "__metadata__"; undefined when there is none.
+ */
+function repeatedKey(text: string): { key: string; inMetadata: boolean } | undefined {
+  // One frame per open object or array: the keys seen so far (objects only), and whether the next
+  // string is a key. `last` is the latest key of the enclosing object, to know where we are.
+  const stack: Array<{ keys: Set<string> | null; expectKey: boolean; last: string }> = [];
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    const top = stack[stack.length - 1];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === "\\" ? 2 : 1;
+      if (top?.keys && top.expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        const inMetadata = stack.length === 2 && stack[0]?.last === METADATA_KEY;
+        if ((stack.length === 1 || inMetadata) && top.keys.has(key)) return { key, inMetadata };
+        top.keys.add(key);
+        top.last = key;
+        top.expectKey = false;
+      }
+      i = j;
+    } else if (c === "{") stack.push({ keys: new Set(), expectKey: true, last: "" });
+    else if (c === "[") stack.push({ keys: null, expectKey: false, last: "" });
+    else if (c === "}" || c === "]") stack.pop();
+    else if (c === "," && top?.keys) top.expectKey = true;
+  }
+  return undefined;
+}
+
 /** One header entry after its fields are checked, before the data is read. */
 interface Entry {
   name: string;
@@ -339,6 +472,15 @@ function decode(op: string, where: string, bytes: Uint8Array): SafetensorsFile {
     return bad(`header is not valid JSON (${(error as Error).message})`);
   }
   if (!isObject(header)) return bad("header must be a JSON object");
+  // JSON.parse keeps the last of two equal keys, silently: look for them in the text.
+  const twice = repeatedKey(text);
+  if (twice !== undefined) {
+    bad(
+      twice.inMetadata
+        ? `metadata key ${show(twice.key)} appears twice in the header`
+        : `tensor name ${show(twice.key)} appears twice in the header`,
+    );
+  }
 
   // NOTE: JSON.parse stores a key "__proto__" as an own property, so reading the parsed header
   // with Object.entries is safe; results go into a Map and a prototype-free object.

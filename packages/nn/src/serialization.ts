@@ -34,6 +34,7 @@ import type { Optimizer, OptimizerStateDict } from "./optim.js";
 import {
   decodeSafetensors,
   encode,
+  readWhole,
   type SafetensorsFile,
   type SafetensorsFileSystem,
   type StoredTensor,
@@ -102,12 +103,6 @@ function decodeChecked(op: string, where: string, bytes: Uint8Array): Safetensor
     }
   }
   return file;
-}
-
-/** A whole file's bytes (Node). */
-async function readBytes(path: string): Promise<Uint8Array> {
-  const { readFile } = await import("node:fs/promises");
-  return readFile(path);
 }
 
 export interface SaveOptions {
@@ -187,7 +182,7 @@ function modelBytes(op: string, model: Module, options: SaveOptions): Uint8Array
  */
 export async function saveModel(path: string, model: Module, options: SaveOptions = {}): Promise<void> {
   options = optionsObject("saveModel", options);
-  await writeAtomic(path, modelBytes("saveModel", model, options), options.fs);
+  await writeAtomic("saveModel", path, modelBytes("saveModel", model, options), options.fs);
 }
 
 /** Check a decoded model file against `model` and copy its tensors in, or change nothing. */
@@ -246,7 +241,8 @@ export function decodeModel(bytes: Uint8Array, model: Module, options: LoadModel
  */
 export async function loadModel(path: string, model: Module, options: LoadModelOptions = {}): Promise<LoadedModel> {
   options = optionsObject("loadModel", options);
-  return loadInto("loadModel", decodeChecked("loadModel", `${path}: `, await readBytes(path)), model, options);
+  const bytes = await readWhole("loadModel", path);
+  return loadInto("loadModel", decodeChecked("loadModel", `${path}: `, bytes), model, options);
 }
 
 /** The optimizer's state as a safetensors file's contents. */
@@ -279,7 +275,7 @@ export function encodeOptimizer(optimizer: Optimizer, options: Omit<SaveOptions,
 export async function saveOptimizer(path: string, optimizer: Optimizer, options: SaveOptions = {}): Promise<void> {
   options = optionsObject("saveOptimizer", options);
   const { tensors, metadata } = optimizerContents("saveOptimizer", optimizer, options.metadata);
-  await writeAtomic(path, checkedBytes(tensors, metadata), options.fs);
+  await writeAtomic("saveOptimizer", path, checkedBytes(tensors, metadata), options.fs);
 }
 
 const STATE_NAME = /^state\.(0|[1-9][0-9]*)\.([A-Za-z][A-Za-z0-9]*)$/;
@@ -295,8 +291,11 @@ function optimizerStateOf(op: string, file: SafetensorsFile): OptimizerStateDict
   }
   const text = file.metadata[KEY_OPTIMIZER];
   let info: unknown;
-  if (text === undefined) problems.push(`the metadata has no "${KEY_OPTIMIZER}": not an optimizer file`);
-  else {
+  if (text === undefined) {
+    // Nothing else in it can be judged: say what it is instead of listing its tensors.
+    const model = file.metadata[KEY_CONFIG] !== undefined ? " (it is a model file: load it with loadModel)" : "";
+    throw new ChainruleError(op, `the metadata has no "${KEY_OPTIMIZER}": not an optimizer file${model}`);
+  } else {
     try {
       info = JSON.parse(text);
     } catch {
@@ -321,7 +320,11 @@ function optimizerStateOf(op: string, file: SafetensorsFile): OptimizerStateDict
     const match = STATE_NAME.exec(name);
     const entry = match === null ? undefined : state[Number(match[1])];
     if (match === null || entry === undefined) {
-      problems.push(`unexpected tensor ${JSON.stringify(name)} (expected state.<i>.<buffer> with i < ${state.length})`);
+      const expected =
+        state.length === 0
+          ? "the file holds state for no parameters"
+          : `expected state.<i>.<buffer> with i < ${state.length}`;
+      problems.push(`unexpected tensor ${JSON.stringify(name)} (${expected})`);
     } else {
       entry.buffers[match[2] as string] = fromStorage(t.data, t.shape);
     }
@@ -340,6 +343,6 @@ export function decodeOptimizer(bytes: Uint8Array, optimizer: Optimizer): void {
  * dtypes, same optimizer type). Every problem is reported at once; on error nothing changes.
  */
 export async function loadOptimizer(path: string, optimizer: Optimizer): Promise<void> {
-  const file = decodeChecked("loadOptimizer", `${path}: `, await readBytes(path));
+  const file = decodeChecked("loadOptimizer", `${path}: `, await readWhole("loadOptimizer", path));
   optimizer.loadStateDict(optimizerStateOf("loadOptimizer", file));
 }

@@ -807,22 +807,25 @@
         (br $one))))
 
   ;; ---------------------------------------------------------------------------------------------
-  ;; ReLU over n elements at byte offsets, as rules.ts defines it: y = x > 0 ? x : 0, and its
-  ;; backward step out = x > 0 ? g : 0. pmax(0, x) is 0 < x ? x : 0, which is that rule exactly
-  ;; (NaN and −0 give +0); the backward step and-s g with the mask of x > 0 (+0 where it is
-  ;; false). Four f32 or two f64 lanes at a time, then the last few one by one. y may be x, and
-  ;; out may be g.
+  ;; ReLU over n elements at byte offsets, as rules.ts defines it: y = x > 0 ? x : 0 except that
+  ;; NaN stays NaN, and its backward step out = x ≤ 0 ? 0 : g (g passes at NaN, as in PyTorch).
+  ;; pmax(0, x) is 0 < x ? x : 0, which gives +0 for −0 and for NaN; the lanes where x ≠ x (NaN)
+  ;; then take x itself. The backward step and-s g with the complement of the mask of x ≤ 0 (+0
+  ;; where x ≤ 0). Four f32 or two f64 lanes at a time, then the last few one by one. y may be
+  ;; x, and out may be g.
   ;; ---------------------------------------------------------------------------------------------
 
   (func (export "relu_f32") (param $x i32) (param $y i32) (param $n i32)
-    (local $end i32) (local $off i32) (local $bytes i32) (local $v f32)
+    (local $end i32) (local $off i32) (local $bytes i32) (local $v f32) (local $lanes v128)
     (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
     (local.set $end (i32.and (local.get $bytes) (i32.const -16)))
     (block $tail
       (loop $vec
         (br_if $tail (i32.ge_u (local.get $off) (local.get $end)))
+        (local.set $lanes (v128.load (i32.add (local.get $x) (local.get $off))))
         (v128.store (i32.add (local.get $y) (local.get $off))
-          (f32x4.pmax (v128.const f32x4 0 0 0 0) (v128.load (i32.add (local.get $x) (local.get $off)))))
+          (v128.bitselect (local.get $lanes) (f32x4.pmax (v128.const f32x4 0 0 0 0) (local.get $lanes))
+            (f32x4.ne (local.get $lanes) (local.get $lanes))))
         (local.set $off (i32.add (local.get $off) (i32.const 16)))
         (br $vec)))
     (block $done
@@ -830,7 +833,7 @@
         (br_if $done (i32.ge_u (local.get $off) (local.get $bytes)))
         (local.set $v (f32.load (i32.add (local.get $x) (local.get $off))))
         (f32.store (i32.add (local.get $y) (local.get $off))
-          (select (local.get $v) (f32.const 0) (f32.gt (local.get $v) (f32.const 0))))
+          (select (f32.const 0) (local.get $v) (f32.le (local.get $v) (f32.const 0))))
         (local.set $off (i32.add (local.get $off) (i32.const 4)))
         (br $one))))
 
@@ -842,28 +845,30 @@
       (loop $vec
         (br_if $tail (i32.ge_u (local.get $off) (local.get $end)))
         (v128.store (i32.add (local.get $out) (local.get $off))
-          (v128.and (v128.load (i32.add (local.get $g) (local.get $off)))
-            (f32x4.gt (v128.load (i32.add (local.get $x) (local.get $off))) (v128.const f32x4 0 0 0 0))))
+          (v128.andnot (v128.load (i32.add (local.get $g) (local.get $off)))
+            (f32x4.le (v128.load (i32.add (local.get $x) (local.get $off))) (v128.const f32x4 0 0 0 0))))
         (local.set $off (i32.add (local.get $off) (i32.const 16)))
         (br $vec)))
     (block $done
       (loop $one
         (br_if $done (i32.ge_u (local.get $off) (local.get $bytes)))
         (f32.store (i32.add (local.get $out) (local.get $off))
-          (select (f32.load (i32.add (local.get $g) (local.get $off))) (f32.const 0)
-            (f32.gt (f32.load (i32.add (local.get $x) (local.get $off))) (f32.const 0))))
+          (select (f32.const 0) (f32.load (i32.add (local.get $g) (local.get $off)))
+            (f32.le (f32.load (i32.add (local.get $x) (local.get $off))) (f32.const 0))))
         (local.set $off (i32.add (local.get $off) (i32.const 4)))
         (br $one))))
 
   (func (export "relu_f64") (param $x i32) (param $y i32) (param $n i32)
-    (local $end i32) (local $off i32) (local $bytes i32) (local $v f64)
+    (local $end i32) (local $off i32) (local $bytes i32) (local $v f64) (local $lanes v128)
     (local.set $bytes (i32.shl (local.get $n) (i32.const 3)))
     (local.set $end (i32.and (local.get $bytes) (i32.const -16)))
     (block $tail
       (loop $vec
         (br_if $tail (i32.ge_u (local.get $off) (local.get $end)))
+        (local.set $lanes (v128.load (i32.add (local.get $x) (local.get $off))))
         (v128.store (i32.add (local.get $y) (local.get $off))
-          (f64x2.pmax (v128.const f64x2 0 0) (v128.load (i32.add (local.get $x) (local.get $off)))))
+          (v128.bitselect (local.get $lanes) (f64x2.pmax (v128.const f64x2 0 0) (local.get $lanes))
+            (f64x2.ne (local.get $lanes) (local.get $lanes))))
         (local.set $off (i32.add (local.get $off) (i32.const 16)))
         (br $vec)))
     (block $done
@@ -871,7 +876,7 @@
         (br_if $done (i32.ge_u (local.get $off) (local.get $bytes)))
         (local.set $v (f64.load (i32.add (local.get $x) (local.get $off))))
         (f64.store (i32.add (local.get $y) (local.get $off))
-          (select (local.get $v) (f64.const 0) (f64.gt (local.get $v) (f64.const 0))))
+          (select (f64.const 0) (local.get $v) (f64.le (local.get $v) (f64.const 0))))
         (local.set $off (i32.add (local.get $off) (i32.const 8)))
         (br $one))))
 
@@ -883,15 +888,15 @@
       (loop $vec
         (br_if $tail (i32.ge_u (local.get $off) (local.get $end)))
         (v128.store (i32.add (local.get $out) (local.get $off))
-          (v128.and (v128.load (i32.add (local.get $g) (local.get $off)))
-            (f64x2.gt (v128.load (i32.add (local.get $x) (local.get $off))) (v128.const f64x2 0 0))))
+          (v128.andnot (v128.load (i32.add (local.get $g) (local.get $off)))
+            (f64x2.le (v128.load (i32.add (local.get $x) (local.get $off))) (v128.const f64x2 0 0))))
         (local.set $off (i32.add (local.get $off) (i32.const 16)))
         (br $vec)))
     (block $done
       (loop $one
         (br_if $done (i32.ge_u (local.get $off) (local.get $bytes)))
         (f64.store (i32.add (local.get $out) (local.get $off))
-          (select (f64.load (i32.add (local.get $g) (local.get $off))) (f64.const 0)
-            (f64.gt (f64.load (i32.add (local.get $x) (local.get $off))) (f64.const 0))))
+          (select (f64.const 0) (f64.load (i32.add (local.get $g) (local.get $off)))
+            (f64.le (f64.load (i32.add (local.get $x) (local.get $off))) (f64.const 0))))
         (local.set $off (i32.add (local.get $off) (i32.const 8)))
         (br $one)))))

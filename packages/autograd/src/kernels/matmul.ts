@@ -608,7 +608,8 @@ export function setGemmThreads(count: number): Promise<number> {
 
 async function startThreads(count: number): Promise<number> {
   if (!Number.isInteger(count) || count < 1 || count > 64) {
-    throw new ChainruleError("setGemmThreads", `count must be an integer from 1 to 64, got ${count}`);
+    const got = typeof count === "string" ? `the string ${JSON.stringify(count)}` : String(count);
+    throw new ChainruleError("setGemmThreads", `count must be an integer from 1 to 64, got ${got}`);
   }
   if (pool !== null) {
     const stopping = pool.workers.map((w) => w.stop());
@@ -682,7 +683,7 @@ export function axpy(alpha: number, x: FloatArray, y: FloatArray): void {
 }
 
 /**
- * ReLU, y = x > 0 ? x : 0, in the SIMD kernels (the hottest activation of training; a typed-array
+ * ReLU, y = x > 0 ? x : 0 (NaN stays NaN), in the SIMD kernels (the hottest activation of training; a typed-array
  * loop in JavaScript costs about 2 ns an element, the copies in and out and the SIMD loop a
  * fraction of that). For at least WASM_MIN_ELEMENTS elements of one dtype; false when it does not
  * apply, and the caller runs its own loop. Same bits as the rule in rules.ts.
@@ -696,7 +697,7 @@ export function reluWasm(x: FloatArray, y: FloatArray): boolean {
   );
 }
 
-/** ReLU's backward step, out = x > 0 ? g : 0, in the SIMD kernels; as `reluWasm` otherwise. */
+/** ReLU's backward step, out = x ≤ 0 ? 0 : g, in the SIMD kernels; as `reluWasm` otherwise. */
 export function reluGradWasm(x: FloatArray, g: FloatArray, out: FloatArray): boolean {
   return elementwiseWasm(
     [x, g],

@@ -14,9 +14,8 @@ import { batchable } from "../transforms/vmap.js";
 import { where } from "./elementwise.js";
 
 /** The axis of a running reduction (a 0-d tensor has axis 0, as one element). */
-function axisOf(op: string, x: Tensor, axis: unknown): number {
+function axisOf(op: string, x: Tensor, axis: number): number {
   if (!(x instanceof Tensor)) throw new ChainruleError(op, `x must be a Tensor, got ${typeof x}`);
-  if (typeof axis !== "number") throw new ChainruleError(op, `axis must be an integer, got ${String(axis)}`);
   return normalizeAxis(op, axis, Math.max(x.ndim, 1));
 }
 

@@ -10,12 +10,23 @@
  * shape.ts, errors.ts, transforms/vmap.ts.
  */
 
-import { composing, forwardLevels, fromOp, isGradEnabled, type Saves, tangentOf, toTensor } from "../engine.js";
+import {
+  composing,
+  forwardLevels,
+  fromOp,
+  isGradEnabled,
+  noGrad,
+  type OpRules,
+  type Saves,
+  tangentOf,
+  toTensor,
+} from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { axpy } from "../kernels/matmul.js";
 import {
   allocate,
   binaryGrad,
+  checkAllocation,
   type Dtype,
   expand,
   type FloatDtype,
@@ -39,7 +50,7 @@ const unaryDerivative: Record<UnaryOp, UnaryDerivative> = {
   abs: (x) => x.sign(), //                            ∂|x|/∂x = sign(x)
   tanh: (_x, y) => y.mul(y).neg().add(1), //          ∂tanh x/∂x = 1 − y²
   sigmoid: (_x, y) => y.mul(y.neg().add(1)), //       ∂σ(x)/∂x = y(1 − y)
-  relu: (x) => x.gt(0), //                            ∂relu(x)/∂x = [x > 0]
+  relu: (x) => x.le(0).eq(0), //                      ∂relu(x)/∂x = [x > 0] (and 1 at NaN: [¬(x ≤ 0)])
 };
 
 // What each derivative reads, beside the rules above: exp, sqrt, tanh and sigmoid only their
@@ -105,8 +116,9 @@ const binaryPartials: Record<BinaryOp, BinaryPartials> = {
   mul: (a, b) => [b, a], //                                             ∂(a·b) = (b, a)
   div: (_a, b, y) => [b.pow(-1), y.div(b).neg()], //                    ∂(a/b) = (1/b, −a/b²)
   pow: (a, b, y) => [where(a.eq(0).mul(b.eq(0)), 0, b.mul(a.pow(b.sub(1)))), y.mul(lnOrZero(a))], // (b·aᵇ⁻¹, aᵇ·ln a)
-  maximum: (a, b) => [a.ge(b), a.lt(b)], //                             ([a ≥ b], [a < b])
-  minimum: (a, b) => [a.le(b), a.gt(b)], //                             ([a ≤ b], [a > b])
+  // ([a ≥ b], [a < b]) and ([a ≤ b], [a > b]), written as negations so that NaN sends g to both
+  maximum: (a, b) => [a.lt(b).eq(0), a.ge(b).eq(0)],
+  minimum: (a, b) => [a.gt(b).eq(0), a.le(b).eq(0)],
 };
 
 /** t·p, without a multiplication when the partial p is ±1. */
@@ -121,37 +133,50 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
   // true division and powers of int32 operands give float64; the other binary ops keep int32
   const promoted = promote(a.dtype, b.dtype);
   const dtype = name === "div" || name === "pow" ? floatDtype(promoted) : promoted;
+  checkAllocation(name, shape, dtype); // broadcasting can make a result far larger than its operands
   const out = allocate(dtype, sizeOf(shape));
   mapBinary(rule.f, a.data, a.shape, b.data, b.shape, shape, out, name);
   // A number operand is a constant, not a graph node (as in PyTorch's tensor-scalar ops): the
   // node keeps only the tensor parent, and the 0-d constant lives only while the op runs.
-  const parents = typeof other === "number" ? [a] : [a, b];
-  // b again in a rule (the closure keeps `other`, not a 0-d tensor); a ± b reads neither operand
-  const operand = () => (typeof other === "number" ? toTensor(name, other, a) : b);
-  const linear = name === "add" || name === "sub";
-  return fromOp(name, out, shape, parents, {
+  return fromOp(name, out, shape, typeof other === "number" ? [a] : [a, b], binaryRules(name, a, other, shape));
+}
+
+/**
+ * The rules of a binary op. A function of their own so that the closures hold only what they
+ * need (a graph keeps every node's vjp): a number operand stays a number, made a 0-d tensor again
+ * when a rule runs.
+ */
+function binaryRules(name: BinaryOp, a: Tensor, other: TensorLike, shape: readonly number[]): OpRules {
+  if (name === "add" || name === "sub") {
+    return {
+      vjp: (g) => [g, name === "sub" ? g.neg() : g], // ∂(a ± b) = (1, ±1): g passes on
+      jvp: ([da, db]) =>
+        da && db ? binaryOp(name, da, db) : da ? da : name === "sub" ? (db as Tensor).neg() : (db as Tensor), // ẏ = ȧ ± ḃ
+      replay: () => binaryOp(name, a, other),
+      saves: "none", // reads nothing
+    };
+  }
+  return {
     vjp: (g, y) => {
-      if (linear) return [g, name === "sub" ? g.neg() : g]; // ∂(a ± b) = (1, ±1): g passes on
-      const c = operand();
+      const b = toTensor(name, other, a);
       if (composing()) {
-        const [pa, pb] = binaryPartials[name](a, c, y);
+        const [pa, pb] = binaryPartials[name](a, b, y);
         return [times(g, pa), times(g, pb)]; // ∂L/∂a = g·∂y/∂a,  ∂L/∂b = g·∂y/∂b
       }
       const ga = a.requiresGrad ? allocate(g.dtype, g.size) : null;
-      const gb = c.requiresGrad ? allocate(g.dtype, g.size) : null;
-      binaryGrad(rule, a.data, a.shape, c.data, c.shape, y.data, g.data, shape, ga, gb);
+      const gb = b.requiresGrad ? allocate(g.dtype, g.size) : null;
+      binaryGrad(binary[name], a.data, a.shape, b.data, b.shape, y.data, g.data, shape, ga, gb);
       return [ga && new Tensor(ga, shape), gb && new Tensor(gb, shape)];
     },
     jvp: ([da, db], y) => {
       // ẏ = ∂y/∂a·ȧ + ∂y/∂b·ḃ
-      const [pa, pb] = binaryPartials[name](a, linear ? a : operand(), y);
+      const [pa, pb] = binaryPartials[name](a, toTensor(name, other, a), y);
       const ta = da ? times(da, pa) : null;
       const tb = db ? times(db, pb) : null;
       return ta && tb ? ta.add(tb) : ((ta ?? tb) as Tensor);
     },
     replay: () => binaryOp(name, a, other),
-    saves: linear ? "none" : "all", // a ± b: the rule passes g on, reading nothing
-  });
+  };
 }
 
 /**
@@ -197,7 +222,11 @@ export const div = (a: Tensor, b: TensorLike) => binaryOps("div", a, b);
 export const maximum = (a: Tensor, b: TensorLike) => binaryOps("maximum", a, b);
 export const minimum = (a: Tensor, b: TensorLike) => binaryOps("minimum", a, b);
 
-/** Limit to [min, max], as maximum then minimum: the gradient passes where x is inside (and at the bounds). */
+/**
+ * Limit to [min, max]      y = min(max(x, min), max),   ∂y/∂x = [min ≤ x ≤ max]
+ * The gradient passes where x is inside, bounds included. NOTE: NaN gives NaN with gradient 0, as
+ * PyTorch's clamp_backward selects g only where min ≤ x ≤ max (false for NaN).
+ */
 export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   for (const [name, v] of [
     ["min", min],
@@ -208,10 +237,21 @@ export function clamp(x: Tensor, min?: number, max?: number): Tensor {
   }
   if (min !== undefined && max !== undefined && min > max)
     throw new ChainruleError("clamp", `min ${min} is greater than max ${max}`);
-  let out = x;
-  if (min !== undefined) out = out.maximum(min);
-  if (max !== undefined) out = out.minimum(max);
-  return out;
+  const bounded = (t: Tensor) => {
+    let out = t;
+    if (min !== undefined) out = out.maximum(min);
+    if (max !== undefined) out = out.minimum(max);
+    return out;
+  };
+  if (!x.requiresGrad) return bounded(x);
+  let inside = min === undefined ? x.eq(x) : x.ge(min); // x.eq(x): 1 except at NaN
+  if (max !== undefined) inside = inside.mul(x.le(max));
+  // x where it is inside, else the bound (or the NaN) as a constant: g reaches x only inside.
+  return where(
+    inside,
+    x,
+    noGrad(() => bounded(x)),
+  );
 }
 
 const comparisons = {
@@ -229,6 +269,7 @@ export const compare = batchable(
   (name: keyof typeof comparisons, a: Tensor, other: TensorLike): Tensor => {
     const b = toTensor(name, other, a);
     const shape = broadcastShapes(name, a.shape, b.shape);
+    checkAllocation(name, shape, promote(a.dtype, b.dtype));
     const out = allocate(promote(a.dtype, b.dtype), sizeOf(shape));
     mapBinary(comparisons[name], a.data, a.shape, b.data, b.shape, shape, out);
     return new Tensor(out, shape);
@@ -289,6 +330,7 @@ export const where = batchable(
     const b = toTensor("where", bLike, like);
     const shape = broadcastShapes("where", broadcastShapes("where", cond.shape, a.shape), b.shape);
     const dtype = promote(a.dtype, b.dtype);
+    checkAllocation("where", shape, "float64"); // the float64 copy of cond is the largest
     const n = sizeOf(shape);
     const c = allocate("float64", n);
     expand(cond.data, cond.shape, shape, c);

@@ -141,8 +141,7 @@ const scatterAddOp = batchable(
 );
 
 /** The axis of a gather-like op, with a 0-d x read as rank 1 (PyTorch accepts axis 0 and −1 there). */
-function axisOf(op: string, x: Tensor, axis: unknown): number {
-  if (typeof axis !== "number") throw new ChainruleError(op, `axis must be an integer, got ${String(axis)}`);
+function axisOf(op: string, x: Tensor, axis: number): number {
   return normalizeAxis(op, axis, Math.max(x.ndim, 1));
 }
 

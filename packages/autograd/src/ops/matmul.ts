@@ -10,8 +10,8 @@
 import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { gemm } from "../kernels/matmul.js";
-import { allocate, type FloatArray } from "../ndarray.js";
-import { broadcastShapes, broadcastStrides, formatShape, sizeOf, stridesOf } from "../shape.js";
+import { allocate, checkAllocation, type FloatArray } from "../ndarray.js";
+import { broadcastShapes, broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
 import { floatDtype, promote } from "./elementwise.js";
@@ -60,6 +60,21 @@ export const mm = batchable(
   "matmul",
   (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor => product(a, b, transA, transB),
   (batch, a, b, transA, transB): Tensor => {
+    const [m, k] = (transA ? [a.shape.at(-1), a.shape.at(-2)] : [a.shape.at(-2), a.shape.at(-1)]) as [number, number];
+    const n = (transB ? b.shape.at(-2) : b.shape.at(-1)) as number;
+    // One shared matrix on either side: the whole batch is one product (as for a linear layer),
+    // not a product per example.
+    if (!batch.has(b) && b.ndim === 2 && !transA) {
+      // every example's rows of A, stacked, times B
+      const rows = mm(batch.inner(a).reshape([-1, k]), b, false, transB);
+      return batch.wrap(rows.reshape([batch.size, ...a.shape.slice(0, -1), n]));
+    }
+    if (!batch.has(a) && a.ndim === 2 && b.ndim === 2 && (transB || n === 1)) {
+      // A·Bᵢ = (Bᵢᵀ·Aᵀ)ᵀ, and the Bᵢᵀ lie one after another in memory (B stored transposed, or a column)
+      const cols = mm(batch.inner(b).reshape([batch.size * n, k]), a, false, !transA); // [B·n, m]
+      const out = n === 1 ? cols.reshape([batch.size, m, 1]) : cols.reshape([batch.size, n, m]).permute([0, 2, 1]);
+      return batch.wrap(out);
+    }
     const rank = Math.max(a.ndim, b.ndim);
     return batch.wrap(mm(batch.lift(a, rank), batch.lift(b, rank), transA, transB));
   },
@@ -83,10 +98,11 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
   }
   const batchA = a.shape.slice(0, -2);
   const batchB = b.shape.slice(0, -2);
-  const batch = broadcastShapes("matmul", batchA, batchB);
+  const batch = broadcastBatches(a.shape, b.shape);
   const shape = [...batch, m, n];
   // int32 operands multiply as floats (float64 when both are int32, as true division does)
   const dtype = floatDtype(promote(a.dtype, b.dtype));
+  checkAllocation("matmul", shape, dtype);
   const floats = (t: Tensor): FloatArray => {
     const d = t.data;
     if (t.dtype === dtype && !(d instanceof Int32Array)) return d;
@@ -124,4 +140,18 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
     },
     replay: () => mm(a, b, transA, transB),
   });
+}
+
+/** The broadcast batch axes of two operands (all but their last two axes); errors name both shapes. */
+function broadcastBatches(a: Shape, b: Shape): readonly number[] {
+  const batchA = a.slice(0, -2);
+  const batchB = b.slice(0, -2);
+  try {
+    return broadcastShapes("matmul", batchA, batchB);
+  } catch {
+    throw new ChainruleError(
+      "matmul",
+      `shapes ${formatShape(a)} and ${formatShape(b)}: their batch axes ${formatShape(batchA)} and ${formatShape(batchB)} (all but the last two) cannot be broadcast together`,
+    );
+  }
 }

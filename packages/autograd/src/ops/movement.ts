@@ -12,6 +12,7 @@ import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import {
   allocate,
+  checkAllocation,
   concat as concatKernel,
   expand as expandKernel,
   gather,
@@ -127,6 +128,7 @@ export const expand = batchable(
       throw new ChainruleError("expand", `cannot broadcast shape ${formatShape(x.shape)} to ${formatShape(shape)}`);
     }
     if (sameShape(shape, x.shape)) return x;
+    checkAllocation("expand", shape, x.dtype);
     const out = allocate(x.dtype, sizeOf(shape));
     expandKernel(x.data, x.shape, shape, out);
     return fromOp("expand", out, shape, [x], {

@@ -32,9 +32,8 @@ const argsortOp = batchable(
   (batch, x, axis, descending): Tensor => batch.wrap(argsortOp(batch.inner(x), axis + 1, descending)),
 );
 
-function checkArgs(op: string, x: unknown, axis: unknown): number {
+function checkArgs(op: string, x: unknown, axis: number): number {
   if (!(x instanceof Tensor)) throw new ChainruleError(op, `x must be a Tensor, got ${typeof x}`);
-  if (typeof axis !== "number") throw new ChainruleError(op, `axis must be an integer, got ${String(axis)}`);
   return normalizeAxis(op, axis, Math.max(x.ndim, 1)); // a 0-d tensor sorts as one element
 }
 
