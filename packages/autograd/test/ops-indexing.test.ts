@@ -97,6 +97,7 @@ describe("int32 tensors", () => {
     expect(noGrad(() => w.astype("int32")).toArray()).toEqual([1, 2]);
     expect(w.detach().astype("int32").requiresGrad).toBe(false);
     refuses(() => jvp((x) => x.mul(2), [int([1])], [int([1])]), "jvp", /int32 input cannot carry a tangent/);
+    refuses(() => jvp((x) => x.astype("int32"), [tensor([1.5])], [tensor([1])]), "astype", /carries a jvp tangent/);
   });
 
   test("mixed with floats, the gradient reaches the float operand only", () => {

@@ -303,7 +303,7 @@ export const astype = batchable(
     if (dtype === "int32" && ((isGradEnabled() && x.requiresGrad) || hasTangent(x))) {
       throw new ChainruleError(
         "astype",
-        `x (shape ${formatShape(x.shape)}) requires grad, and no gradient flows through int32; detach() first`,
+        `x (shape ${formatShape(x.shape)}) requires grad (or carries a jvp tangent), and no gradient flows through int32; detach() first`,
       );
     }
     // NOTE: to int32, values are truncated toward zero, as PyTorch's cast does.
