@@ -306,6 +306,16 @@ export function binaryGrad(
 
 /** Materialise x (of `shape`) broadcast to `outShape`. */
 export function expand(x: Storage, shape: Shape, outShape: Shape, out: Storage): void {
+  // Repeated along leading axes only (a bias over a batch, a weight per example): whole copies of x.
+  let first = 0; // x's leading axes of size 1 are broadcast too
+  while (first < shape.length && shape[first] === 1) first++;
+  const lead = outShape.length - shape.length;
+  let only = x.length > 0;
+  for (let d = first; only && d < shape.length; d++) only = shape[d] === outShape[lead + d];
+  if (only) {
+    for (let o = 0; o < out.length; o += x.length) out.set(x, o);
+    return;
+  }
   stridedCopy(x, 0, broadcastStrides(shape, outShape), outShape, out);
 }
 

@@ -56,11 +56,30 @@ export interface Batched {
 }
 
 /**
+ * Values a tensor shows without holding them yet: a transpose or permutation of `source`, read
+ * from it when first needed. Matrix products read a transposed view straight from its source with
+ * the kernel's transpose flag, so `x.matmul(W.T)` copies nothing. Like a PyTorch view, it shows
+ * the source's current values (later in-place changes of the source included).
+ */
+export interface View {
+  readonly source: Tensor;
+  /** Axis i of the view is axis perm[i] of the source. */
+  readonly perm: readonly number[];
+  /** The values, laid out row-major (recomputed when the source has changed in place). */
+  read(): Storage;
+}
+
+// The storage field of a view, which holds none of its own.
+const NO_STORAGE = new Float64Array(0);
+
+/**
  * An n-dimensional array of float64, float32 or int32 numbers, and a node of a computation graph.
  * int32 tensors hold indices and labels: they never require grad.
  */
 export class Tensor implements GraphNode<Tensor> {
-  private readonly storage: Storage;
+  private storage: Storage;
+  /** Set when the values are another tensor's, seen through a permutation (see `View`). */
+  view: View | null;
   readonly shape: readonly number[];
   /** Whether gradients flow to this tensor (leaves: whether `.grad` is filled by backward). */
   requiresGrad: boolean;
@@ -87,22 +106,26 @@ export class Tensor implements GraphNode<Tensor> {
   /** Set on the batched tensors a `vmap` hands to its function; null for every other tensor. */
   batch: Batched | null;
 
+  /** `data` is the storage (row-major, not copied), or a `View` of another tensor's values. */
   constructor(
-    data: Storage,
+    data: Storage | View,
     shape: readonly number[],
     requiresGrad = false,
     op = "leaf",
     parents: readonly Tensor[] = [],
     backwardFn: BackwardFn | null = null,
   ) {
-    if (data.length !== sizeOf(shape)) {
+    const view = ArrayBuffer.isView(data) ? null : data;
+    const length = view === null ? (data as FloatArray).length : view.source.size;
+    if (length !== sizeOf(shape)) {
       throw new ChainruleError(
         op === "leaf" ? "tensor" : op,
-        `data has ${data.length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`,
+        `data has ${length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`,
       );
     }
-    if (requiresGrad && data instanceof Int32Array) throw noGradForInt32(op === "leaf" ? "tensor" : op);
-    this.storage = data;
+    if (requiresGrad && (view === null ? data instanceof Int32Array : view.source.dtype === "int32"))
+      throw noGradForInt32(op === "leaf" ? "tensor" : op);
+    this.storage = view === null ? (data as Storage) : NO_STORAGE;
     this.shape = shape;
     this.requiresGrad = requiresGrad;
     this.grad = null;
@@ -118,6 +141,7 @@ export class Tensor implements GraphNode<Tensor> {
     this.epoch = inPlaceEpoch();
     this.tangents = null;
     this.batch = null;
+    this.view = view;
   }
 
   /**
@@ -131,18 +155,19 @@ export class Tensor implements GraphNode<Tensor> {
         `the values of a batched tensor (shape ${formatShape(this.shape)} per example) cannot be read inside the mapped function; return it from the function instead`,
       );
     }
-    return this.storage;
+    return this.view === null ? this.storage : this.view.read();
   }
 
   parent(i: number): Tensor | undefined {
     return this.parents[i];
   }
   get dtype(): Dtype {
+    if (this.view !== null) return this.view.source.dtype;
     const s = this.storage;
     return s instanceof Float64Array ? "float64" : s instanceof Float32Array ? "float32" : "int32";
   }
   get size(): number {
-    return this.batch === null ? this.storage.length : sizeOf(this.shape);
+    return this.batch === null && this.view === null ? this.storage.length : sizeOf(this.shape);
   }
   get ndim(): number {
     return this.shape.length;
@@ -153,7 +178,7 @@ export class Tensor implements GraphNode<Tensor> {
   }
   /** How many times this tensor's storage has been changed in place (shared with views of it). */
   get version(): number {
-    return versionOf(this.storage);
+    return versionOf(storageOf(this));
   }
 
   // ---- reading out ----
@@ -531,6 +556,24 @@ export class Tensor implements GraphNode<Tensor> {
     const name = this.label === "" ? "" : `${this.label}: `;
     return `Tensor(${name}${values}, shape=${formatShape(this.shape)}, dtype=${this.dtype}${flags})`;
   }
+}
+
+/**
+ * Turn a view into a tensor with storage of its own, holding the values it shows now (gradcheck's
+ * blame does this to the nodes it perturbs: a view would read its source, not the perturbation).
+ */
+export function ownValues(t: Tensor): void {
+  if (t.view === null) return;
+  const values = t.view.read();
+  (t as unknown as { storage: Storage }).storage = values;
+  t.view = null;
+}
+
+/** The storage a tensor's values live in: its own, or, for a view, its source's. */
+export function storageOf(t: Tensor): Storage {
+  let x = t;
+  while (x.view !== null) x = x.view.source;
+  return x.data;
 }
 
 /**

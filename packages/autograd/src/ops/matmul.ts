@@ -10,7 +10,7 @@
 import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { gemm } from "../kernels/matmul.js";
-import { allocate, checkAllocation, type FloatArray } from "../ndarray.js";
+import { allocate, checkAllocation, type FloatArray, type Storage } from "../ndarray.js";
 import { broadcastShapes, broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
@@ -80,6 +80,18 @@ export const mm = batchable(
   },
 );
 
+/**
+ * The storage a matrix operand is read from, and whether it is stored transposed: a view that
+ * swaps the last two axes of its source is its source, transposed.
+ */
+function stored(t: Tensor, trans: boolean): [Storage, boolean] {
+  const perm = t.view?.perm;
+  if (t.view === null || perm === undefined) return [t.data, trans];
+  const n = perm.length;
+  const swapsLastTwo = perm.every((p, i) => (i < n - 2 ? p === i : p === (i === n - 1 ? n - 2 : n - 1)));
+  return swapsLastTwo ? [t.view.source.data, !trans] : [t.data, trans];
+}
+
 function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   if (a.ndim < 2 || b.ndim < 2)
     throw new ChainruleError(
@@ -103,13 +115,15 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
   // int32 operands multiply as floats (float64 when both are int32, as true division does)
   const dtype = floatDtype(promote(a.dtype, b.dtype));
   checkAllocation("matmul", shape, dtype);
-  const floats = (t: Tensor): FloatArray => {
-    const d = t.data;
+  // A transposed view is read from its source with the flag flipped: `x.matmul(W.T)` copies nothing.
+  const [aData, tA] = stored(a, transA);
+  const [bData, tB] = stored(b, transB);
+  const floats = (d: Storage, t: Tensor): FloatArray => {
     if (t.dtype === dtype && !(d instanceof Int32Array)) return d;
     return dtype === "float32" ? Float32Array.from(d) : Float64Array.from(d);
   };
-  const ad = floats(a);
-  const bd = floats(b);
+  const ad = floats(aData, a);
+  const bd = floats(bData, b);
   const out = allocate(dtype, sizeOf(shape));
   // Offsets of each batch's matrices: broadcast strides over the batch axes, in matrices.
   const sa = broadcastStrides(batchA, batch);
@@ -126,7 +140,7 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
       ia += idx * (sa[d] as number);
       ib += idx * (sb[d] as number);
     }
-    gemm(transA, transB, m, n, k, ad, ia * ar * ac, bd, ib * br * bc, out, i * m * n);
+    gemm(tA, tB, m, n, k, ad, ia * ar * ac, bd, ib * br * bc, out, i * m * n);
   }
   return fromOp("matmul", out, shape, [a, b], {
     vjp: (g) => [

@@ -8,7 +8,7 @@
  * errors.ts, transforms/vmap.ts, ops/elementwise.ts (dtype promotion).
  */
 
-import { fromOp } from "../engine.js";
+import { fromOp, versionOf } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import {
   allocate,
@@ -17,10 +17,11 @@ import {
   expand as expandKernel,
   gather,
   permute as permuteKernel,
+  type Storage,
   window,
 } from "../ndarray.js";
 import { broadcastShapes, checkShape, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf } from "../shape.js";
-import { arange, Tensor, zerosLike } from "../tensor.js";
+import { arange, storageOf, Tensor, type View, zerosLike } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
 import { promote } from "./elementwise.js";
 
@@ -89,13 +90,12 @@ export const permute = batchable(
     const perm = checkPermutation(x, axes);
     if (perm.every((p, i) => p === i)) return x;
     const shape = perm.map((p) => x.shape[p] as number);
-    const out = allocate(x.dtype, x.size);
-    permuteKernel(x.data, x.shape, perm, out);
     const inverse = new Array<number>(perm.length);
     perm.forEach((p, i) => {
       inverse[p] = i;
     });
-    return fromOp("permute", out, shape, [x], {
+    // a view: no copy until its values are read (a product reads a transpose from x directly)
+    return fromOp("permute", permutedView(x, perm), shape, [x], {
       vjp: (g) => [g.permute(inverse)],
       jvp: ([dx]) => (dx as Tensor).permute(perm),
       replay: () => permute(x, perm),
@@ -104,6 +104,29 @@ export const permute = batchable(
   },
   (batch, x, axes): Tensor => batch.wrap(permute(batch.inner(x), [0, ...checkPermutation(x, axes).map((p) => p + 1)])),
 );
+
+/**
+ * x's values permuted, copied when first read and again only after x (or what it views) has been
+ * changed in place: the values a PyTorch view would show.
+ */
+function permutedView(x: Tensor, perm: readonly number[]): View {
+  let values: Storage | null = null;
+  let readAt = -1; // the source's version when `values` were copied
+  return {
+    source: x,
+    perm,
+    read() {
+      const version = versionOf(storageOf(x));
+      if (values === null || version !== readAt) {
+        const out = allocate(x.dtype, x.size);
+        permuteKernel(x.data, x.shape, perm, out);
+        values = out;
+        readAt = version;
+      }
+      return values;
+    },
+  };
+}
 
 /** permute(axes), or swap the last two axes when none are given. */
 export function transpose(x: Tensor, axes?: readonly number[]): Tensor {
