@@ -111,6 +111,26 @@ describe("int32 tensors", () => {
     expect(where(w, int([1, 2, 3]), int([4, 5, 6])).dtype).toBe("int32");
   });
 
+  test("a transposed view of an int32 tensor is int32 and serves as an index", () => {
+    const idx = int([
+      [1, 1],
+      [0, 0],
+    ]).T; // [[1, 0], [1, 0]]
+    expect(idx.dtype).toBe("int32");
+    refuses(() => idx.requireGrad(), "requireGrad", /int32 tensor cannot require grad/);
+    expect(
+      tensor([
+        [5, 6],
+        [7, 8],
+      ])
+        .gather(1, idx)
+        .toArray(),
+    ).toEqual([
+      [6, 5],
+      [8, 7],
+    ]);
+  });
+
   test("argmax and argmin give int32 positions", () => {
     const x = tensor([
       [1, 5, 5],
