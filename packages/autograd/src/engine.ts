@@ -11,7 +11,7 @@
 
 import { ChainruleError } from "./errors.js";
 import { topoSort } from "./graph.js";
-import { allocate, disownStorage, type FloatArray, recordStorages } from "./ndarray.js";
+import { allocate, disownStorage, recordStorages, type Storage } from "./ndarray.js";
 import { formatShape, sameShape } from "./shape.js";
 import { full, storageOf, Tensor, type View } from "./tensor.js";
 /** Given g = ∂L/∂out (and out itself), ∂L/∂parent for each parent; null where a parent needs none. */
@@ -181,7 +181,7 @@ export interface TensorStep {
 // so the check costs nothing until something is changed in place.
 
 let epoch = 0;
-const modifiedAt = new WeakMap<FloatArray, { epoch: number; version: number; op: string }>();
+const modifiedAt = new WeakMap<Storage, { epoch: number; version: number; op: string }>();
 
 /** The count of in-place changes so far: a node made now is stale for changes with a later epoch. */
 export function inPlaceEpoch(): number {
@@ -189,11 +189,11 @@ export function inPlaceEpoch(): number {
 }
 
 /** How many times a storage has been changed in place. */
-export function versionOf(data: FloatArray): number {
+export function versionOf(data: Storage): number {
   return modifiedAt.get(data)?.version ?? 0;
 }
 
-export function markModified(data: FloatArray, op: string): void {
+export function markModified(data: Storage, op: string): void {
   epoch++;
   modifiedAt.set(data, { epoch, version: versionOf(data) + 1, op });
 }
@@ -273,14 +273,16 @@ export interface OpRules {
  */
 export function fromOp(
   op: string,
-  data: FloatArray | View,
+  data: Storage | View,
   shape: readonly number[],
   parents: readonly Tensor[],
   rules: OpRules,
 ): Tensor {
   if (anomalyMode && ArrayBuffer.isView(data)) checkForward(op, data, parents); // a view makes no new values
   let out: Tensor | null = null;
-  if (gradEnabled) {
+  // An int32 result (an index, a label, a cast of a constant) is a constant: it joins no graph.
+  const integer = ArrayBuffer.isView(data) ? data instanceof Int32Array : data.source.dtype === "int32";
+  if (gradEnabled && !integer) {
     for (const p of parents) {
       if (p.requiresGrad) {
         out = new Tensor(data, shape, true, op, parents);
@@ -292,7 +294,7 @@ export function fromOp(
     }
   }
   if (out === null) out = new Tensor(data, shape);
-  if (forwardLevels.length > 0) attachTangents(op, out, parents, rules.jvp);
+  if (forwardLevels.length > 0 && !integer) attachTangents(op, out, parents, rules.jvp);
   return out;
 }
 
@@ -321,12 +323,12 @@ export function setAnomalyDetection(enabled: boolean): void {
   recordingProvenance = enabled;
 }
 
-function firstNonFinite(data: FloatArray): number {
+function firstNonFinite(data: Storage): number {
   for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i] as number)) return i;
   return -1;
 }
 
-function checkForward(op: string, data: FloatArray, parents: readonly Tensor[]): void {
+function checkForward(op: string, data: Storage, parents: readonly Tensor[]): void {
   const i = firstNonFinite(data);
   if (i < 0) return;
   const shapes = parents.map((p) => formatShape(p.shape)).join(", ");
@@ -397,7 +399,8 @@ function creationSite(): string {
 export function toTensor(op: string, x: unknown, like: Tensor): Tensor {
   if (x instanceof Tensor) return x;
   if (typeof x === "number") {
-    const data = allocate(like.dtype, 1);
+    // With an int32 tensor, an integer stays int32 and any other number makes the op float64.
+    const data = allocate(like.dtype === "int32" && !Number.isInteger(x) ? "float64" : like.dtype, 1);
     data[0] = x;
     return new Tensor(data, []);
   }
@@ -466,7 +469,7 @@ export function runBackward(
 
   // A plain pass records the storages it makes, so that a leaf can keep the gradient it receives
   // when the pass made its storage and no other gradient holds it (see accumulate).
-  const made = !createGraph && inputs === null && options.onStep === undefined ? new WeakSet<FloatArray>() : null;
+  const made = !createGraph && inputs === null && options.onStep === undefined ? new WeakSet<Storage>() : null;
   const recording = recordStorages(made);
   try {
     withGradMode(createGraph, () => runRules(order, pending, wanted, found, arrived, ran, options));
@@ -474,7 +477,7 @@ export function runBackward(
     recordStorages(recording);
   }
   withGradMode(createGraph, () => {
-    const holders = new Map<FloatArray, number>();
+    const holders = new Map<Storage, number>();
     for (const [, g] of arrived) holders.set(g.data, (holders.get(g.data) ?? 0) + 1);
     for (const [node, g] of arrived) {
       accumulate(node, g, createGraph, made?.has(g.data) === true && holders.get(g.data) === 1);

@@ -254,6 +254,8 @@ function dual(x: Tensor, t: Tensor, level: number): Tensor {
   const bx = levels.length > 0 ? batchedAt(x, levels) : x;
   const bt = levels.length > 0 ? batchedAt(t, levels) : t;
   const core = coreOf(bx);
+  if (core.dtype === "int32")
+    throw new ChainruleError("jvp", "an int32 input cannot carry a tangent (no derivative flows through integers)");
   const d = fromOp("dual", core.data, core.shape, [core], {
     vjp: (g) => [g],
     jvp: ([dx]) => dx as Tensor,

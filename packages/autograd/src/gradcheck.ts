@@ -830,7 +830,7 @@ export function gradcheckModule(
             .sort((a, b) => a - b);
     const g = grads[i];
     const subject: Subject = {
-      dtype: p.dtype,
+      dtype: p.dtype as Dtype, // a parameter requires grad, so it is never int32
       outputShape: [],
       inputs: [
         {

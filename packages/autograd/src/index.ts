@@ -38,11 +38,14 @@ export {
 } from "./gradcheck.js";
 export { type GraphNode, topoSort } from "./graph.js";
 export { gemmThreads, setGemmThreads } from "./kernels/matmul.js";
-export type { Dtype as TensorDtype, FloatArray } from "./ndarray.js";
+export type { Dtype as TensorDtype, FloatArray, FloatDtype, Storage } from "./ndarray.js";
+export { cumprod, cumsum, logcumsumexp } from "./ops/cumulative.js";
 export { einsum } from "./ops/einsum.js";
+export { gather, type IndexTensorLike, indexSelect, scatterAdd } from "./ops/indexing.js";
 export { mm } from "./ops/matmul.js";
 export type { IndexLike, SliceRange } from "./ops/movement.js";
 export type { PadMode, PadOptions } from "./ops/rearrange.js";
+export { type Sorted, sort, topk } from "./ops/sort.js";
 export { DEFAULT_SEED, defaultRandom, manualSeed, Random } from "./random.js";
 export { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "./rules.js";
 export { broadcastShapes, formatShape, type Shape, sameShape } from "./shape.js";

@@ -10,10 +10,17 @@ import { reluGradWasm, reluWasm } from "./kernels/matmul.js";
 import type { BinaryRule } from "./rules.js";
 import { broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "./shape.js";
 
-/** The element type of a tensor: float64 (the default; exact enough for finite differences) or float32. */
-export type Dtype = "float64" | "float32";
-/** The storage of a tensor: a Float64Array or a Float32Array, row-major. */
+/**
+ * Element types: two float widths, and int32 for indices and labels (argmax, sort's indices,
+ * gather's index, class labels). int32 tensors never carry gradients.
+ */
+export type Dtype = "float64" | "float32" | "int32";
+/** The float dtypes: the ones gradients flow through. */
+export type FloatDtype = "float64" | "float32";
+/** A float storage: what the arithmetic kernels (matmul, the elementwise maps) work on. */
 export type FloatArray = Float64Array | Float32Array;
+/** Any tensor's storage: a float storage or the Int32Array of an int32 tensor. */
+export type Storage = FloatArray | Int32Array;
 
 /**
  * A zeroed storage of `size` elements. Tiny ones (up to SMALL elements) are views into shared
@@ -23,9 +30,14 @@ export type FloatArray = Float64Array | Float32Array;
  * as any view into it, so a kept scalar keeps at most 1 KB alive. Such a storage's `buffer` is
  * the slab: code that reads it must use `byteOffset` and `byteLength`, as for any typed array.
  */
-export function allocate(dtype: Dtype, size: number): FloatArray {
-  if (size <= SMALL) return dtype === "float64" ? slab64.take(size) : slab32.take(size);
-  const out = dtype === "float64" ? new Float64Array(size) : new Float32Array(size);
+export function allocate(dtype: "int32", size: number): Int32Array;
+export function allocate(dtype: FloatDtype, size: number): FloatArray;
+export function allocate(dtype: Dtype, size: number): Storage;
+export function allocate(dtype: Dtype, size: number): Storage {
+  if (size <= SMALL)
+    return dtype === "float64" ? slab64.take(size) : dtype === "float32" ? slab32.take(size) : slabI32.take(size);
+  const out =
+    dtype === "float64" ? new Float64Array(size) : dtype === "float32" ? new Float32Array(size) : new Int32Array(size);
   madeInPass?.add(out);
   return out;
 }
@@ -36,24 +48,24 @@ export function allocate(dtype: Dtype, size: number): FloatArray {
  * without a copy. Tiny storages are not recorded (their copy costs nothing). Weak, so recording
  * keeps nothing alive.
  */
-let madeInPass: WeakSet<FloatArray> | null = null;
+let madeInPass: WeakSet<Storage> | null = null;
 
 /** Start recording into `made` (null: stop); returns what was recorded into before, to restore. */
-export function recordStorages(made: WeakSet<FloatArray> | null): WeakSet<FloatArray> | null {
+export function recordStorages(made: WeakSet<Storage> | null): WeakSet<Storage> | null {
   const previous = madeInPass;
   madeInPass = made;
   return previous;
 }
 
 /** A storage someone else may hold (a custom op's returned gradient): never adopted. */
-export function disownStorage(data: FloatArray): void {
+export function disownStorage(data: Storage): void {
   madeInPass?.delete(data);
 }
 
 const SMALL = 8;
 const SLAB_BYTES = 1024;
 
-class Slab<A extends FloatArray> {
+class Slab<A extends Storage> {
   private buffer: ArrayBuffer | null = null;
   private used = 0; // elements handed out from `buffer`
 
@@ -75,6 +87,7 @@ class Slab<A extends FloatArray> {
 
 const slab64 = new Slab(Float64Array);
 const slab32 = new Slab(Float32Array);
+const slabI32 = new Slab(Int32Array);
 
 /**
  * Visit the rows (last axis) of `shape` in row-major order with two strided operands: `visit(p, q)`
@@ -123,11 +136,11 @@ function forEachRow(
 // exactly what rules.ts says (the property tests compare them with the rules).
 
 /** out[i] = f(x[i]); `op` names a rule with a loop of its own. */
-export function mapUnary(f: (x: number) => number, x: FloatArray, out: FloatArray, op?: string): void {
+export function mapUnary(f: (x: number) => number, x: Storage, out: Storage, op?: string): void {
   const n = x.length;
   switch (op) {
     case "relu":
-      if (reluWasm(x, out)) return; // the SIMD kernel, for long arrays
+      if (!(x instanceof Int32Array) && !(out instanceof Int32Array) && reluWasm(x, out)) return; // SIMD, long float arrays
       for (let i = 0; i < n; i++) {
         const v = x[i] as number;
         out[i] = v > 0 || Number.isNaN(v) ? v : 0; // NaN stays NaN, −0 gives +0
@@ -150,16 +163,22 @@ export function mapUnary(f: (x: number) => number, x: FloatArray, out: FloatArra
 /** out[i] = df(x[i], y[i])·g[i]: an elementwise backward step in one loop (no graph). */
 export function unaryGrad(
   df: (x: number, y: number) => number,
-  x: FloatArray,
-  y: FloatArray,
-  g: FloatArray,
-  out: FloatArray,
+  x: Storage,
+  y: Storage,
+  g: Storage,
+  out: Storage,
   op?: string,
 ): void {
   const n = x.length;
   switch (op) {
     case "relu": // [¬(x ≤ 0)]·g, selected rather than multiplied (g passes at NaN)
-      if (reluGradWasm(x, g, out)) return; // the SIMD kernel, for long arrays
+      if (
+        !(g instanceof Int32Array) &&
+        !(x instanceof Int32Array) &&
+        !(out instanceof Int32Array) &&
+        reluGradWasm(x, g, out)
+      )
+        return; // SIMD, long float arrays
       for (let i = 0; i < n; i++) out[i] = (x[i] as number) <= 0 ? 0 : (g[i] as number);
       return;
     case "sigmoid": // y(1 − y)·g
@@ -180,12 +199,12 @@ export function unaryGrad(
 }
 
 type RowLoop = (
-  out: FloatArray,
+  out: Storage,
   o: number,
-  a: FloatArray,
+  a: Storage,
   ia: number,
   sa: number,
-  b: FloatArray,
+  b: Storage,
   ib: number,
   sb: number,
   n: number,
@@ -210,12 +229,12 @@ const rowLoops: Record<string, RowLoop> = {
 /** out = f(a, b) with a and b broadcast to outShape; `op` names a rule with a loop of its own. */
 export function mapBinary(
   f: (a: number, b: number) => number,
-  a: FloatArray,
+  a: Storage,
   aShape: Shape,
-  b: FloatArray,
+  b: Storage,
   bShape: Shape,
   outShape: Shape,
-  out: FloatArray,
+  out: Storage,
   op?: string,
 ): void {
   const row: RowLoop =
@@ -262,15 +281,15 @@ function forEachBroadcastRow(
  */
 export function binaryGrad(
   rule: BinaryRule,
-  a: FloatArray,
+  a: Storage,
   aShape: Shape,
-  b: FloatArray,
+  b: Storage,
   bShape: Shape,
-  y: FloatArray,
-  g: FloatArray,
+  y: Storage,
+  g: Storage,
   outShape: Shape,
-  ga: FloatArray | null,
-  gb: FloatArray | null,
+  ga: Storage | null,
+  gb: Storage | null,
 ): void {
   forEachBroadcastRow(aShape, bShape, outShape, (o, ia, la, ib, lb, n) => {
     for (let j = 0; j < n; j++) {
@@ -286,7 +305,7 @@ export function binaryGrad(
 }
 
 /** Materialise x (of `shape`) broadcast to `outShape`. */
-export function expand(x: FloatArray, shape: Shape, outShape: Shape, out: FloatArray): void {
+export function expand(x: Storage, shape: Shape, outShape: Shape, out: Storage): void {
   // Repeated along leading axes only (a bias over a batch, a weight per example): whole copies of x.
   let first = 0; // x's leading axes of size 1 are broadcast too
   while (first < shape.length && shape[first] === 1) first++;
@@ -304,7 +323,7 @@ export function expand(x: FloatArray, shape: Shape, outShape: Shape, out: FloatA
  * out, row-major over `outShape`, reads x at base + Σ strides[d]·index[d]: the one strided copy
  * behind expand (zero strides), permute (permuted strides) and window (stepped strides).
  */
-function stridedCopy(x: FloatArray, base: number, strides: readonly number[], outShape: Shape, out: FloatArray): void {
+function stridedCopy(x: Storage, base: number, strides: readonly number[], outShape: Shape, out: Storage): void {
   const n = outShape.length === 0 ? 1 : (outShape[outShape.length - 1] as number);
   const last = outShape.length === 0 ? 0 : (strides[strides.length - 1] as number);
   let o = 0;
@@ -321,10 +340,10 @@ export type ReduceKind = "sum" | "max" | "min";
  */
 export function reduce(
   kind: ReduceKind,
-  x: FloatArray,
+  x: Storage,
   shape: Shape,
   axes: readonly number[],
-  out: FloatArray,
+  out: Storage,
   arg?: Int32Array,
 ): void {
   // Strides of the output seen from the input's index space: 0 along reduced axes, so every
@@ -367,7 +386,7 @@ export function reduce(
 }
 
 /** out = x with its axes permuted: out axis i is x axis perm[i]. */
-export function permute(x: FloatArray, shape: Shape, perm: readonly number[], out: FloatArray): void {
+export function permute(x: Storage, shape: Shape, perm: readonly number[], out: Storage): void {
   const sx = stridesOf(shape);
   stridedCopy(
     x,
@@ -385,11 +404,11 @@ export function permute(x: FloatArray, shape: Shape, perm: readonly number[], ou
  * (full zeroed by the caller; positions mapped to −1 dropped).
  */
 export function remap(
-  full: FloatArray,
+  full: Storage,
   shape: Shape,
   maps: readonly (Int32Array | null)[],
   outShape: Shape,
-  picked: FloatArray,
+  picked: Storage,
   fill = 0,
   scatterAdd = false,
 ): void {
@@ -454,7 +473,7 @@ export function remap(
  * the diagonal (n elements), read with the stride of both axes at once. With `scatter`, the
  * opposite: write `out` onto that diagonal of `x` (zeroed by the caller).
  */
-export function diagonal(x: FloatArray, shape: Shape, a: number, b: number, out: FloatArray, scatter = false): void {
+export function diagonal(x: Storage, shape: Shape, a: number, b: number, out: Storage, scatter = false): void {
   const sx = stridesOf(shape);
   const keep = shape.map((_, d) => d).filter((d) => d !== a && d !== b);
   const outShape = [...keep.map((d) => shape[d] as number), shape[a] as number];
@@ -475,7 +494,7 @@ export function diagonal(x: FloatArray, shape: Shape, a: number, b: number, out:
  * The lower (or upper) triangle of every matrix of x (the last two axes, r × c): out[…, i, j] =
  * x[…, i, j] where j − i ≤ k (upper: j − i ≥ k), else 0 (out zeroed by the caller).
  */
-export function triangle(x: FloatArray, shape: Shape, k: number, upper: boolean, out: FloatArray): void {
+export function triangle(x: Storage, shape: Shape, k: number, upper: boolean, out: Storage): void {
   const r = shape[shape.length - 2] as number;
   const c = shape[shape.length - 1] as number;
   const matrices = r * c === 0 ? 0 : x.length / (r * c);
@@ -495,12 +514,12 @@ export function triangle(x: FloatArray, shape: Shape, k: number, upper: boolean,
  * of them). With `scatter`, the opposite: write `x` (of outShape) into that window of `out`.
  */
 export function window(
-  x: FloatArray,
+  x: Storage,
   shape: Shape,
   start: readonly number[],
   step: readonly number[],
   outShape: Shape,
-  out: FloatArray,
+  out: Storage,
   scatter = false,
 ): void {
   const sx = stridesOf(shape);
@@ -532,11 +551,11 @@ export function window(
  * `scatterAdd`, the adjoint: full[…, index[i], …] += picked[…, i, …] (full zeroed by the caller).
  */
 export function gather(
-  full: FloatArray,
+  full: Storage,
   shape: Shape,
   axis: number,
   index: Int32Array,
-  picked: FloatArray,
+  picked: Storage,
   scatterAdd = false,
 ): void {
   const outer = sizeOf(shape.slice(0, axis));
@@ -555,7 +574,7 @@ export function gather(
 }
 
 /** Concatenate arrays along `axis`; shapes agree except along that axis. */
-export function concat(parts: readonly { data: FloatArray; shape: Shape }[], axis: number, out: FloatArray): void {
+export function concat(parts: readonly { data: Storage; shape: Shape }[], axis: number, out: Storage): void {
   const first = parts[0];
   if (first === undefined) return;
   const outer = sizeOf(first.shape.slice(0, axis));
@@ -565,6 +584,176 @@ export function concat(parts: readonly { data: FloatArray; shape: Shape }[], axi
     const chunk = sizeOf(p.shape.slice(axis));
     for (let o = 0; o < outer; o++) out.set(p.data.subarray(o * chunk, (o + 1) * chunk), o * total + offset);
     offset += chunk;
+  }
+}
+
+/**
+ * Along `axis`, by an index array of the same rank (NumPy's take_along_axis, PyTorch's gather):
+ * values[p] = x[p with its `axis` coordinate replaced by index[p]], for every position p of
+ * `indexShape`. With `add`, the adjoint (PyTorch's scatter_add): x[that position] += values[p].
+ */
+export function alongAxis(
+  x: Storage,
+  xShape: Shape,
+  axis: number,
+  index: Int32Array,
+  indexShape: Shape,
+  values: Storage,
+  add = false,
+): void {
+  const sx = stridesOf(xShape);
+  const sa = sx[axis] as number;
+  const nd = indexShape.length;
+  const coord = new Array<number>(nd).fill(0);
+  let base = 0; // Σ coord[d]·sx[d] over the axes other than `axis`
+  for (let k = 0; k < index.length; k++) {
+    const at = base + (index[k] as number) * sa;
+    if (add) x[at] = (x[at] as number) + (values[k] as number);
+    else values[k] = x[at] as number;
+    // Odometer over indexShape, keeping `base` in step.
+    for (let d = nd - 1; d >= 0; d--) {
+      const step = d === axis ? 0 : (sx[d] as number);
+      coord[d] = (coord[d] as number) + 1;
+      base += step;
+      if ((coord[d] as number) < (indexShape[d] as number)) break;
+      base -= step * (indexShape[d] as number);
+      coord[d] = 0;
+    }
+  }
+}
+
+/**
+ * The running sum or product along `axis`: out[…, i, …] = x[…, 0, …] ∘ … ∘ x[…, i, …], or from
+ * the end (x[…, i, …] ∘ … ∘ x[…, n − 1, …]) when `reverse`.
+ */
+export function cumulate(
+  kind: "sum" | "prod",
+  x: Storage,
+  shape: Shape,
+  axis: number,
+  reverse: boolean,
+  out: Storage,
+): void {
+  const n = shape[axis] as number;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * n * inner + j;
+      let acc = kind === "sum" ? 0 : 1;
+      for (let t = 0; t < n; t++) {
+        const at = base + (reverse ? n - 1 - t : t) * inner;
+        acc = kind === "sum" ? acc + (x[at] as number) : acc * (x[at] as number);
+        out[at] = acc;
+      }
+    }
+  }
+}
+
+/**
+ * cumprod's backward step in two passes, exact with zeros (no division): gx_k = E_k·S_k, where
+ * E_k = Π_{j < k} x_j is the product before k and S_k = Σ_{i ≥ k} g_i·Π_{k < j ≤ i} x_j, computed
+ * from the end by Horner's rule as S_k = g_k + x_{k+1}·S_{k+1}.
+ */
+export function cumprodGrad(x: Storage, g: Storage, shape: Shape, axis: number, out: Storage): void {
+  const n = shape[axis] as number;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * n * inner + j;
+      let before = 1;
+      for (let t = 0, at = base; t < n; t++, at += inner) {
+        out[at] = before; // E_t
+        before *= x[at] as number;
+      }
+      let s = 0;
+      for (let t = n - 1, at = base + t * inner; t >= 0; t--, at -= inner) {
+        s = t === n - 1 ? (g[at] as number) : (g[at] as number) + (x[at + inner] as number) * s;
+        out[at] = (out[at] as number) * s;
+      }
+    }
+  }
+}
+
+/** log(eᵃ + eᵇ) without overflow: max + log(1 + e^−|a − b|) (−∞ is the identity, NaN propagates). */
+function logAddExp(a: number, b: number): number {
+  if (a === Number.NEGATIVE_INFINITY) return b;
+  if (b === Number.NEGATIVE_INFINITY) return a;
+  const m = Math.max(a, b);
+  if (m === Number.POSITIVE_INFINITY) return m;
+  return m + Math.log1p(Math.exp(-Math.abs(a - b)));
+}
+
+/** The running log-sum-exp along `axis`: out[…, i, …] = log Σ_{j ≤ i} exp x[…, j, …], one logAddExp a step. */
+export function logcumsumexp(x: Storage, shape: Shape, axis: number, out: Storage): void {
+  const n = shape[axis] as number;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      let acc = Number.NEGATIVE_INFINITY;
+      for (let t = 0, at = o * n * inner + j; t < n; t++, at += inner) {
+        acc = logAddExp(acc, x[at] as number);
+        out[at] = acc;
+      }
+    }
+  }
+}
+
+/**
+ * logcumsumexp's backward step in one pass: gx_k = Σ_{i ≥ k} g_i·exp(x_k − y_i), computed from the
+ * end as exp(x_k − y_k)·s_k with s_k = g_k + exp(y_k − y_{k+1})·s_{k+1}. y never decreases along
+ * the axis, so every exponent is ≤ 0: nothing overflows.
+ */
+export function logcumsumexpGrad(x: Storage, y: Storage, g: Storage, shape: Shape, axis: number, out: Storage): void {
+  const n = shape[axis] as number;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      let s = 0;
+      let next = 0; // y_{k+1}
+      for (let t = n - 1, at = o * n * inner + j + t * inner; t >= 0; t--, at -= inner) {
+        const yk = y[at] as number;
+        s = t === n - 1 ? (g[at] as number) : (g[at] as number) + Math.exp(yk - next) * s;
+        out[at] = Math.exp((x[at] as number) - yk) * s;
+        next = yk;
+      }
+    }
+  }
+}
+
+/**
+ * The stable sorting permutation along `axis`: out[…, r, …] is the position of the r-th smallest
+ * (largest, when `descending`) element of its fibre. Equal elements keep their order, and NaN
+ * counts as larger than every number (as PyTorch's stable sort does).
+ */
+export function argsort(x: Storage, shape: Shape, axis: number, descending: boolean, out: Int32Array): void {
+  const n = shape[axis] as number;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  const fibre = new Float64Array(n);
+  const order = Array.from({ length: n }, (_, i) => i);
+  // a before b when a is smaller (larger); 0 for equal keeps the order (Array.prototype.sort is stable)
+  const ascending = (a: number, b: number) => {
+    const u = fibre[a] as number;
+    const v = fibre[b] as number;
+    if (Number.isNaN(u)) return Number.isNaN(v) ? 0 : 1;
+    if (Number.isNaN(v)) return -1;
+    return u < v ? -1 : u > v ? 1 : 0;
+  };
+  const compare = descending ? (a: number, b: number) => ascending(b, a) : ascending;
+  for (let o = 0; o < outer; o++) {
+    for (let j = 0; j < inner; j++) {
+      const base = o * n * inner + j;
+      for (let t = 0; t < n; t++) {
+        fibre[t] = x[base + t * inner] as number;
+        order[t] = t;
+      }
+      order.sort(compare);
+      for (let t = 0; t < n; t++) out[base + t * inner] = order[t] as number;
+    }
   }
 }
 

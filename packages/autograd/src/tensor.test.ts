@@ -66,7 +66,9 @@ describe("creation", () => {
     expect(() => zeros([2, -1])).toThrow(/zeros: shape must be an array of non-negative integers, got \[2, -1\]/);
     expect(() => zeros([1.5])).toThrow(/non-negative integers, got \[1.5\]/);
     expect(() => tensor([1, "a" as never])).toThrow(/tensor: element 1 is string, not a number/);
-    expect(() => tensor([1], { dtype: "int32" as never })).toThrow(/dtype must be "float64" or "float32", got "int32"/);
+    expect(() => tensor([1], { dtype: "int64" as never })).toThrow(
+      /dtype must be "float64", "float32" or "int32", got "int64"/,
+    );
     expect(() => tensor([1, 2]).item()).toThrow(/item: needs a tensor with one element, got shape \[2\]/);
   });
 

@@ -19,16 +19,19 @@ import {
 } from "./engine.js";
 import { ChainruleError } from "./errors.js";
 import type { GraphNode } from "./graph.js";
-import { allocate, checkAllocation, type Dtype, type FloatArray } from "./ndarray.js";
+import { allocate, checkAllocation, type Dtype, type FloatArray, type FloatDtype, type Storage } from "./ndarray.js";
+import * as cumulative from "./ops/cumulative.js";
 import * as elementwise from "./ops/elementwise.js";
+import * as indexing from "./ops/indexing.js";
 import * as linalg from "./ops/matmul.js";
 import * as movement from "./ops/movement.js";
 import * as rearrange from "./ops/rearrange.js";
 import * as reduction from "./ops/reduce.js";
+import * as sorting from "./ops/sort.js";
 import { defaultRandom, type Random } from "./random.js";
 import { checkShape, formatShape, type Shape, sameShape, sizeOf } from "./shape.js";
 
-export type { Dtype, FloatArray };
+export type { Dtype, FloatArray, FloatDtype, Storage };
 
 /** A number, or nested arrays of numbers, or a typed array: what `tensor()` accepts. */
 export type NestedArray = number | readonly NestedArray[];
@@ -69,15 +72,18 @@ export interface View {
   /** Axis i of the view is axis perm[i] of the source. */
   readonly perm: readonly number[];
   /** The values, laid out row-major (recomputed when the source has changed in place). */
-  read(): FloatArray;
+  read(): Storage;
 }
 
 // The storage field of a view, which holds none of its own.
 const NO_STORAGE = new Float64Array(0);
 
-/** An n-dimensional array of float64 or float32 numbers, and a node of a computation graph. */
+/**
+ * An n-dimensional array of float64, float32 or int32 numbers, and a node of a computation graph.
+ * int32 tensors hold indices and labels: they never require grad.
+ */
 export class Tensor implements GraphNode<Tensor> {
-  private storage: FloatArray;
+  private storage: Storage;
   /** Set when the values are another tensor's, seen through a permutation (see `View`). */
   view: View | null;
   /** The size along each axis; [] for a 0-d tensor (a scalar). */
@@ -109,7 +115,7 @@ export class Tensor implements GraphNode<Tensor> {
 
   /** `data` is the storage (row-major, not copied), or a `View` of another tensor's values. */
   constructor(
-    data: FloatArray | View,
+    data: Storage | View,
     shape: readonly number[],
     requiresGrad = false,
     op = "leaf",
@@ -124,7 +130,9 @@ export class Tensor implements GraphNode<Tensor> {
         `data has ${length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`,
       );
     }
-    this.storage = view === null ? (data as FloatArray) : NO_STORAGE;
+    if (requiresGrad && (view === null ? data instanceof Int32Array : view.source.dtype === "int32"))
+      throw noGradForInt32(op === "leaf" ? "tensor" : op);
+    this.storage = view === null ? (data as Storage) : NO_STORAGE;
     this.shape = shape;
     this.requiresGrad = requiresGrad;
     this.grad = null;
@@ -147,7 +155,7 @@ export class Tensor implements GraphNode<Tensor> {
    * The storage: dense, row-major. This is the live buffer (no copy), shared with reshaped
    * views; treat it as read-only and use `toTypedArray()` for a copy you may change.
    */
-  get data(): FloatArray {
+  get data(): Storage {
     if (this.batch !== null) {
       throw new ChainruleError(
         "vmap",
@@ -163,7 +171,8 @@ export class Tensor implements GraphNode<Tensor> {
   /** float64 or float32: the type of `data`. */
   get dtype(): Dtype {
     if (this.view !== null) return this.view.source.dtype;
-    return this.storage instanceof Float64Array ? "float64" : "float32";
+    const s = this.storage;
+    return s instanceof Float64Array ? "float64" : s instanceof Float32Array ? "float32" : "int32";
   }
   /** The number of elements: the product of the shape. */
   get size(): number {
@@ -201,7 +210,7 @@ export class Tensor implements GraphNode<Tensor> {
     return build(0, 0);
   }
   /** A copy of the storage. */
-  toTypedArray(): FloatArray {
+  toTypedArray(): Storage {
     return this.data.slice();
   }
 
@@ -225,6 +234,7 @@ export class Tensor implements GraphNode<Tensor> {
         `only leaf tensors can change requiresGrad; this one was made by '${this.op}' (use detach() first)`,
       );
     }
+    if (flag && this.dtype === "int32") throw noGradForInt32("requireGrad");
     this.requiresGrad = flag;
     return this;
   }
@@ -373,6 +383,29 @@ export class Tensor implements GraphNode<Tensor> {
   argmin(axis?: number, keepdims = false): Tensor {
     return reduction.argExtreme("min", this, axis, keepdims);
   }
+  /** Running sum along `axis`: y_i = x_0 + … + x_i. `tensor([1, 2, 3]).cumsum(0)` is [1, 3, 6]. */
+  cumsum(axis: number): Tensor {
+    return cumulative.cumsum(this, axis);
+  }
+  /** Running product along `axis`: y_i = x_0·…·x_i (exact gradients also where x has zeros). */
+  cumprod(axis: number): Tensor {
+    return cumulative.cumprod(this, axis);
+  }
+  /** log Σ_{j ≤ i} exp(x_j) along `axis`, computed stably. */
+  logcumsumexp(axis: number): Tensor {
+    return cumulative.logcumsumexp(this, axis);
+  }
+  /**
+   * Sort along `axis` (default the last), stably: `{ values, indices }` with int32 indices; NaN
+   * sorts as the largest value. The gradient flows through the values to where they came from.
+   */
+  sort(axis = -1, descending = false): sorting.Sorted {
+    return sorting.sort(this, axis, descending);
+  }
+  /** The k largest values along `axis` (default the last), largest first: `{ values, indices }`. */
+  topk(k: number, axis = -1, largest = true): sorting.Sorted {
+    return sorting.topk(this, k, axis, largest);
+  }
   /** log Σ exp(x) along `axis`, computed stably as m + log Σ exp(x − m) with m the maximum. */
   logsumexp(axis?: number | readonly number[], keepdims = false): Tensor {
     return reduction.logsumexp(this, axis, keepdims);
@@ -487,6 +520,21 @@ export class Tensor implements GraphNode<Tensor> {
   index(indices: movement.IndexLike): Tensor {
     return movement.take(this, indices, 0);
   }
+  /**
+   * PyTorch's gather: y[i][j][k] = x[i][index[i][j][k]][k] for axis 1; `index` (int32 tensor or
+   * nested integer arrays) has this tensor's rank, and y its shape.
+   */
+  gather(axis: number, index: indexing.IndexTensorLike): Tensor {
+    return indexing.gather(this, axis, index);
+  }
+  /** PyTorch's scatter_add: a copy with src[i][j][k] added at [i][index[i][j][k]][k] for axis 1. */
+  scatterAdd(axis: number, index: indexing.IndexTensorLike, src: Tensor): Tensor {
+    return indexing.scatterAdd(this, axis, index, src);
+  }
+  /** PyTorch's index_select: the slices at `index` (1-d, each in [0, n)) along `axis`. */
+  indexSelect(axis: number, index: indexing.IndexTensorLike): Tensor {
+    return indexing.indexSelect(this, axis, index);
+  }
 
   // ---- in-place updates (for optimizers; not recorded) ----
 
@@ -521,7 +569,7 @@ export class Tensor implements GraphNode<Tensor> {
    * Change the storage in place with `update` (for fused loops such as optimizers' updates), with
    * the same checks and version bump as every in-place method; `op` names the change in errors.
    */
-  update_(op: string, update: (data: FloatArray) => void): this {
+  update_(op: string, update: (data: Storage) => void): this {
     checkInPlace(op, this);
     update(this.data);
     markModified(this.data, op);
@@ -551,12 +599,12 @@ export class Tensor implements GraphNode<Tensor> {
 export function ownValues(t: Tensor): void {
   if (t.view === null) return;
   const values = t.view.read();
-  (t as unknown as { storage: FloatArray }).storage = values;
+  (t as unknown as { storage: Storage }).storage = values;
   t.view = null;
 }
 
 /** The storage a tensor's values live in: its own, or, for a view, its source's. */
-export function storageOf(t: Tensor): FloatArray {
+export function storageOf(t: Tensor): Storage {
   let x = t;
   while (x.view !== null) x = x.view.source;
   return x.data;
@@ -603,6 +651,7 @@ export function tensor(values: NestedArray | ArrayLike<number>, options: TensorO
       `${flat.length} values do not fill shape ${formatShape(shape)} (${sizeOf(shape)} elements)`,
     );
   }
+  if (dtype === "int32") checkInt32Values(flat);
   const data = allocate(dtype, flat.length);
   if (ArrayBuffer.isView(flat)) {
     data.set(flat); // a numeric typed array: every element is a number, copy in one go
@@ -616,7 +665,17 @@ export function tensor(values: NestedArray | ArrayLike<number>, options: TensorO
   return leaf(data, shape, options);
 }
 
-function leaf(data: FloatArray, shape: number[], options: TensorOptions): Tensor {
+/** Values an int32 tensor can hold once truncated toward zero (as PyTorch converts): finite, in range. */
+function checkInt32Values(values: ArrayLike<unknown>): void {
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (typeof v === "number" && !(v > -(2 ** 31) - 1 && v < 2 ** 31)) {
+      throw new ChainruleError("tensor", `element ${i} is ${v}, which an int32 tensor cannot hold`);
+    }
+  }
+}
+
+function leaf(data: Storage, shape: number[], options: TensorOptions): Tensor {
   const t = new Tensor(data, shape, options.requiresGrad === true);
   if (options.label !== undefined) t.label = options.label;
   return t;
@@ -661,10 +720,18 @@ function flatten(values: NestedArray): { flat: number[]; shape: number[] } {
 }
 
 export function checkDtype(op: string, dtype: unknown): Dtype {
-  if (dtype !== "float64" && dtype !== "float32") {
-    throw new ChainruleError(op, `dtype must be "float64" or "float32", got ${JSON.stringify(dtype)}`);
+  if (dtype !== "float64" && dtype !== "float32" && dtype !== "int32") {
+    throw new ChainruleError(op, `dtype must be "float64", "float32" or "int32", got ${JSON.stringify(dtype)}`);
   }
   return dtype;
+}
+
+/** The error for asking a gradient of an int32 tensor: indices and labels are constants. */
+export function noGradForInt32(op: string): ChainruleError {
+  return new ChainruleError(
+    op,
+    "an int32 tensor cannot require grad (no gradient flows through integers); use a float dtype",
+  );
 }
 
 /** Options of the creation functions (`zeros`, `full`, `arange`, `randn`, …). */
@@ -822,11 +889,7 @@ export function randn(shape: readonly number[], random?: Random | RandnOptions, 
 }
 
 /** Zero-copy wrap of existing storage (the caller gives up the buffer). */
-export function fromStorage(
-  data: FloatArray,
-  shape: Shape,
-  options: Omit<TensorOptions, "shape" | "dtype"> = {},
-): Tensor {
+export function fromStorage(data: Storage, shape: Shape, options: Omit<TensorOptions, "shape" | "dtype"> = {}): Tensor {
   return leaf(data, checkShape("fromStorage", shape), options);
 }
 

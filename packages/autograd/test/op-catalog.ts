@@ -46,6 +46,16 @@ const distinct = shapeArb({ minRank: 1, maxRank: 3 }).chain((shape) => {
 });
 
 const ranked = one(shapeArb({ minRank: 1, maxRank: 3 }));
+
+/** An int32 index of `shape` for the last axis, with repeats: element j of a row picks (2j + 1) mod n. */
+function indexFor(shape: readonly number[]): Tensor {
+  const n = shape[shape.length - 1] as number;
+  const size = shape.reduce((a, b) => a * b, 1);
+  return tensor(
+    Array.from({ length: size }, (_, k) => (2 * (k % n) + 1) % n),
+    { shape: [...shape], dtype: "int32" },
+  );
+}
 const sq = (t: Tensor) => t.mul(t); // makes linear ops' second derivatives non-zero
 
 export const catalog: CatalogCase[] = [
@@ -161,7 +171,7 @@ export const catalog: CatalogCase[] = [
   },
   {
     name: "take (and its adjoint)",
-    ops: ["take", "scatterAdd"],
+    ops: ["take", "indexAdd"],
     f: (x) => sq((x as Tensor).take([0, -1, 0], -1)),
     inputs: ranked,
   },
@@ -173,6 +183,35 @@ export const catalog: CatalogCase[] = [
         .sum(-1)
         .add(stack([a as Tensor, b as Tensor]).sum([0, -1])),
     inputs: shapeArb({ minRank: 1, maxRank: 3 }).chain((s) => fc.tuple(tensorArb(s), tensorArb(s)).map((t) => [...t])),
+  },
+  {
+    name: "gather, scatterAdd (and take's batched indices)",
+    ops: ["gather", "scatterAdd"],
+    f: (x) => {
+      const t = x as Tensor;
+      const index = indexFor(t.shape);
+      return sq(t.scatterAdd(-1, index, t.gather(-1, index).mul(2))).add(t.take(index.reshape([-1]), -1).sum());
+    },
+    inputs: ranked,
+  },
+  {
+    name: "cumsum, cumprod, logcumsumexp",
+    ops: ["cumsum", "cumprod", "logcumsumexp"],
+    f: (x) =>
+      sq((x as Tensor).cumsum(-1))
+        .add((x as Tensor).cumprod(0))
+        .add((x as Tensor).logcumsumexp(-1)),
+    inputs: ranked,
+  },
+  {
+    name: "sort, topk (values and indices)",
+    ops: ["argsort", "gather"],
+    f: (x) => {
+      const t = x as Tensor;
+      const sorted = t.sort(-1, true);
+      return sq(sorted.values).add(sorted.indices.astype("float64")).sum(-1).add(t.topk(1, 0).values.sum());
+    },
+    inputs: distinct,
   },
   { name: "matmul", ops: ["matmul"], f: (a, b) => (a as Tensor).matmul(b as Tensor), inputs: two(matmulShapesArb()) },
   {

@@ -10,7 +10,7 @@
 
 import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { noGrad, Random, type Tensor, type TensorDtype } from "@chainrule/autograd";
+import { type FloatDtype, noGrad, Random, type Tensor } from "@chainrule/autograd";
 import { loadMnist, mnistBatch, PIXELS, pixels } from "@chainrule/datasets";
 import {
   formatHealth,
@@ -34,7 +34,7 @@ export interface DemoOptions {
   lr: number;
   hidden: number;
   seed: number;
-  dtype: TensorDtype;
+  dtype: FloatDtype;
   /** Write the trained model here (safetensors). */
   save?: string;
   /** Evaluate the model in this file instead of training. */
@@ -88,7 +88,7 @@ interface Data {
   testLabels: Uint8Array;
 }
 
-function loadData(dtype: TensorDtype): Data {
+function loadData(dtype: FloatDtype): Data {
   const m = loadMnist();
   const [testX, testY] = mnistBatch(m.images, m.labels, m.test, dtype);
   return {
@@ -101,11 +101,11 @@ function loadData(dtype: TensorDtype): Data {
   };
 }
 
-function evaluate(net: MLP, data: Data): { loss: number; accuracy: number; predicted: Float64Array } {
+function evaluate(net: MLP, data: Data): { loss: number; accuracy: number; predicted: Int32Array } {
   return noGrad(() => {
     const a = net.forward(data.testX);
     const loss = quadraticCost(a, data.testY).item();
-    const predicted = Float64Array.from(a.argmax(1).data);
+    const predicted = Int32Array.from(a.argmax(1).data); // int32 class indices
     let correct = 0;
     predicted.forEach((p, i) => {
       if (p === data.testLabels[i]) correct++;
@@ -143,7 +143,7 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRes
     const file = await loadSafetensors(options.load);
     const config = JSON.parse(file.metadata["chainrule.config"] ?? "null") as {
       sizes?: number[];
-      dtype?: TensorDtype;
+      dtype?: FloatDtype;
     } | null;
     const sizes = config?.sizes ?? [PIXELS, options.hidden, 10];
     net = new MLP(sizes, {
@@ -153,9 +153,8 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRes
       random: new Random(0),
     });
     await loadModel(options.load, net);
-    if (net.layers[0]?.weight.dtype !== options.dtype) {
-      Object.assign(data, loadData(net.layers[0]?.weight.dtype ?? options.dtype));
-    }
+    const weights = net.layers[0]?.weight.dtype ?? options.dtype;
+    if (weights !== options.dtype && weights !== "int32") Object.assign(data, loadData(weights));
     if (!options.quiet) print(`Evaluating ${options.load}: a ${sizes.join("–")} network`);
   } else {
     net = new MLP([PIXELS, options.hidden, 10], {

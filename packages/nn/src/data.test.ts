@@ -96,6 +96,8 @@ describe("oneHot and accuracy", () => {
     expect(accuracy(scores, [1, 0, 2, 0])).toBe(0.75);
     expect(accuracy(scores, [1, 1, 2, 2])).toBe(0.75); // the tie in row 1 goes to class 0
     expect(accuracy(scores, oneHot([1, 0, 2, 2], 3))).toBe(1);
+    expect(accuracy(scores, tensor([1, 0, 2, 0], { dtype: "int32" }))).toBe(0.75); // int32 labels
+    expect(accuracy(scores, scores.argmax(1))).toBe(1); // argmax gives int32 labels
   });
 
   test("accuracy: one score per example, thresholded", () => {

@@ -127,6 +127,7 @@ describe("crossEntropy", () => {
     expect(crossEntropy(logits, oneHot(labels, 3)).item()).toBeCloseTo(crossEntropy(logits, labels).item(), 15);
     expect(crossEntropy(logits, tensor(labels)).item()).toBe(crossEntropy(logits, labels).item());
     expect(crossEntropy(logits, Int32Array.from(labels)).item()).toBe(crossEntropy(logits, labels).item());
+    expect(crossEntropy(logits, tensor(labels, { dtype: "int32" })).item()).toBe(crossEntropy(logits, labels).item());
     expect(crossEntropy(tensor([1, 2, 3]), 2).item()).toBeCloseTo(expected[0]!, 14);
   });
 

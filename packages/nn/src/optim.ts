@@ -237,7 +237,8 @@ export abstract class Optimizer {
             problems.push(`parameter ${i}: buffer "${name}" has shape [${t.shape}], the parameter [${p.shape}]`);
           if (t.dtype !== p.dtype)
             problems.push(`parameter ${i}: buffer "${name}" is ${t.dtype}, the parameter ${p.dtype}`);
-          const bad = this.bufferValueProblem(name, t.data);
+          const data = t.data; // an int32 buffer is reported by the dtype check above
+          const bad = data instanceof Int32Array ? null : this.bufferValueProblem(name, data);
           if (bad !== null) problems.push(`parameter ${i}: buffer "${name}": ${bad}`);
         }
       }
@@ -266,7 +267,7 @@ export abstract class Optimizer {
         `parameter ${i} has shape [${p.shape}] but its gradient has shape [${g.shape}]`,
       );
     }
-    return g.data;
+    return floats(g);
   }
 
   /** A state buffer of parameter i, zeros of its shape and dtype at first use. */
@@ -281,11 +282,18 @@ export abstract class Optimizer {
   } {
     const own = this.buffers[i] as Record<string, Tensor>;
     const existing = own[name];
-    if (existing !== undefined) return { data: existing.data, fresh: false };
+    if (existing !== undefined) return { data: floats(existing), fresh: false };
     const t = zerosLike(this.params[i] as Tensor);
     own[name] = t;
-    return { data: t.data, fresh: true };
+    return { data: floats(t), fresh: true };
   }
+}
+
+/** The storage of a float tensor (parameters, their gradients and state: never int32, which cannot require grad). */
+function floats(t: Tensor): Float64Array | Float32Array {
+  const d = t.data;
+  if (d instanceof Int32Array) throw new ChainruleError("optimizer", "an optimizer updates float tensors, got int32");
+  return d;
 }
 
 /** A finite number within bounds, or a ChainruleError naming the option. */

@@ -36,7 +36,7 @@ function freshDir(): string {
 }
 
 /** The raw bytes of a typed array, to compare values bit for bit (NaN payloads, −0). */
-function bits(a: Float64Array | Float32Array): number[] {
+function bits(a: Float64Array | Float32Array | Int32Array): number[] {
   return Array.from(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
 }
 
@@ -152,13 +152,15 @@ describe("the fixture from an independent writer", () => {
 // Shapes of up to 4 dimensions, each 0–3, so 0-d scalars and empty tensors are common.
 const shapeArb = fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 4 });
 const tensorArb: fc.Arbitrary<StoredTensor> = fc
-  .tuple(fc.constantFrom("float64" as const, "float32" as const), shapeArb)
+  .tuple(fc.constantFrom("float64" as const, "float32" as const, "int32" as const), shapeArb)
   .chain(([dtype, shape]) => {
     const length = shape.reduce((a, b) => a * b, 1);
     const data =
       dtype === "float64"
         ? fc.float64Array({ minLength: length, maxLength: length })
-        : fc.float32Array({ minLength: length, maxLength: length });
+        : dtype === "int32"
+          ? fc.int32Array({ minLength: length, maxLength: length })
+          : fc.float32Array({ minLength: length, maxLength: length });
     return data.map((values): StoredTensor => ({ dtype, shape, data: values }));
   });
 const nameArb = fc.oneof(
@@ -180,7 +182,7 @@ const metadataArb = fc
   });
 
 describe("encode → decode", () => {
-  test("round trips tensors of both dtypes, any shape (0-d, empty), bit for bit", () => {
+  test("round trips tensors of every dtype (F64, F32, I32), any shape (0-d, empty), bit for bit", () => {
     fc.assert(
       fc.property(tensorsArb, metadataArb, (tensors, metadata) => {
         const bytes = encodeSafetensors(tensors, metadata);
@@ -286,11 +288,8 @@ describe("encode → decode", () => {
     const bad: Array<[Record<string, unknown>, Record<string, unknown> | undefined, RegExp]> = [
       [{ __metadata__: tensor("float64", [1], [1]) }, undefined, /"__metadata__" is reserved/],
       [{ w: { dtype: "float32", shape: [1], data: new Float64Array(1) } }, undefined, /must be a Float32Array/],
-      [
-        { w: { dtype: "int32", shape: [1], data: new Int32Array(1) } },
-        undefined,
-        /dtype int32; use float64 or float32/,
-      ],
+      [{ w: { dtype: "int16", shape: [1], data: new Int16Array(1) } }, undefined, /dtype int16; use float64, float32/],
+      [{ w: { dtype: "int32", shape: [1], data: new Float64Array(1) } }, undefined, /must be a Int32Array/],
       [{ w: tensor("float64", [2, 2], [1, 2, 3]) }, undefined, /shape \[2,2\] \(4 elements\) but 3 values/],
       [{ w: tensor("float64", [-1], []) }, undefined, /dimensions must be integers ≥ 0/],
       [{ w: tensor("float64", [1.5], [1]) }, undefined, /dimensions must be integers ≥ 0/],
@@ -355,10 +354,10 @@ describe("corrupt files are refused with a ChainruleError", () => {
       editedFixture((h) => (h["layers.0.bias"].dtype = "BF16")),
       /tensor "layers.0.bias" has dtype BF16, which this library does not read/,
     );
-    expect(bf16).toMatch(/supported dtypes: F64, F32/);
+    expect(bf16).toMatch(/supported dtypes: F64, F32, I32/);
     refused(
       editedFixture((h) => (h.scale.dtype = "I64")),
-      /dtype I64.*supported dtypes: F64, F32/,
+      /dtype I64.*supported dtypes: F64, F32, I32/,
     );
     for (const name of ["toString", "constructor", "__proto__", "f64", "F128"]) {
       refused(

@@ -18,8 +18,8 @@
 import { ChainruleError } from "@chainrule/autograd";
 import { fileSystem, pathFunctions } from "#file-system";
 
-/** The element types this module reads and writes: F64 and F32 in the file. */
-export type SafetensorsDtype = "float64" | "float32";
+/** The element types this module reads and writes: F64, F32 and I32 in the file. */
+export type SafetensorsDtype = "float64" | "float32" | "int32";
 
 /** One named array: `data` holds shape[0]·shape[1]·… elements in row-major order (1 for shape []). */
 export interface StoredTensor {
@@ -28,7 +28,7 @@ export interface StoredTensor {
   /** The tensor's shape. */
   shape: number[];
   /** The elements, row-major. */
-  data: Float64Array | Float32Array;
+  data: Float64Array | Float32Array | Int32Array;
 }
 
 /** A decoded file. `metadata` has no prototype, so keys like `__proto__` are ordinary keys. */
@@ -63,7 +63,7 @@ export interface SafetensorsFileHandle {
 
 /** How each supported dtype is spelled in the file and how many bytes an element takes. */
 interface Format {
-  code: "F64" | "F32";
+  code: "F64" | "F32" | "I32";
   itemsize: number;
 }
 
@@ -71,12 +71,14 @@ interface Format {
 const formatOf = new Map<SafetensorsDtype, Format>([
   ["float64", { code: "F64", itemsize: 8 }],
   ["float32", { code: "F32", itemsize: 4 }],
+  ["int32", { code: "I32", itemsize: 4 }],
 ]);
 const dtypeOfCode = new Map<string, SafetensorsDtype>([
   ["F64", "float64"],
   ["F32", "float32"],
+  ["I32", "int32"],
 ]);
-const SUPPORTED = "supported dtypes: F64, F32";
+const SUPPORTED = "supported dtypes: F64, F32, I32";
 
 /** Dtypes of the specification that this module refuses rather than converting. */
 const OTHER_SPEC_DTYPES = new Set([
@@ -89,7 +91,6 @@ const OTHER_SPEC_DTYPES = new Set([
   "U16",
   "F16",
   "BF16",
-  "I32",
   "U32",
   "I64",
   "U64",
@@ -356,9 +357,9 @@ export function encode(
     checkText(op, "tensor name", name);
     const format = formatOf.get(tensor.dtype);
     if (format === undefined) {
-      fail(op, `tensor ${JSON.stringify(name)} has dtype ${String(tensor.dtype)}; use float64 or float32`);
+      fail(op, `tensor ${JSON.stringify(name)} has dtype ${String(tensor.dtype)}; use float64, float32 or int32`);
     }
-    const arrayType = tensor.dtype === "float64" ? Float64Array : Float32Array;
+    const arrayType = tensor.dtype === "float64" ? Float64Array : tensor.dtype === "int32" ? Int32Array : Float32Array;
     if (!(tensor.data instanceof arrayType)) {
       fail(op, `tensor ${JSON.stringify(name)} is ${tensor.dtype}, so its data must be a ${arrayType.name}`);
     }
@@ -389,6 +390,8 @@ export function encode(
     const values = tensor.data;
     if (format.code === "F64")
       for (let i = 0; i < values.length; i++) dataView.setFloat64(begin + 8 * i, values[i]!, true);
+    else if (format.code === "I32")
+      for (let i = 0; i < values.length; i++) dataView.setInt32(begin + 4 * i, values[i]!, true);
     else for (let i = 0; i < values.length; i++) dataView.setFloat32(begin + 4 * i, values[i]!, true);
   }
 
@@ -541,10 +544,13 @@ function decode(op: string, where: string, bytes: Uint8Array): SafetensorsFile {
     const at = dataStart + begin;
     // Element by element through DataView: offsets need not be aligned (F64 data may start at
     // byte 12), and the bytes are little-endian whatever the platform.
-    let data: Float64Array | Float32Array;
+    let data: Float64Array | Float32Array | Int32Array;
     if (dtype === "float64") {
       data = new Float64Array((end - begin) / 8);
       for (let i = 0; i < data.length; i++) data[i] = view.getFloat64(at + 8 * i, true);
+    } else if (dtype === "int32") {
+      data = new Int32Array((end - begin) / 4);
+      for (let i = 0; i < data.length; i++) data[i] = view.getInt32(at + 4 * i, true);
     } else {
       data = new Float32Array((end - begin) / 4);
       for (let i = 0; i < data.length; i++) data[i] = view.getFloat32(at + 4 * i, true);

@@ -10,7 +10,17 @@
  * shape.ts, errors.ts, transforms/vmap.ts.
  */
 
-import { composing, fromOp, noGrad, type OpRules, type Saves, toTensor } from "../engine.js";
+import {
+  composing,
+  forwardLevels,
+  fromOp,
+  isGradEnabled,
+  noGrad,
+  type OpRules,
+  type Saves,
+  tangentOf,
+  toTensor,
+} from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { axpy } from "../kernels/matmul.js";
 import {
@@ -19,6 +29,7 @@ import {
   checkAllocation,
   type Dtype,
   expand,
+  type FloatDtype,
   mapBinary,
   mapUnary,
   unaryGrad,
@@ -59,8 +70,11 @@ export const unaryOp = batchable(
   (batch, name, x): Tensor => batch.wrap(unaryOp(name, batch.inner(x))),
 );
 
+/** The maps that keep an int32 tensor int32 (as in PyTorch); the others compute in float64. */
+const integerMaps = new Set(["neg", "abs", "relu"]);
+
 function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative, saves: Saves): Tensor {
-  const out = allocate(x.dtype, x.size);
+  const out = allocate(integerMaps.has(rule.name) ? x.dtype : floatDtype(x.dtype), x.size);
   mapUnary(rule.f, x.data, out, rule.name);
   return fromOp(rule.name, out, x.shape, [x], {
     vjp: (g, y) => {
@@ -116,7 +130,9 @@ function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
   const b = toTensor(name, other, a);
   const rule: BinaryRule = binary[name];
   const shape = broadcastShapes(name, a.shape, b.shape);
-  const dtype = promote(a.dtype, b.dtype);
+  // true division and powers of int32 operands give float64; the other binary ops keep int32
+  const promoted = promote(a.dtype, b.dtype);
+  const dtype = name === "div" || name === "pow" ? floatDtype(promoted) : promoted;
   checkAllocation(name, shape, dtype); // broadcasting can make a result far larger than its operands
   const out = allocate(dtype, sizeOf(shape));
   mapBinary(rule.f, a.data, a.shape, b.data, b.shape, shape, out, name);
@@ -172,9 +188,24 @@ function broadcastBatch(batch: Batch, op: (...xs: TensorLike[]) => Tensor, ...xs
   return batch.wrap(op(...xs.map((x) => (x instanceof Tensor ? batch.lift(x, rank) : x))));
 }
 
-/** The one dtype rule: mixing float32 and float64 gives float64 (numbers take the tensor's dtype). */
+/**
+ * The dtype of a binary op's result, as PyTorch promotes: equal dtypes stay; int32 with a float
+ * dtype takes the float one; float32 with float64 gives float64. (A number operand is a 0-d
+ * tensor of the other operand's dtype: see toTensor.)
+ */
 export function promote(a: Dtype, b: Dtype): Dtype {
-  return a === b ? a : "float64";
+  if (a === b) return a;
+  if (a === "int32") return b;
+  if (b === "int32") return a;
+  return "float64";
+}
+
+/**
+ * The dtype of an op that needs floats (exp, true division, mean, matmul, …): int32 computes in
+ * float64. NOTE: PyTorch gives its default float dtype, float32; float64 is ours.
+ */
+export function floatDtype(dtype: Dtype): FloatDtype {
+  return dtype === "int32" ? "float64" : dtype;
 }
 
 const binaryOps = batchable(
@@ -258,12 +289,24 @@ export const sign = batchable(
   (batch, x): Tensor => batch.wrap(sign(batch.inner(x))),
 );
 
+/** Whether x carries a tangent at a live forward-mode level (a jvp under way). */
+function hasTangent(x: Tensor): boolean {
+  return forwardLevels.some((level) => tangentOf(x, level) !== null);
+}
+
 /** y = x in another dtype      ∂L/∂x = ∂L/∂y cast back */
 export const astype = batchable(
   "astype",
   (x: Tensor, dtype: Dtype): Tensor => {
     checkDtype("astype", dtype);
     if (dtype === x.dtype) return x;
+    if (dtype === "int32" && ((isGradEnabled() && x.requiresGrad) || hasTangent(x))) {
+      throw new ChainruleError(
+        "astype",
+        `x (shape ${formatShape(x.shape)}) requires grad (or carries a jvp tangent), and no gradient flows through int32; detach() first`,
+      );
+    }
+    // NOTE: to int32, values are truncated toward zero, as PyTorch's cast does.
     const out = allocate(dtype, x.size);
     out.set(x.data);
     return fromOp("astype", out, x.shape, [x], {
@@ -322,8 +365,9 @@ export function addInPlace(t: Tensor, otherLike: TensorLike, alpha: number): voi
     throw new ChainruleError("addInPlace", `cannot broadcast ${formatShape(other.shape)} into ${formatShape(t.shape)}`);
   }
   const d = t.data;
-  if (other.size === t.size) {
-    axpy(alpha, other.data, d); // SIMD for large tensors: optimizers update through here
+  const od = other.data;
+  if (other.size === t.size && !(d instanceof Int32Array) && !(od instanceof Int32Array)) {
+    axpy(alpha, od, d); // SIMD for large tensors: optimizers update through here
   } else {
     const o = allocate(t.dtype, t.size);
     expand(other.data, other.shape, t.shape, o);

@@ -10,11 +10,11 @@
 import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { gemm } from "../kernels/matmul.js";
-import { allocate, checkAllocation, type FloatArray } from "../ndarray.js";
+import { allocate, checkAllocation, type FloatArray, type Storage } from "../ndarray.js";
 import { broadcastShapes, broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
-import { promote } from "./elementwise.js";
+import { floatDtype, promote } from "./elementwise.js";
 
 /**
  * NumPy's matmul: 2-D products; batched products with the leading axes broadcast; a 1-D first
@@ -84,7 +84,7 @@ export const mm = batchable(
  * The storage a matrix operand is read from, and whether it is stored transposed: a view that
  * swaps the last two axes of its source is its source, transposed.
  */
-function stored(t: Tensor, trans: boolean): [FloatArray, boolean] {
+function stored(t: Tensor, trans: boolean): [Storage, boolean] {
   const perm = t.view?.perm;
   if (t.view === null || perm === undefined) return [t.data, trans];
   const n = perm.length;
@@ -112,13 +112,18 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
   const batchB = b.shape.slice(0, -2);
   const batch = broadcastBatches(a.shape, b.shape);
   const shape = [...batch, m, n];
-  const dtype = promote(a.dtype, b.dtype);
+  // int32 operands multiply as floats (float64 when both are int32, as true division does)
+  const dtype = floatDtype(promote(a.dtype, b.dtype));
   checkAllocation("matmul", shape, dtype);
   // A transposed view is read from its source with the flag flipped: `x.matmul(W.T)` copies nothing.
   const [aData, tA] = stored(a, transA);
   const [bData, tB] = stored(b, transB);
-  const ad = a.dtype === dtype ? aData : Float64Array.from(aData);
-  const bd = b.dtype === dtype ? bData : Float64Array.from(bData);
+  const floats = (d: Storage, t: Tensor): FloatArray => {
+    if (t.dtype === dtype && !(d instanceof Int32Array)) return d;
+    return dtype === "float32" ? Float32Array.from(d) : Float64Array.from(d);
+  };
+  const ad = floats(aData, a);
+  const bd = floats(bData, b);
   const out = allocate(dtype, sizeOf(shape));
   // Offsets of each batch's matrices: broadcast strides over the batch axes, in matrices.
   const sa = broadcastStrides(batchA, batch);

@@ -5,7 +5,7 @@
  * move g and read no saved value, so each declares `saves: "none"` for the in-place checks. Being
  * linear, each moves tangents as it moves values (ẏ = the op applied to ẋ); on a vmap batch each
  * does the same move one axis further right. Imports engine.ts, tensor.ts, ndarray.ts, shape.ts,
- * errors.ts, transforms/vmap.ts.
+ * errors.ts, transforms/vmap.ts, ops/elementwise.ts (dtype promotion).
  */
 
 import { fromOp, versionOf } from "../engine.js";
@@ -15,14 +15,15 @@ import {
   checkAllocation,
   concat as concatKernel,
   expand as expandKernel,
-  type FloatArray,
   gather,
   permute as permuteKernel,
+  type Storage,
   window,
 } from "../ndarray.js";
 import { broadcastShapes, checkShape, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf } from "../shape.js";
-import { storageOf, Tensor, type View, zerosLike } from "../tensor.js";
+import { arange, storageOf, Tensor, type View, zerosLike } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
+import { promote } from "./elementwise.js";
 
 /** The shape asked of `reshape`, with its −1 inferred and its size checked against x's. */
 function resolveShape(x: Tensor, shapeLike: readonly number[]): number[] {
@@ -109,7 +110,7 @@ export const permute = batchable(
  * changed in place: the values a PyTorch view would show.
  */
 function permutedView(x: Tensor, perm: readonly number[]): View {
-  let values: FloatArray | null = null;
+  let values: Storage | null = null;
   let readAt = -1; // the source's version when `values` were copied
   return {
     source: x,
@@ -276,7 +277,7 @@ const sliceWindow = batchable(
     batch.wrap(sliceWindow(batch.inner(h), [batch.size, ...shape], [0, ...start], [1, ...step])),
 );
 
-/** Indices for `take` and `indexSelect`: a number array, an Int32Array, or an integer-valued Tensor. */
+/** Indices for take: an array of integers, an Int32Array, or a 1-d tensor (int32, or floats holding integers). */
 export type IndexLike = readonly number[] | Int32Array | Tensor;
 
 function toIndex(op: string, indices: IndexLike, len: number, axis: number): Int32Array {
@@ -312,34 +313,62 @@ export const take = batchable(
     const out = allocate(x.dtype, sizeOf(shape));
     gather(x.data, x.shape, a, index, out);
     return fromOp("take", out, shape, [x], {
-      vjp: (g) => [scatterAdd(g, x.shape, a, index)],
+      vjp: (g) => [indexAdd(g, x.shape, a, index)],
       jvp: ([dx]) => take(dx as Tensor, index, a),
       replay: () => take(x, index, a),
       saves: "none",
     });
   },
-  // a batch of inputs, the same indices for all (batched indices take the loop)
-  (batch, x, indices, axis): Tensor =>
-    batch.has(indices)
-      ? batch.loop("take", take, [x, indices, axis])
-      : batch.wrap(take(batch.inner(x), indices, batch.axis("take", axis, x.ndim))),
+  (batch, x, indices, axis): Tensor => {
+    // a batch of inputs, the same indices for all: the same take one axis further right
+    if (!batch.has(indices)) return batch.wrap(take(batch.inner(x), indices, batch.axis("take", axis, x.ndim)));
+    // indices of their own per example: one take from the batch with the batch axis merged into the
+    // taken axis, example b's index i becoming b·n + i
+    const idx = batch.inner(indices as Tensor);
+    if (idx.ndim !== 2)
+      throw new ChainruleError("take", `indices must be 1-d, got shape ${formatShape(idx.shape.slice(1))}`);
+    const a = normalizeAxis("take", axis, x.ndim);
+    const n = x.shape[a] as number;
+    const [size, m] = idx.shape as [number, number];
+    const first = [0, a + 1, ...x.shape.map((_, d) => d + 1).filter((d) => d !== a + 1)];
+    const rows = batch
+      .full(x)
+      .permute(first)
+      .reshape([size * n, ...x.shape.filter((_, d) => d !== a)]);
+    // taking from 0…n−1 checks every index against the axis and counts negative ones from the end
+    const within = take(arange(n, undefined, 1, { dtype: "int32" }), idx.reshape([size * m]), 0);
+    const offsets = arange(size, undefined, 1, { dtype: "int32" }).mul(n).reshape([size, 1]);
+    const picked = take(
+      rows,
+      within
+        .reshape([size, m])
+        .add(offsets)
+        .reshape([size * m]),
+      0,
+    );
+    const back = first.map((_, d) => first.indexOf(d));
+    return batch.wrap(picked.reshape([size, m, ...x.shape.filter((_, d) => d !== a)]).permute(back));
+  },
 );
 
-/** y = zeros of `shape` with g's slices added at `index` along axis      ∂L/∂g = take(∂L/∂y) */
-const scatterAdd = batchable(
-  "scatterAdd",
+/**
+ * y = zeros of `shape` with g's slices added at `index` along axis (PyTorch's index_add)
+ * ∂L/∂g = take(∂L/∂y)
+ */
+const indexAdd = batchable(
+  "indexAdd",
   (g: Tensor, shape: readonly number[], axis: number, index: Int32Array): Tensor => {
     const out = allocate(g.dtype, sizeOf(shape));
     gather(out, shape, axis, index, g.data, true);
-    return fromOp("scatterAdd", out, shape, [g], {
+    return fromOp("indexAdd", out, shape, [g], {
       vjp: (h) => [take(h, index, axis)],
-      jvp: ([dg]) => scatterAdd(dg as Tensor, shape, axis, index),
-      replay: () => scatterAdd(g, shape, axis, index),
+      jvp: ([dg]) => indexAdd(dg as Tensor, shape, axis, index),
+      replay: () => indexAdd(g, shape, axis, index),
       saves: "none",
     });
   },
   (batch, g, shape, axis, index): Tensor =>
-    batch.wrap(scatterAdd(batch.inner(g), [batch.size, ...shape], axis + 1, index)),
+    batch.wrap(indexAdd(batch.inner(g), [batch.size, ...shape], axis + 1, index)),
 );
 
 /** y = x₁ ‖ x₂ ‖ … along axis      ∂L/∂xᵢ = the matching slice of g */
@@ -353,7 +382,7 @@ export const concat = batchable(
     });
     const first = tensors[0] as Tensor;
     const a = normalizeAxis("concat", axis, first.ndim);
-    const dtype = tensors.some((t) => t.dtype === "float64") ? "float64" : "float32";
+    const dtype = tensors.map((t) => t.dtype).reduce(promote);
     const parts = tensors.map((t: Tensor, i: number) => {
       const same = t.ndim === first.ndim && t.shape.every((d: number, k: number) => k === a || d === first.shape[k]);
       if (!same) {

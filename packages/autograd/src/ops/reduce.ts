@@ -40,7 +40,8 @@ export function mean(x: Tensor, axis: Axis, keepdims: boolean): Tensor {
   const axes = normalizeAxes("mean", axis, x.ndim);
   const n = axes.reduce((acc, a) => acc * (x.shape[a] as number), 1);
   if (n === 0) throw new ChainruleError("mean", `cannot average over an empty axis of shape ${formatShape(x.shape)}`);
-  return sum(x, axes, keepdims).div(n);
+  // an int32 mean is a float64 one: summing in float64 also keeps a large total from wrapping
+  return sum(x.dtype === "int32" ? x.astype("float64") : x, axes, keepdims).div(n);
 }
 
 /**
@@ -83,7 +84,7 @@ export const extreme = batchable(
     batch.wrap(extreme(kind, batch.inner(x), batch.axes(kind, axis, x.ndim), keepdims)),
 );
 
-/** Index of the first extreme element along one axis (or of the flattened tensor); no gradient. */
+/** Index (int32) of the first extreme element along one axis (or of the flattened tensor); no gradient. */
 export const argExtreme = batchable(
   "argExtreme",
   (kind: "max" | "min", x: Tensor, axis: number | undefined, keepdims: boolean): Tensor => {
@@ -103,7 +104,7 @@ export const argExtreme = batchable(
     // Flat index → position along the axis.
     const stride = sizeOf(src.shape.slice(a + 1));
     const len = src.shape[a] as number;
-    const out = allocate("float64", arg.length);
+    const out = allocate("int32", arg.length);
     for (let i = 0; i < arg.length; i++) out[i] = Math.floor((arg[i] as number) / stride) % len;
     const shape = flat ? (keepdims ? x.shape.map(() => 1) : []) : keepdims ? keep : reducedShape(src.shape, [a], false);
     return new Tensor(out, shape);
