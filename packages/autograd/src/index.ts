@@ -37,11 +37,23 @@ export {
 export { type GraphNode, topoSort } from "./graph.js";
 export { gemmThreads, setGemmThreads } from "./kernels/matmul.js";
 export type { Dtype as TensorDtype, FloatArray } from "./ndarray.js";
+export type { GeluApproximate } from "./ops/elementwise.js";
 export { mm } from "./ops/matmul.js";
 export type { IndexLike, SliceRange } from "./ops/movement.js";
+export type { VarianceOptions } from "./ops/reduce.js";
 export { Random } from "./random.js";
-export { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "./rules.js";
+export {
+  type BinaryOp,
+  type BinaryRule,
+  binary,
+  geluTanhRule,
+  powRule,
+  type UnaryOp,
+  type UnaryRule,
+  unary,
+} from "./rules.js";
 export { broadcastShapes, formatShape, type Shape, sameShape } from "./shape.js";
+export { erf, roundHalfEven } from "./special.js";
 export {
   arange,
   type CreateOptions,
