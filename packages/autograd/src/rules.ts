@@ -97,7 +97,9 @@ export const unary = {
     name: "gelu",
     formula: "∂(x·Φ(x))/∂x = Φ(x) + x·φ(x)",
     f: (x) => x * 0.5 * (1 + erf(x * Math.SQRT1_2)),
-    df: (x) => 0.5 * (1 + erf(x * Math.SQRT1_2)) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x),
+    // NOTE: Φ(x) is read off the output, y/x, instead of a second erf; near 0, where y/x is 0/0 or
+    // y has lost digits to underflow, Φ(x) = ½ to float64 precision.
+    df: (x, y) => (Math.abs(x) < 1e-300 ? 0.5 : y / x) + x * INV_SQRT_2PI * Math.exp(-0.5 * x * x),
   },
   // y = x if x > 0, else eˣ − 1   dy/dx = 1 if x > 0, else eˣ   (α = 1; at 0 both sides give 1)
   elu: {

@@ -141,6 +141,15 @@ describe("values and PyTorch's conventions", () => {
     });
   });
 
+  test("gelu's gradient reads Φ(x) off the output, also at 0, subnormal x and far out", () => {
+    const xs = [0, -0, 5e-324, -2.5e-323, 1e-310, 1e-200, -1e-5, 0.7, -3, -40, 40];
+    const g = grad((t: Tensor) => t.gelu().sum())(tensor(xs));
+    xs.forEach((x, i) => {
+      const direct = 0.5 * (1 + erf(x * Math.SQRT1_2)) + (x * Math.exp(-0.5 * x * x)) / Math.sqrt(2 * Math.PI);
+      expect(Math.abs((g.data[i] as number) - direct)).toBeLessThanOrEqual(1e-15);
+    });
+  });
+
   test("softplus switches to x above the threshold 20, and is exact far below", () => {
     // log1p(exp(x)) in Python floats, and x above 20
     const cases: [number, number][] = [
