@@ -11,6 +11,7 @@ import {
   ChainruleError,
   erf,
   grad,
+  hvp,
   jvp,
   roundHalfEven,
   type Tensor,
@@ -281,7 +282,7 @@ describe("Value twins share the rule table", () => {
         const ty = (tx[name as keyof Tensor] as () => Tensor).call(tx);
         ty.backward();
         expect(out.data).toBe(ty.item());
-        expect(v.grad).toBe(tx.grad?.item());
+        expect(v.grad === tx.grad?.item()).toBe(true); // === : a leaf's += turns −0 into 0
       }),
       { numRuns: 20 },
     );
@@ -334,6 +335,35 @@ describe("shapes", () => {
       (a: Tensor, b: Tensor) => a.gelu({ approximate: "tanh" }).mul(b.silu()),
       shapeArb().chain((s) => fc.tuple(tensorArb(s), tensorArb(s.slice(1)))),
       { gradgrad: true, numRuns: 20 },
+    );
+  });
+});
+
+describe("Hessian-vector products (forward over reverse)", () => {
+  const smooth = unaryCases.filter(([name]) => !["floor", "ceil", "round", "sign", "abs", "relu"].includes(name));
+
+  test.each(smooth)("%s: hvp of Σ f(x)·w against central differences of the gradient", (_name, f, domain) => {
+    fc.assert(
+      fc.property(
+        shapeArb({ minRank: 1 }).chain((s) => fc.tuple(tensorArb(s, { domain }), tensorArb(s))),
+        ([x, v]) => {
+          const w = tensor(
+            Array.from({ length: x.size }, (_, i) => 1 + 0.1 * i),
+            { shape: x.shape },
+          );
+          const loss = (t: Tensor) => f(t).mul(w).sum();
+          const got = hvp(loss, x, v);
+          const h = 1e-6;
+          const plus = grad(loss)(x.add(v.mul(h)));
+          const minus = grad(loss)(x.sub(v.mul(h)));
+          const numeric = plus.sub(minus).div(2 * h);
+          numeric.data.forEach((want, i) => {
+            const d = Math.abs((got.data[i] as number) - want);
+            expect(d).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(want));
+          });
+        },
+      ),
+      { numRuns: 15 },
     );
   });
 });

@@ -116,6 +116,40 @@ describe("prod", () => {
   });
 });
 
+describe("Hessian-vector products (forward over reverse)", () => {
+  const cases: [string, (t: Tensor) => Tensor, Domain][] = [
+    ["prod", (t) => t.prod(-1).sum(), { min: -1.5, max: 1.5, avoid: [0], margin: 0.5 }],
+    ["prod at a zero (x₁ = 0)", (t) => t.prod(), { min: -1.5, max: 1.5 }],
+    ["var", (t) => t.var(0).sum(), { min: -3, max: 3 }],
+    ["std", (t) => t.add(arange(t.size).reshape(t.shape).mul(7)).std(-1, { correction: 0 }).sum(), { min: -3, max: 3 }],
+    ["norm 2", (t) => t.norm(2, -1).sum(), { min: -3, max: 3, avoid: [0], margin: 0.1 }],
+  ];
+  test.each(cases)("%s: hvp against central differences of the gradient", (name, f, domain) => {
+    fc.assert(
+      fc.property(
+        shapeArb({ minRank: 1, minDim: 2 }).chain((s) => fc.tuple(tensorArb(s, { domain }), tensorArb(s))),
+        ([x0, v]) => {
+          const x = name.includes("zero")
+            ? tensor(
+                values(x0).map((e, i) => (i === 1 ? 0 : e)),
+                { shape: x0.shape },
+              )
+            : x0;
+          const got = hvp(f, x, v);
+          const h = 1e-6;
+          const numeric = grad(f)(x.add(v.mul(h)))
+            .sub(grad(f)(x.sub(v.mul(h))))
+            .div(2 * h);
+          numeric.data.forEach((want, i) => {
+            expect(Math.abs((got.data[i] as number) - want)).toBeLessThanOrEqual(1e-5 + 1e-4 * Math.abs(want));
+          });
+        },
+      ),
+      { numRuns: 15 },
+    );
+  });
+});
+
 describe("var and std", () => {
   /** x spread by a ramp: no reduced group is constant, where std has its kink. */
   const spread = (x: Tensor) => x.add(arange(x.size).reshape(x.shape).mul(7));
