@@ -41,14 +41,26 @@ export { gemmThreads, setGemmThreads } from "./kernels/matmul.js";
 export type { Dtype as TensorDtype, FloatArray, FloatDtype, Storage } from "./ndarray.js";
 export { cumprod, cumsum, logcumsumexp } from "./ops/cumulative.js";
 export { einsum } from "./ops/einsum.js";
+export type { GeluApproximate } from "./ops/elementwise.js";
 export { gather, type IndexTensorLike, indexSelect, scatterAdd } from "./ops/indexing.js";
 export { mm } from "./ops/matmul.js";
 export type { IndexLike, SliceRange } from "./ops/movement.js";
 export type { PadMode, PadOptions } from "./ops/rearrange.js";
+export type { VarianceOptions } from "./ops/reduce.js";
 export { type Sorted, sort, topk } from "./ops/sort.js";
 export { DEFAULT_SEED, defaultRandom, manualSeed, Random } from "./random.js";
-export { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "./rules.js";
+export {
+  type BinaryOp,
+  type BinaryRule,
+  binary,
+  geluTanhRule,
+  powRule,
+  type UnaryOp,
+  type UnaryRule,
+  unary,
+} from "./rules.js";
 export { broadcastShapes, formatShape, type Shape, sameShape } from "./shape.js";
+export { erf, roundHalfEven } from "./special.js";
 export {
   arange,
   type CreateOptions,

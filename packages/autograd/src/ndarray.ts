@@ -7,6 +7,7 @@
 
 import { ChainruleError } from "./errors.js";
 import { reluGradWasm, reluWasm } from "./kernels/matmul.js";
+import { gradMath, mapMath } from "./kernels/unary.js";
 import type { BinaryRule } from "./rules.js";
 import { broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "./shape.js";
 
@@ -156,6 +157,7 @@ export function mapUnary(f: (x: number) => number, x: Storage, out: Storage, op?
       for (let i = 0; i < n; i++) out[i] = Math.exp(x[i] as number);
       return;
     default:
+      if (op !== undefined && mapMath(op, f, x, out)) return; // the math rules' own loops
       for (let i = 0; i < n; i++) out[i] = f(x[i] as number);
   }
 }
@@ -194,6 +196,7 @@ export function unaryGrad(
       }
       return;
     default:
+      if (op !== undefined && gradMath(op, df, x, y, g, out)) return; // the math rules' own loops
       for (let i = 0; i < n; i++) out[i] = df(x[i] as number, y[i] as number) * (g[i] as number);
   }
 }

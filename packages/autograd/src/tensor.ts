@@ -320,13 +320,100 @@ export class Tensor implements GraphNode<Tensor> {
   relu(): Tensor {
     return elementwise.unaryOp("relu", this);
   }
+  /** sin x, elementwise (radians). */
+  sin(): Tensor {
+    return elementwise.unaryOp("sin", this);
+  }
+  /** cos x, elementwise (radians). */
+  cos(): Tensor {
+    return elementwise.unaryOp("cos", this);
+  }
+  /** tan x, elementwise (radians). */
+  tan(): Tensor {
+    return elementwise.unaryOp("tan", this);
+  }
+  /** arctan x, elementwise, in (−π/2, π/2). */
+  atan(): Tensor {
+    return elementwise.unaryOp("atan", this);
+  }
+  /** sinh x, elementwise. */
+  sinh(): Tensor {
+    return elementwise.unaryOp("sinh", this);
+  }
+  /** cosh x, elementwise. */
+  cosh(): Tensor {
+    return elementwise.unaryOp("cosh", this);
+  }
+  /** arsinh x = ln(x + √(x² + 1)), elementwise. */
+  asinh(): Tensor {
+    return elementwise.unaryOp("asinh", this);
+  }
+  /** ln(1 + x), accurate for x near 0. */
+  log1p(): Tensor {
+    return elementwise.unaryOp("log1p", this);
+  }
+  /** eˣ − 1, accurate for x near 0. */
+  expm1(): Tensor {
+    return elementwise.unaryOp("expm1", this);
+  }
+  /** The error function erf x = (2/√π)∫₀ˣ e^(−t²) dt, to about 1 ulp. */
+  erf(): Tensor {
+    return elementwise.unaryOp("erf", this);
+  }
+  /** x², elementwise. */
+  square(): Tensor {
+    return elementwise.unaryOp("square", this);
+  }
+  /** 1/x, elementwise. */
+  reciprocal(): Tensor {
+    return elementwise.unaryOp("reciprocal", this);
+  }
+  /** 1/√x, elementwise. */
+  rsqrt(): Tensor {
+    return elementwise.unaryOp("rsqrt", this);
+  }
+  /** ln(1 + eˣ), and x itself above 20 (PyTorch's β = 1, threshold = 20). */
+  softplus(): Tensor {
+    return elementwise.unaryOp("softplus", this);
+  }
+  /** x·σ(x) (also called swish). */
+  silu(): Tensor {
+    return elementwise.unaryOp("silu", this);
+  }
+  /**
+   * x·Φ(x) with Φ the standard normal CDF, computed with erf; `{ approximate: "tanh" }` gives
+   * ½x(1 + tanh(√(2/π)(x + 0.044715x³))) instead, as PyTorch's options.
+   */
+  gelu(options: { approximate?: elementwise.GeluApproximate } = {}): Tensor {
+    return elementwise.gelu(this, options.approximate ?? "none");
+  }
+  /** x for x > 0, eˣ − 1 otherwise (α = 1). */
+  elu(): Tensor {
+    return elementwise.unaryOp("elu", this);
+  }
+  /** ln σ(x) = −softplus(−x), stable for any |x|. */
+  logSigmoid(): Tensor {
+    return elementwise.unaryOp("logSigmoid", this);
+  }
+  /** ⌊x⌋, elementwise; its gradient is 0. */
+  floor(): Tensor {
+    return elementwise.unaryOp("floor", this);
+  }
+  /** ⌈x⌉, elementwise; its gradient is 0. */
+  ceil(): Tensor {
+    return elementwise.unaryOp("ceil", this);
+  }
+  /** The nearest integer, halves to even (2.5 → 2, 3.5 → 4), as PyTorch; its gradient is 0. */
+  round(): Tensor {
+    return elementwise.unaryOp("round", this);
+  }
   /** Limit every element to [min, max] (either bound may be omitted). */
   clamp(min?: number, max?: number): Tensor {
     return elementwise.clamp(this, min, max);
   }
-  /** −1, 0 or 1 by the sign of each element (no gradient). */
+  /** −1, 0 or 1 by the sign of each element; its gradient is 0. */
   sign(): Tensor {
-    return elementwise.sign(this);
+    return elementwise.unaryOp("sign", this);
   }
   /** 1 where a = b, else 0 (broadcast; no gradient). */
   eq(other: TensorLike): Tensor {
@@ -417,6 +504,26 @@ export class Tensor implements GraphNode<Tensor> {
   /** x − logsumexp(x) along `axis` (default the last). */
   logSoftmax(axis = -1): Tensor {
     return reduction.logSoftmax(this, axis);
+  }
+  /** Product of the elements along `axis` (default all); the gradient is exact also where elements are 0. */
+  prod(axis?: number | readonly number[], keepdims = false): Tensor {
+    return reduction.prod(this, axis, keepdims);
+  }
+  /**
+   * Variance along `axis` (default all): Σ(x − x̄)²/(n − correction), correction 1 by default as
+   * PyTorch (0: the population variance). The second argument is keepdims, or the options.
+   * `x.var(-1, { correction: 0, keepdims: true })`.
+   */
+  var(axis?: number | readonly number[], options: boolean | reduction.VarianceOptions = {}): Tensor {
+    return reduction.variance("var", this, axis, typeof options === "boolean" ? { keepdims: options } : options);
+  }
+  /** Standard deviation √var along `axis`, with var's options; its gradient is 0 where it is 0. */
+  std(axis?: number | readonly number[], options: boolean | reduction.VarianceOptions = {}): Tensor {
+    return reduction.std(this, axis, typeof options === "boolean" ? { keepdims: options } : options);
+  }
+  /** The p-norm along `axis` (default all) for p = 1, 2 (the default) or Infinity. */
+  norm(p = 2, axis?: number | readonly number[], keepdims = false): Tensor {
+    return reduction.norm(this, p, axis, keepdims);
   }
 
   // ---- matrix product (ops/matmul.ts) ----

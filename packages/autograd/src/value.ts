@@ -10,7 +10,7 @@
 
 import { ChainruleError } from "./errors.js";
 import { topoSort } from "./graph.js";
-import { type BinaryRule, binary, type UnaryRule, unary } from "./rules.js";
+import { type BinaryRule, binary, geluTanhRule, type UnaryRule, unary } from "./rules.js";
 
 // Labels live beside the nodes rather than in them: most of a large graph's nodes have none, and
 // a field would cost every node its size.
@@ -164,6 +164,98 @@ export class Value {
   /** max(0, x)   dy/dx = 1 if x > 0, else 0 */
   relu(): Value {
     return unaryOp(unary.relu, this);
+  }
+  /** sin x */
+  sin(): Value {
+    return unaryOp(unary.sin, this);
+  }
+  /** cos x */
+  cos(): Value {
+    return unaryOp(unary.cos, this);
+  }
+  /** tan x */
+  tan(): Value {
+    return unaryOp(unary.tan, this);
+  }
+  /** arctan x */
+  atan(): Value {
+    return unaryOp(unary.atan, this);
+  }
+  /** sinh x */
+  sinh(): Value {
+    return unaryOp(unary.sinh, this);
+  }
+  /** cosh x */
+  cosh(): Value {
+    return unaryOp(unary.cosh, this);
+  }
+  /** arsinh x */
+  asinh(): Value {
+    return unaryOp(unary.asinh, this);
+  }
+  /** ln(1 + x), accurate near 0 */
+  log1p(): Value {
+    return unaryOp(unary.log1p, this);
+  }
+  /** eˣ − 1, accurate near 0 */
+  expm1(): Value {
+    return unaryOp(unary.expm1, this);
+  }
+  /** the error function */
+  erf(): Value {
+    return unaryOp(unary.erf, this);
+  }
+  /** x² */
+  square(): Value {
+    return unaryOp(unary.square, this);
+  }
+  /** 1/x */
+  reciprocal(): Value {
+    return unaryOp(unary.reciprocal, this);
+  }
+  /** 1/√x */
+  rsqrt(): Value {
+    return unaryOp(unary.rsqrt, this);
+  }
+  /** ln(1 + eˣ) (x above 20) */
+  softplus(): Value {
+    return unaryOp(unary.softplus, this);
+  }
+  /** x·σ(x) */
+  silu(): Value {
+    return unaryOp(unary.silu, this);
+  }
+  /** x·Φ(x) with erf, or with `{ approximate: "tanh" }` the tanh approximation */
+  gelu(options: { approximate?: "none" | "tanh" } = {}): Value {
+    const approximate = options.approximate ?? "none";
+    if (approximate !== "none" && approximate !== "tanh") {
+      throw new ChainruleError("gelu", `approximate must be "none" or "tanh", got ${describe(approximate)}`);
+    }
+    return unaryOp(approximate === "tanh" ? geluTanhRule : unary.gelu, this);
+  }
+  /** x for x > 0, eˣ − 1 otherwise */
+  elu(): Value {
+    return unaryOp(unary.elu, this);
+  }
+  /** ln σ(x), stable for any |x| */
+  logSigmoid(): Value {
+    return unaryOp(unary.logSigmoid, this);
+  }
+  /** ⌊x⌋ (gradient 0) */
+  floor(): Value {
+    return unaryOp(unary.floor, this);
+  }
+  /** ⌈x⌉ (gradient 0) */
+  ceil(): Value {
+    return unaryOp(unary.ceil, this);
+  }
+  /** the nearest integer, halves to even (gradient 0) */
+  round(): Value {
+    return unaryOp(unary.round, this);
+  }
+  /** −1, 0 or 1 (gradient 0) */
+  sign(): Value {
+    return unaryOp(unary.sign, this);
   }
 
   /**

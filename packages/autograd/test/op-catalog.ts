@@ -4,7 +4,7 @@
  * jvp, vmap and batched pullbacks, and fails when a registered op has no case here.
  */
 import fc from "fast-check";
-import { concat, einsum, stack, type Tensor, tensor, where } from "../src/index.js";
+import { arange, concat, einsum, stack, type Tensor, tensor, where } from "../src/index.js";
 import { broadcastPairArb, type Domain, domains, matmulShapesArb, shapeArb, tensorArb } from "../src/testing/index.js";
 import { unaryCases } from "./op-cases.js";
 
@@ -61,7 +61,7 @@ const sq = (t: Tensor) => t.mul(t); // makes linear ops' second derivatives non-
 export const catalog: CatalogCase[] = [
   ...unaryCases.map(([name, f, domain]) => ({
     name,
-    ops: name.startsWith("pow") ? ["pow"] : ["unary"],
+    ops: name.startsWith("pow") ? ["pow"] : name.startsWith("gelu") ? ["gelu", "unary"] : ["unary"],
     f,
     inputs: one(shapeArb(), domain),
   })),
@@ -88,7 +88,7 @@ export const catalog: CatalogCase[] = [
   },
   {
     name: "compare, sign",
-    ops: ["compare", "sign"],
+    ops: ["compare", "unary"],
     f: (a, b) => (a as Tensor).gt(b as Tensor).add((a as Tensor).sign()),
     inputs: two(broadcastPairArb()),
     differentiable: false,
@@ -138,6 +138,45 @@ export const catalog: CatalogCase[] = [
     ops: ["sum", "extreme"],
     f: (x) => (x as Tensor).softmax(-1).mul((x as Tensor).logsumexp()),
     inputs: ranked,
+  },
+  {
+    name: "prod",
+    ops: ["prod"],
+    f: (x) => (x as Tensor).prod(-1).add((x as Tensor).prod(0, true).sum()),
+    inputs: ranked,
+  },
+  {
+    name: "prod with zeros",
+    ops: ["prod"],
+    f: (x) => (x as Tensor).mul(where((x as Tensor).gt(1), 0, 1)).prod(),
+    inputs: ranked,
+  },
+  {
+    name: "var, std",
+    ops: ["sum"],
+    // spread by a ramp: no group is constant (std's kink) for x in [−3, 3]
+    f: (x) => {
+      const y = (x as Tensor).add(
+        arange((x as Tensor).size)
+          .reshape((x as Tensor).shape)
+          .mul(10),
+      );
+      return y.var(-1, { keepdims: true }).add(y.std(0, { correction: 0 }).sum());
+    },
+    inputs: one(shapeArb({ minRank: 1, maxRank: 3, minDim: 2 })),
+  },
+  {
+    name: "norm 1, 2, ∞",
+    ops: ["sum", "extreme"],
+    // shifted off 0 (the kink of |x|) and off ties of |x| (k/10 − 0.267 = −(j/10 − 0.267) has no solution)
+    f: (x) => {
+      const y = (x as Tensor).add(0.033);
+      return y
+        .norm(2, -1)
+        .add(y.norm(1))
+        .add(y.norm(Number.POSITIVE_INFINITY, 0, true).sum());
+    },
+    inputs: distinct,
   },
   {
     name: "reshape, permute, transpose",

@@ -21,6 +21,29 @@ const domain: Record<UnaryOp, { min: number; max: number }> = {
   tanh: { min: -5, max: 5 },
   sigmoid: { min: -10, max: 10 },
   relu: { min: 0.01, max: 10 },
+  sin: { min: -10, max: 10 },
+  cos: { min: -10, max: 10 },
+  tan: { min: -1.4, max: 1.4 },
+  atan: { min: -10, max: 10 },
+  sinh: { min: -5, max: 5 },
+  cosh: { min: -5, max: 5 },
+  asinh: { min: -10, max: 10 },
+  log1p: { min: -0.9, max: 10 },
+  expm1: { min: -10, max: 10 },
+  erf: { min: -5, max: 5 },
+  square: { min: -10, max: 10 },
+  reciprocal: { min: 0.1, max: 10 },
+  rsqrt: { min: 0.1, max: 10 },
+  softplus: { min: -10, max: 19 }, // below the threshold 20, where y switches to x
+  silu: { min: -10, max: 10 },
+  gelu: { min: -5, max: 5 },
+  elu: { min: -10, max: 10 }, // continuously differentiable at 0: both sides' slope is 1
+  logSigmoid: { min: -30, max: 30 },
+  // the step functions between their jumps
+  floor: { min: 0.01, max: 0.99 },
+  ceil: { min: 0.01, max: 0.99 },
+  round: { min: 0.01, max: 0.49 },
+  sign: { min: 0.01, max: 10 },
 };
 
 const close = (a: number, b: number) => Math.abs(a - b) <= 1e-6 * (1 + Math.abs(b));
@@ -32,7 +55,7 @@ describe("the rule table agrees with central differences", () => {
     const { min, max } = domain[name];
     fc.assert(
       fc.property(fc.double({ min, max, noNaN: true }), fc.boolean(), (x, negate) => {
-        const at = name === "abs" || name === "relu" ? (negate ? -x : x) : x;
+        const at = name === "abs" || name === "relu" || name === "sign" ? (negate ? -x : x) : x;
         return close(df(at, f(at)), central(f, at));
       }),
     );

@@ -289,21 +289,21 @@ describe("traceBackward on Tensors", () => {
   });
 
   test("a custom op appears with its name and formula", () => {
-    const sin = customOp({
-      name: "sin",
-      formula: "∂sin(x)/∂x = cos(x)",
+    const wave = customOp({
+      name: "wave",
+      formula: "∂wave(x)/∂x = cos(x)",
       forward: (x) => tensor(Array.from(x.data, Math.sin), { shape: x.shape }),
       backward: (g, _out, x) => [g.mul(tensor(Array.from(x.data, Math.cos), { shape: x.shape }))],
     });
     const x = tensor([0.3, 1.2], { requiresGrad: true, label: "x" });
-    const y = sin(x).sum();
+    const y = wave(x).sum();
     const trace = traceBackward(y);
-    const step = trace.steps.find((s) => s.op === "sin");
-    expect(step?.expression).toBe("sin(x)");
-    expect(step?.parents[0]?.formula).toBe("∂sin(x)/∂x = cos(x)");
-    expect(step?.parents[0]?.symbol).toBe("the rule of sin applied to g");
+    const step = trace.steps.find((s) => s.op === "wave");
+    expect(step?.expression).toBe("wave(x)");
+    expect(step?.parents[0]?.formula).toBe("∂wave(x)/∂x = cos(x)");
+    expect(step?.parents[0]?.symbol).toBe("the rule of wave applied to g");
     expect(maxDiff(trace.gradients.get(x) as Tensor, x.grad as Tensor)).toBe(0);
-    expect(toDot(y)).toContain("<i>sin</i>");
+    expect(toDot(y)).toContain("<i>wave</i>");
   });
 
   test("a non-scalar output traces with a seed; chainFor refuses tensor traces", () => {

@@ -34,7 +34,16 @@ import {
   mapUnary,
   unaryGrad,
 } from "../ndarray.js";
-import { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "../rules.js";
+import {
+  type BinaryOp,
+  type BinaryRule,
+  binary,
+  geluTanhRule,
+  powRule,
+  type UnaryOp,
+  type UnaryRule,
+  unary,
+} from "../rules.js";
 import { broadcastShapes, formatShape, sameShape, sizeOf } from "../shape.js";
 import { checkDtype, Tensor, type TensorLike } from "../tensor.js";
 import { type Batch, batchable } from "../transforms/vmap.js";
@@ -48,20 +57,60 @@ const unaryDerivative: Record<UnaryOp, UnaryDerivative> = {
   log: (x) => x.pow(-1), //                           ∂ln x/∂x = 1/x
   sqrt: (_x, y) => y.mul(2).pow(-1), //               ∂√x/∂x = 1/(2√x)
   abs: (x) => x.sign(), //                            ∂|x|/∂x = sign(x)
+  sin: (x) => x.cos(), //                             ∂sin x/∂x = cos x
+  cos: (x) => x.sin().neg(), //                       ∂cos x/∂x = −sin x
+  tan: (_x, y) => y.square().add(1), //               ∂tan x/∂x = 1 + y²
+  atan: (x) => x.square().add(1).reciprocal(), //     ∂atan x/∂x = 1/(1 + x²)
+  sinh: (x) => x.cosh(), //                           ∂sinh x/∂x = cosh x
+  cosh: (x) => x.sinh(), //                           ∂cosh x/∂x = sinh x
+  asinh: (x) => x.square().add(1).rsqrt(), //         ∂asinh x/∂x = 1/√(1 + x²)
+  log1p: (x) => x.add(1).reciprocal(), //             ∂ln(1 + x)/∂x = 1/(1 + x)
+  expm1: (_x, y) => y.add(1), //                      ∂(eˣ − 1)/∂x = eˣ = y + 1
+  erf: (x) => x.square().neg().exp().mul(TWO_OVER_SQRT_PI), // ∂erf x/∂x = (2/√π)·e^(−x²)
+  square: (x) => x.mul(2), //                         ∂x²/∂x = 2x
+  reciprocal: (_x, y) => y.square().neg(), //         ∂(1/x)/∂x = −y²
+  rsqrt: (_x, y) => y.pow(3).mul(-0.5), //            ∂(1/√x)/∂x = −½y³
+  softplus: (x) => where(x.gt(20), 1, x.sigmoid()), // ∂softplus/∂x = σ(x) (1 above the threshold 20)
+  silu: (x) => {
+    const s = x.sigmoid(); //                         ∂(x·σ(x))/∂x = σ(x)·(1 + x·(1 − σ(x)))
+    return s.mul(x.mul(s.neg().add(1)).add(1));
+  },
+  gelu: (x) => {
+    const cdf = x.mul(Math.SQRT1_2).erf().add(1).mul(0.5); // ∂(x·Φ(x))/∂x = Φ(x) + x·φ(x)
+    return cdf.add(x.mul(x.square().mul(-0.5).exp()).mul(INV_SQRT_2PI));
+  },
+  elu: (x) => where(x.gt(0), 1, x.exp()), //          ∂elu(x)/∂x = 1 if x > 0, else eˣ
+  logSigmoid: (x) => x.neg().sigmoid(), //            ∂ln σ(x)/∂x = σ(−x)
+  floor: () => 0, //                                  ∂⌊x⌋/∂x = 0
+  ceil: () => 0, //                                   ∂⌈x⌉/∂x = 0
+  round: () => 0, //                                  ∂round(x)/∂x = 0
+  sign: () => 0, //                                   ∂sign(x)/∂x = 0
   tanh: (_x, y) => y.mul(y).neg().add(1), //          ∂tanh x/∂x = 1 − y²
   sigmoid: (_x, y) => y.mul(y.neg().add(1)), //       ∂σ(x)/∂x = y(1 − y)
   relu: (x) => x.le(0).eq(0), //                      ∂relu(x)/∂x = [x > 0] (and 1 at NaN: [¬(x ≤ 0)])
 };
 
-// What each derivative reads, beside the rules above: exp, sqrt, tanh and sigmoid only their
-// output y, neg nothing, the others their input x.
+// What each derivative reads, beside the rules above: exp, sqrt, tanh, sigmoid, tan, expm1,
+// reciprocal and rsqrt only their output y; neg and the step functions nothing; the others their
+// input x.
 const unarySaves: Partial<Record<UnaryOp, Saves>> = {
   neg: "none",
   exp: "output",
   sqrt: "output",
   tanh: "output",
   sigmoid: "output",
+  tan: "output",
+  expm1: "output",
+  reciprocal: "output",
+  rsqrt: "output",
+  floor: "none",
+  ceil: "none",
+  round: "none",
+  sign: "none",
 };
+
+const TWO_OVER_SQRT_PI = 2 / Math.sqrt(Math.PI);
+const INV_SQRT_2PI = 1 / Math.sqrt(2 * Math.PI);
 
 export const unaryOp = batchable(
   "unary",
@@ -71,7 +120,7 @@ export const unaryOp = batchable(
 );
 
 /** The maps that keep an int32 tensor int32 (as in PyTorch); the others compute in float64. */
-const integerMaps = new Set(["neg", "abs", "relu"]);
+const integerMaps = new Set(["neg", "abs", "relu", "sign", "square", "floor", "ceil", "round"]);
 
 function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative, saves: Saves): Tensor {
   const out = allocate(integerMaps.has(rule.name) ? x.dtype : floatDtype(x.dtype), x.size);
@@ -89,6 +138,42 @@ function applyUnary(rule: UnaryRule, x: Tensor, derivative: UnaryDerivative, sav
   });
 }
 
+// √(2/π) and the cubic's coefficient in gelu's tanh approximation, as PyTorch writes them
+const GELU_BETA = Math.SQRT2 * TWO_OVER_SQRT_PI * 0.5;
+const GELU_KAPPA = 0.044715;
+
+/** How gelu computes Φ: exactly, with erf (PyTorch's default), or by the tanh approximation. */
+export type GeluApproximate = "none" | "tanh";
+
+/** y = x·Φ(x) (exact), or the tanh approximation of it; the exact form is the table's `gelu`. */
+export const gelu = batchable(
+  "gelu",
+  (x: Tensor, approximate: GeluApproximate): Tensor => {
+    if (approximate === "none") return unaryOp("gelu", x);
+    if (approximate !== "tanh") {
+      throw new ChainruleError("gelu", `approximate must be "none" or "tanh", got ${JSON.stringify(approximate)}`);
+    }
+    // ∂y/∂x = ½(1 + tanh u) + ½x·(1 − tanh²u)·u′, u = β(x + κx³), u′ = β(1 + 3κx²)
+    return applyUnary(
+      geluTanhRule,
+      x,
+      (x) => {
+        const t = x.pow(3).mul(GELU_KAPPA).add(x).mul(GELU_BETA).tanh();
+        const du = x
+          .square()
+          .mul(3 * GELU_KAPPA)
+          .add(1)
+          .mul(GELU_BETA);
+        return t
+          .add(1)
+          .mul(0.5)
+          .add(x.mul(0.5).mul(t.square().neg().add(1)).mul(du));
+      },
+      "all",
+    );
+  },
+  (batch, x, approximate): Tensor => batch.wrap(gelu(batch.inner(x), approximate)),
+);
 /** Elementwise power; a number exponent is a unary rule, a tensor exponent a binary one. */
 export const pow = batchable(
   "pow",
@@ -276,17 +361,6 @@ export const compare = batchable(
   },
   (batch, name, a, b): Tensor =>
     broadcastBatch(batch, (x, y): Tensor => compare(name, x as Tensor, y as TensorLike), a, b),
-);
-
-/** −1, 0 or 1 (no gradient: the derivative of sign is 0 wherever it exists). */
-export const sign = batchable(
-  "sign",
-  (x: Tensor): Tensor => {
-    const out = allocate(x.dtype, x.size);
-    mapUnary(Math.sign, x.data, out);
-    return new Tensor(out, x.shape);
-  },
-  (batch, x): Tensor => batch.wrap(sign(batch.inner(x))),
 );
 
 /** Whether x carries a tangent at a live forward-mode level (a jvp under way). */
