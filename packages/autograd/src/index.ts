@@ -39,6 +39,15 @@ export { gemmThreads, setGemmThreads } from "./kernels/matmul.js";
 export type { Dtype as TensorDtype, FloatArray } from "./ndarray.js";
 export { mm } from "./ops/matmul.js";
 export type { IndexLike, SliceRange } from "./ops/movement.js";
+export { type DropoutOptions, dropout, type EmbeddingIds, embedding } from "./ops/nn.js";
+export {
+  type BatchNormOptions,
+  batchNorm,
+  type GroupNormOptions,
+  groupNorm,
+  type LayerNormOptions,
+  layerNorm,
+} from "./ops/norm.js";
 export { Random } from "./random.js";
 export { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "./rules.js";
 export { broadcastShapes, formatShape, type Shape, sameShape } from "./shape.js";
