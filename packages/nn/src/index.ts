@@ -22,6 +22,8 @@ export {
   tanh,
 } from "./activations.js";
 export { accuracy, type BatchOptions, batches, oneHot } from "./data.js";
+export { Dropout, type DropoutOptions } from "./dropout.js";
+export { Embedding, type EmbeddingOptions } from "./embedding.js";
 export {
   calculateGain,
   constant_,
@@ -49,8 +51,17 @@ export {
   type Reduction,
 } from "./losses.js";
 export { MLP, type MLPOptions } from "./mlp.js";
-export { type LoadStateDictOptions, Module, type ModuleConfig, parameter, Sequential } from "./module.js";
+export { buffer, type LoadStateDictOptions, Module, type ModuleConfig, parameter, Sequential } from "./module.js";
 export { formatHealth, GradientMonitor, type GradientMonitorOptions, type LayerHealth } from "./monitor.js";
+export {
+  BatchNorm1d,
+  BatchNorm2d,
+  type BatchNormOptions,
+  GroupNorm,
+  type GroupNormOptions,
+  LayerNorm,
+  type LayerNormOptions,
+} from "./norm.js";
 export {
   Adam,
   type AdamOptions,
