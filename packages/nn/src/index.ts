@@ -110,3 +110,4 @@ export {
   saveModel,
   saveOptimizer,
 } from "./serialization.js";
+export { type ModelSummary, type SummaryOptions, type SummaryRow, summary } from "./summary.js";
