@@ -19,12 +19,14 @@ import {
   tensor,
   zeros,
 } from "@chainrule/autograd";
+import { gradcheckModule, shapeArb, tensorArb } from "@chainrule/autograd/testing";
+import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import { Dropout } from "./dropout.js";
 import { Embedding } from "./embedding.js";
 import { normal_ } from "./init.js";
 import { Linear } from "./linear.js";
-import { Sequential } from "./module.js";
+import { type Module, Sequential } from "./module.js";
 import { BatchNorm1d, BatchNorm2d, GroupNorm, LayerNorm } from "./norm.js";
 import { encodeSafetensors } from "./safetensors.js";
 import { decodeModel, encodeModel } from "./serialization.js";
@@ -211,6 +213,107 @@ describe("Dropout and Embedding", () => {
     ]);
     expect(() => emb.forward([5])).toThrow(/embedding: id 5 at position 0 of ids of shape \[1\] is out of range/);
     expect(() => new Embedding(5, 3, {} as never)).toThrow(/options.random must be a seeded generator/);
+  });
+});
+
+describe("every layer's gradients against finite differences, random shapes", () => {
+  // NOTE: eps 1e-2 keeps third derivatives small where a random group is nearly constant.
+  const withRandomParameters = <M extends { namedParameters(): Array<[string, Tensor]> }>(m: M, seed: number): M => {
+    const r = new Random(seed);
+    noGrad(() => {
+      for (const [, p] of m.namedParameters()) p.copy_(randn(p.shape, r));
+    });
+    return m;
+  };
+  type Case = [string, fc.Arbitrary<{ layer: Module; x: Tensor }>];
+  const dim = fc.integer({ min: 1, max: 3 });
+  const cases: Case[] = [
+    [
+      "BatchNorm1d",
+      fc
+        .tuple(fc.integer({ min: 2, max: 3 }), dim, fc.boolean(), fc.integer({ min: 1, max: 3 }))
+        .chain(([n, c, seq, l]) =>
+          tensorArb(seq ? [n, c, l] : [n, c]).map((x) => ({
+            layer: withRandomParameters(new BatchNorm1d(c, { eps: 0.01 }), n + c),
+            x,
+          })),
+        ),
+    ],
+    [
+      "BatchNorm2d",
+      fc.tuple(dim, dim, dim, fc.integer({ min: 2, max: 3 })).chain(([n, c, h, w]) =>
+        tensorArb([n, c, h, w]).map((x) => ({
+          layer: withRandomParameters(new BatchNorm2d(c, { eps: 0.01 }), c + h),
+          x,
+        })),
+      ),
+    ],
+    [
+      "LayerNorm",
+      shapeArb({ minRank: 1, maxRank: 3, maxDim: 3 }).chain((shape) =>
+        fc.integer({ min: 1, max: shape.length }).chain((k) =>
+          tensorArb(shape).map((x) => ({
+            layer: withRandomParameters(new LayerNorm(shape.slice(shape.length - k), { eps: 0.01 }), k),
+            x,
+          })),
+        ),
+      ),
+    ],
+    [
+      "GroupNorm",
+      fc.tuple(dim, dim, dim, shapeArb({ maxRank: 2, maxDim: 3 })).chain(([n, groups, per, rest]) =>
+        tensorArb([n, groups * per, ...rest]).map((x) => ({
+          layer: withRandomParameters(new GroupNorm(groups, groups * per, { eps: 0.01 }), groups + per),
+          x,
+        })),
+      ),
+    ],
+  ];
+  test.each(cases)("%s: input (first and second order) and parameters, training and evaluation", (_name, arb) => {
+    fc.assert(
+      fc.property(arb, ({ layer, x }) => {
+        for (const mode of [true, false]) {
+          layer.train(mode);
+          const weights = randn(x.shape, new Random(x.size)); // a fixed linear functional of the output
+          const first = gradcheck((xx) => layer.forward(xx).mul(weights), [x]);
+          expect(first.ok, first.toString()).toBe(true);
+          const second = gradgradcheck((xx) => layer.forward(xx).mul(weights), [x]);
+          expect(second.ok, second.toString()).toBe(true);
+          const params = gradcheckModule(layer, () => layer.forward(x).mul(weights).sum());
+          expect(params.ok, params.toString()).toBe(true);
+        }
+      }),
+      { numRuns: 15 },
+    );
+  });
+
+  test("Embedding: the table's gradient, random ids with repeats", () => {
+    const arb = fc
+      .tuple(fc.integer({ min: 1, max: 6 }), dim)
+      .chain(([rows, d]) =>
+        fc.tuple(fc.constant([rows, d]), fc.array(fc.integer({ min: 0, max: rows - 1 }), { maxLength: 7 })),
+      );
+    fc.assert(
+      fc.property(arb, ([[rows, d], ids]) => {
+        const emb = new Embedding(rows as number, d as number, { random: new Random(ids.length) });
+        const weights = randn([ids.length, d as number], new Random(1));
+        const report = gradcheckModule(emb, () => emb.forward(ids).mul(weights).pow(2).sum());
+        expect(report.ok, report.toString()).toBe(true);
+      }),
+      { numRuns: 20 },
+    );
+  });
+
+  test("Dropout: the gradient is the mask the forward pass used", () => {
+    const drop = new Dropout(0.3, { random: new Random(4) });
+    const x = randn([7, 5], new Random(5)).requireGrad();
+    const y = drop.forward(x);
+    y.sum().backward();
+    const mask = Array.from(y.data).map((v, i) => v / (x.data[i] as number));
+    Array.from(x.grad?.data ?? []).forEach((g, i) => {
+      expect(g).toBeCloseTo(mask[i] as number, 12);
+    });
+    expect(new Set(mask.map((m) => Math.round(m * 1e9) / 1e9))).toEqual(new Set([0, Math.round(1e9 / 0.7) / 1e9]));
   });
 });
 
