@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { concat, stack, type Tensor, tensor, where } from "../src/index.js";
+import { standardize } from "../src/ops/norm.js";
 import { broadcastPairArb, type Domain, domains, matmulShapesArb, shapeArb, tensorArb } from "../src/testing/index.js";
 import { unaryCases } from "./op-cases.js";
 
@@ -175,4 +176,10 @@ export const catalog: CatalogCase[] = [
     inputs: shapeArb({ minRank: 1, maxRank: 3 }).chain((s) => fc.tuple(tensorArb(s), tensorArb(s)).map((t) => [...t])),
   },
   { name: "matmul", ops: ["matmul"], f: (a, b) => (a as Tensor).matmul(b as Tensor), inputs: two(matmulShapesArb()) },
+  {
+    name: "standardize (the normalizations' primitive)",
+    ops: ["standardize"],
+    f: (x) => standardize(x as Tensor, [...new Set([0, (x as Tensor).ndim - 1])], 0.1, null).mul(x as Tensor),
+    inputs: ranked,
+  },
 ];

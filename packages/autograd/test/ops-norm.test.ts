@@ -21,6 +21,7 @@ import {
   vmap,
   zeros,
 } from "../src/index.js";
+import { standardize, standardizeComposed } from "../src/ops/norm.js";
 import { checkGradients, checkTransforms, shapeArb, tensorArb } from "../src/testing/index.js";
 
 // NOTE: in the gradient properties eps is 1e-2: random draws may give a group of (nearly) equal
@@ -53,6 +54,75 @@ const nchwArb = fc
   )
   .filter(([n, , rest]) => n * rest.reduce((a, b) => a * b, 1) >= 2)
   .map(([n, c, rest]) => [n, c, ...rest]);
+
+describe("standardize: the fused primitive against its composed form", () => {
+  /** A tensor of rank ≥ 1 and a non-empty set of its axes, possibly negative. */
+  const withAxes = shapeArb({ minRank: 1, maxRank: 4, maxDim: 4 }).chain((shape) =>
+    fc.record({
+      x: tensorArb(shape),
+      axes: fc
+        .subarray(
+          shape.map((_, i) => i),
+          { minLength: 1 },
+        )
+        .chain((axes) => fc.tuple(...axes.map((a) => fc.constantFrom(a, a - shape.length)))),
+      g: tensorArb(shape),
+    }),
+  );
+  const agree = (a: Tensor, b: Tensor) => {
+    expect(a.shape).toEqual(b.shape);
+    a.data.forEach((v, i) => {
+      expect(Math.abs(v - (b.data[i] as number))).toBeLessThanOrEqual(1e-10 * (1 + Math.abs(b.data[i] as number)));
+    });
+  };
+
+  test("values, and gradients by the fused loops (plain backward) and the composed rule (createGraph)", () => {
+    fc.assert(
+      fc.property(withAxes, ({ x, axes, g }) => {
+        agree(standardize(x, axes, eps, null), standardizeComposed(x, axes, eps).xhat);
+        const grads = (f: (t: Tensor) => Tensor, createGraph: boolean) => {
+          const leaf = x.clone().requireGrad();
+          f(leaf).backward(g, { createGraph });
+          return leaf.grad as Tensor;
+        };
+        const composed = grads((t) => standardizeComposed(t, axes, eps).xhat, false);
+        agree(
+          grads((t) => standardize(t, axes, eps, null), false),
+          composed,
+        );
+        agree(
+          grads((t) => standardize(t, axes, eps, null), true),
+          composed,
+        );
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  test("gradients against finite differences, first and second order; jvp and vmap", () => {
+    checkGradients(
+      (x) => standardize(x, [0, -1], eps, null),
+      shapeArb({ minRank: 2, maxRank: 3 }).chain((s) => tensorArb(s).map((t): [Tensor] => [t])),
+      { numRuns: 30, gradgrad: true },
+    );
+    checkTransforms((x) => standardize(x as Tensor, [1], eps, null), fc.tuple(tensorArb([3, 4, 2])));
+  });
+
+  test("the moments it reports are μ and the biased σ²", () => {
+    const moments: { mean?: Float64Array; variance?: Float64Array } = {};
+    standardize(
+      tensor([
+        [1, 2],
+        [3, 6],
+      ]),
+      [0],
+      0,
+      moments,
+    );
+    expect(Array.from(moments.mean ?? [])).toEqual([2, 4]);
+    expect(Array.from(moments.variance ?? [])).toEqual([1, 4]);
+  });
+});
 
 describe("layerNorm", () => {
   test("values: each row to mean 0, variance 1 (by the definition)", () => {

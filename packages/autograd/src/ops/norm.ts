@@ -4,28 +4,152 @@
  *   x̂ = (x − μ) / √(σ² + ε)      μ = mean x,  σ² = mean (x − μ)²  (the biased variance)
  *   y = x̂·γ + β                  (γ = weight, β = bias, per feature or channel)
  *
- * and differs only in the axes it averages over. All three are composed from differentiable ops
- * (mean, sub, mul, sqrt, div), so the gradient flows through μ and σ² as the calculus says,
+ * and differs only in the axes it averages over. The standardization is one primitive,
+ * `standardize`, whose gradient flows through μ and σ² as the calculus says,
  *
- *   ∂L/∂x = (1/√(σ² + ε))·(ĝ − mean ĝ − x̂·mean(ĝ·x̂)),  ĝ = g·γ, the means over the same axes,
+ *   ∂L/∂x = (1/√(σ² + ε))·(g − mean g − x̂·mean(g·x̂)),  the means over the same axes,
  *
- * and the forward-mode rules, batching rules (vmap) and second derivatives come from those ops.
+ * and the affine step is ordinary broadcasting arithmetic. `standardize` is a primitive only for
+ * speed: its composed form (mean, sub, mul, sqrt, div) is written beside it, is what its rules
+ * use whenever they must be differentiable again, and is what the tests compare it with; on a
+ * batch of 32×16×28×28 the fused loops are many times faster than the dozen composed ops.
  * Batch norm also keeps running estimates of μ and σ² for evaluation, updated in place as
- * PyTorch does. Imports engine.ts, errors.ts, shape.ts, tensor.ts.
+ * PyTorch does. Imports engine.ts, errors.ts, ndarray.ts, shape.ts, tensor.ts, transforms/vmap.ts.
  */
 
-import { noGrad } from "../engine.js";
+import { composing, fromOp, noGrad } from "../engine.js";
 import { ChainruleError } from "../errors.js";
-import { formatShape, sameShape } from "../shape.js";
+import { allocate } from "../ndarray.js";
+import { formatShape, normalizeAxes, sameShape, stridesOf } from "../shape.js";
 import { Tensor } from "../tensor.js";
+import { batchable } from "../transforms/vmap.js";
 
-/** x̂ = (x − μ)/√(σ² + ε), with μ and the biased σ² over `axes` (kept as size-1 axes). */
-function standardize(x: Tensor, axes: number[], eps: number): { xhat: Tensor; mean: Tensor; variance: Tensor } {
+/**
+ * The composed form: x̂ = (x − μ)/√(σ² + ε), μ and the biased σ² over `axes` (kept as size-1
+ * axes), and 1/√(σ² + ε), all in differentiable ops.
+ */
+export function standardizeComposed(x: Tensor, axes: readonly number[], eps: number): { xhat: Tensor; rstd: Tensor } {
   const mean = x.mean(axes, true);
   const centered = x.sub(mean);
   const variance = centered.mul(centered).mean(axes, true);
-  return { xhat: centered.div(variance.add(eps).sqrt()), mean, variance };
+  const rstd = variance.add(eps).pow(-0.5);
+  return { xhat: centered.mul(rstd), rstd };
 }
+
+/** For each element of a tensor of `shape`, the index of its group: its position with `axes` dropped. */
+function groupIndex(shape: readonly number[], axes: readonly number[]): { index: Int32Array; groups: number } {
+  const keep = shape.map((d, k) => (axes.includes(k) ? 1 : d));
+  const step = stridesOf(keep).map((st, k) => (axes.includes(k) ? 0 : st));
+  const size = shape.reduce((a, d) => a * d, 1);
+  const index = new Int32Array(size);
+  const at = new Array<number>(shape.length).fill(0);
+  let g = 0;
+  for (let i = 0; i < size; i++) {
+    index[i] = g;
+    // the next element in row-major order: an odometer over the axes, moving g along
+    for (let d = shape.length - 1; d >= 0; d--) {
+      at[d] = (at[d] as number) + 1;
+      g += step[d] as number;
+      if ((at[d] as number) < (shape[d] as number)) break;
+      g -= (step[d] as number) * (shape[d] as number);
+      at[d] = 0;
+    }
+  }
+  return { index, groups: keep.reduce((a, d) => a * d, 1) };
+}
+
+/** Statistics of a standardization, filled in by `standardize` for batch norm's running estimates. */
+export interface Moments {
+  /** μ per group. */
+  mean?: Float64Array;
+  /** The biased σ² per group. */
+  variance?: Float64Array;
+}
+
+/**
+ * y = x̂ = (x − μ)/√(σ² + ε), μ and the biased σ² over `axes`, per group of the other axes
+ *   ∂L/∂x = r·(g − mean g − y·mean(g·y)),  r = 1/√(σ² + ε)
+ *   ẏ = r·(ẋ − mean ẋ − y·mean(ẋ·y))
+ * The rules run as loops when nothing is recorded, and in the composed form otherwise.
+ * `moments`, if not null, receives μ and σ².
+ */
+export const standardize = batchable(
+  "standardize",
+  (x: Tensor, axes: readonly number[], eps: number, moments: Moments | null): Tensor => {
+    const reduced = normalizeAxes("standardize", axes, x.ndim);
+    const { index, groups } = groupIndex(x.shape, reduced);
+    const n = groups === 0 ? 0 : x.size / groups;
+    if (n === 0 && x.size > 0) {
+      throw new ChainruleError(
+        "standardize",
+        `cannot standardize over axes of size 0 in shape ${formatShape(x.shape)}`,
+      );
+    }
+    const data = x.data;
+    const mean = new Float64Array(groups);
+    const variance = new Float64Array(groups);
+    for (let i = 0; i < data.length; i++) {
+      const k = index[i] as number;
+      mean[k] = (mean[k] as number) + (data[i] as number);
+    }
+    for (let k = 0; k < groups; k++) mean[k] = (mean[k] as number) / n;
+    for (let i = 0; i < data.length; i++) {
+      const k = index[i] as number;
+      const d = (data[i] as number) - (mean[k] as number);
+      variance[k] = (variance[k] as number) + d * d;
+    }
+    const rstd = new Float64Array(groups);
+    for (let k = 0; k < groups; k++) {
+      variance[k] = (variance[k] as number) / n;
+      rstd[k] = 1 / Math.sqrt((variance[k] as number) + eps);
+    }
+    const out = allocate(x.dtype, x.size);
+    for (let i = 0; i < data.length; i++) {
+      const k = index[i] as number;
+      out[i] = ((data[i] as number) - (mean[k] as number)) * (rstd[k] as number);
+    }
+    if (moments !== null) {
+      moments.mean = mean;
+      moments.variance = variance;
+    }
+    // r·(v − mean v − y·mean(v·y)) for a cotangent or tangent v, from x in composed ops
+    const composed = (v: Tensor): Tensor => {
+      const { xhat, rstd: r } = standardizeComposed(x, reduced, eps);
+      return v
+        .sub(v.mean(reduced, true))
+        .sub(xhat.mul(v.mul(xhat).mean(reduced, true)))
+        .mul(r);
+    };
+    return fromOp("standardize", out, x.shape, [x], {
+      vjp: (g, y) => {
+        if (composing()) return [composed(g)];
+        // the same formula as one pass of sums and one of updates, with r saved by the forward pass
+        const gd = g.data;
+        const yd = y.data;
+        const sumG = new Float64Array(groups);
+        const sumGY = new Float64Array(groups);
+        for (let i = 0; i < gd.length; i++) {
+          const k = index[i] as number;
+          sumG[k] = (sumG[k] as number) + (gd[i] as number);
+          sumGY[k] = (sumGY[k] as number) + (gd[i] as number) * (yd[i] as number);
+        }
+        const dx = allocate(g.dtype, gd.length);
+        for (let i = 0; i < gd.length; i++) {
+          const k = index[i] as number;
+          dx[i] =
+            (rstd[k] as number) *
+            ((gd[i] as number) - (sumG[k] as number) / n - ((yd[i] as number) * (sumGY[k] as number)) / n);
+        }
+        return [new Tensor(dx, x.shape)];
+      },
+      jvp: ([dx]) => composed(dx as Tensor),
+      replay: () => standardize(x, reduced, eps, null),
+    });
+  },
+  // batched: the same axes of each example, one further right
+  (batch, x, axes, eps, moments): Tensor =>
+    batch.wrap(standardize(batch.inner(x), batch.axes("standardize", axes, x.ndim), eps, moments)),
+);
 
 function checkInput(op: string, x: unknown, minRank: number, expected: string): asserts x is Tensor {
   if (!(x instanceof Tensor)) throw new ChainruleError(op, `x must be a Tensor, got ${kind(x)}`);
@@ -123,7 +247,7 @@ export function layerNorm(
   const { eps = 1e-5 } = optionsOf(op, options);
   checkEps(op, eps);
   const axes = shape.map((_, i) => x.ndim - k + i);
-  let y = standardize(x, axes, eps).xhat;
+  let y = standardize(x, axes, eps, null);
   // γ and β have the trailing shape, so they broadcast over the leading axes as they are.
   if (w !== null) y = y.mul(w);
   if (b !== null) y = y.add(b);
@@ -219,10 +343,11 @@ export function batchNorm(
       );
     }
   }
-  const { xhat, mean, variance } = standardize(x, axes, eps);
+  const moments: Moments = {};
+  const xhat = standardize(x, axes, eps, moments);
   if (rm !== null && rv !== null) {
-    const mu = mean.data;
-    const s2 = variance.data;
+    const mu = moments.mean as Float64Array;
+    const s2 = moments.variance as Float64Array;
     const unbiased = n / (n - 1);
     noGrad(() => {
       rm.update_(op, (d) => {
@@ -279,6 +404,9 @@ export function groupNorm(
   const batch = x.shape[0] as number;
   const perGroup = (channels / groups) * x.shape.slice(2).reduce((a, d) => a * d, 1);
   const grouped = x.reshape([batch, groups, perGroup]);
-  const xhat = standardize(grouped, [2], eps).xhat.reshape(x.shape as number[]);
+  if (perGroup === 0) {
+    throw new ChainruleError(op, `x of shape ${formatShape(x.shape)} has no values to standardize in a group`);
+  }
+  const xhat = standardize(grouped, [2], eps, null).reshape(x.shape as number[]);
   return channelAffine(xhat, w, b, x.ndim);
 }
