@@ -10,9 +10,9 @@
  *   ∂L/∂x = (1/√(σ² + ε))·(g − mean g − x̂·mean(g·x̂)),  the means over the same axes,
  *
  * and the affine step is ordinary broadcasting arithmetic. `standardize` is a primitive only for
- * speed: its composed form (mean, sub, mul, sqrt, div) is written beside it, is what its rules
- * use whenever they must be differentiable again, and is what the tests compare it with; on a
- * batch of 32×16×28×28 the fused loops are many times faster than the dozen composed ops.
+ * speed: its composed form (mean, sub, mul, pow) is written beside it, is what its rules
+ * use whenever they must be differentiable again, and is what the tests compare it with: a few
+ * loops over the elements instead of a dozen broadcasting ops, each a pass of its own.
  * Batch norm also keeps running estimates of μ and σ² for evaluation, updated in place as
  * PyTorch does. Imports engine.ts, errors.ts, ndarray.ts, shape.ts, tensor.ts, transforms/vmap.ts.
  */
