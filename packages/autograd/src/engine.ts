@@ -13,7 +13,7 @@ import { ChainruleError } from "./errors.js";
 import { topoSort } from "./graph.js";
 import { allocate, disownStorage, type FloatArray, recordStorages } from "./ndarray.js";
 import { formatShape, sameShape } from "./shape.js";
-import { full, Tensor } from "./tensor.js";
+import { full, storageOf, Tensor, type View } from "./tensor.js";
 /** Given g = ∂L/∂out (and out itself), ∂L/∂parent for each parent; null where a parent needs none. */
 export type BackwardFn = (g: Tensor, out: Tensor) => readonly (Tensor | null)[];
 
@@ -198,7 +198,7 @@ function checkSavedTensors(node: Tensor): void {
   if (node.epoch === epoch || node.saves === "none") return;
   const saved = node.saves === "output" ? [node] : [...node.parents, node];
   for (const t of saved) {
-    const m = modifiedAt.get(t.data);
+    const m = modifiedAt.get(storageOf(t));
     if (m !== undefined && m.epoch > node.epoch) {
       const which =
         t === node
@@ -214,6 +214,12 @@ function checkSavedTensors(node: Tensor): void {
 }
 
 export function checkInPlace(op: string, t: Tensor): void {
+  if (t.view !== null) {
+    throw new ChainruleError(
+      op,
+      `cannot change a ${t.op === "leaf" ? "view" : `view made by '${t.op}'`} in place: its values are another tensor's; clone() it first`,
+    );
+  }
   if (!t.isLeaf) {
     throw new ChainruleError(
       op,
@@ -262,12 +268,12 @@ export interface OpRules {
  */
 export function fromOp(
   op: string,
-  data: FloatArray,
+  data: FloatArray | View,
   shape: readonly number[],
   parents: readonly Tensor[],
   rules: OpRules,
 ): Tensor {
-  if (anomalyMode) checkForward(op, data, parents);
+  if (anomalyMode && ArrayBuffer.isView(data)) checkForward(op, data, parents); // a view makes no new values
   let out: Tensor | null = null;
   if (gradEnabled) {
     for (const p of parents) {

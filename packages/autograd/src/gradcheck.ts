@@ -22,7 +22,7 @@ import { topoSort } from "./graph.js";
 import { Random } from "./random.js";
 import type { BinaryRule, UnaryRule } from "./rules.js";
 import { formatShape, stridesOf } from "./shape.js";
-import { concat, Tensor, tensor, zeros } from "./tensor.js";
+import { concat, ownValues, Tensor, tensor, zeros } from "./tensor.js";
 import { Value } from "./value.js";
 
 export type Dtype = "float64" | "float32";
@@ -658,6 +658,7 @@ function blameTensors(root: Tensor, t: Tolerance): Blame | null {
     const rule = node.backwardFn;
     if (replay === null || replay === undefined || rule === null) continue;
     // Perturb each storage once: parents may repeat (x·x) or be views of one buffer (reshape).
+    for (const p of node.parents) ownValues(p); // a view would read its source, not the perturbation
     const buffers = [...new Set(node.parents.filter((p) => p.requiresGrad).map((p) => p.data))];
     const v = tensor(
       Array.from({ length: node.size }, () => random.uniform(-1, 1)),

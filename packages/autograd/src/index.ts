@@ -37,6 +37,7 @@ export {
 export { type GraphNode, topoSort } from "./graph.js";
 export { gemmThreads, setGemmThreads } from "./kernels/matmul.js";
 export type { Dtype as TensorDtype, FloatArray } from "./ndarray.js";
+export { einsum } from "./ops/einsum.js";
 export { mm } from "./ops/matmul.js";
 export type { IndexLike, SliceRange } from "./ops/movement.js";
 export { type DropoutOptions, dropout, type EmbeddingIds, embedding } from "./ops/nn.js";
@@ -48,6 +49,7 @@ export {
   type LayerNormOptions,
   layerNorm,
 } from "./ops/norm.js";
+export type { PadMode, PadOptions } from "./ops/rearrange.js";
 export { Random } from "./random.js";
 export { type BinaryOp, type BinaryRule, binary, powRule, type UnaryOp, type UnaryRule, unary } from "./rules.js";
 export { broadcastShapes, formatShape, type Shape, sameShape } from "./shape.js";

@@ -285,6 +285,16 @@ export function binaryGrad(
 
 /** Materialise x (of `shape`) broadcast to `outShape`. */
 export function expand(x: FloatArray, shape: Shape, outShape: Shape, out: FloatArray): void {
+  // Repeated along leading axes only (a bias over a batch, a weight per example): whole copies of x.
+  let first = 0; // x's leading axes of size 1 are broadcast too
+  while (first < shape.length && shape[first] === 1) first++;
+  const lead = outShape.length - shape.length;
+  let only = x.length > 0;
+  for (let d = first; only && d < shape.length; d++) only = shape[d] === outShape[lead + d];
+  if (only) {
+    for (let o = 0; o < out.length; o += x.length) out.set(x, o);
+    return;
+  }
   stridedCopy(x, 0, broadcastStrides(shape, outShape), outShape, out);
 }
 
@@ -364,6 +374,118 @@ export function permute(x: FloatArray, shape: Shape, perm: readonly number[], ou
     perm.map((p) => shape[p] as number),
     out,
   );
+}
+
+/**
+ * A gather by one index map per axis: picked[i₀, i₁, …] = full[m₀[i₀], m₁[i₁], …], or `fill`
+ * where a map gives −1; a null map is the identity. Padding, flipping, rolling, tiling and
+ * repeating are all such maps. With `scatterAdd`, the adjoint: full[m₀[i₀], …] += picked[i₀, …]
+ * (full zeroed by the caller; positions mapped to −1 dropped).
+ */
+export function remap(
+  full: FloatArray,
+  shape: Shape,
+  maps: readonly (Int32Array | null)[],
+  outShape: Shape,
+  picked: FloatArray,
+  fill = 0,
+  scatterAdd = false,
+): void {
+  const nd = shape.length;
+  if (nd === 0) {
+    if (scatterAdd) full[0] = (full[0] as number) + (picked[0] as number);
+    else picked[0] = full[0] as number;
+    return;
+  }
+  if (sizeOf(outShape) === 0) return;
+  const sx = stridesOf(shape);
+  const last = nd - 1;
+  const n = outShape[last] as number;
+  const row = maps[last] ?? null;
+  const index = new Array<number>(last).fill(0); // odometer over the outer axes of outShape
+  let o = 0;
+  for (;;) {
+    // the row's offset in full, or −1 when an outer index falls in the fill
+    let base = 0;
+    for (let d = 0; d < last; d++) {
+      const m = maps[d] ?? null;
+      const p = m === null ? (index[d] as number) : (m[index[d] as number] as number);
+      if (p < 0) {
+        base = -1;
+        break;
+      }
+      base += p * (sx[d] as number);
+    }
+    if (base < 0) {
+      if (!scatterAdd) picked.fill(fill, o, o + n);
+    } else if (row === null) {
+      if (scatterAdd)
+        for (let j = 0; j < n; j++) full[base + j] = (full[base + j] as number) + (picked[o + j] as number);
+      else picked.set(full.subarray(base, base + n), o);
+    } else if (scatterAdd) {
+      for (let j = 0; j < n; j++) {
+        const p = row[j] as number;
+        if (p >= 0) full[base + p] = (full[base + p] as number) + (picked[o + j] as number);
+      }
+    } else {
+      for (let j = 0; j < n; j++) {
+        const p = row[j] as number;
+        picked[o + j] = p < 0 ? fill : (full[base + p] as number);
+      }
+    }
+    o += n;
+    let d = last - 1;
+    for (; d >= 0; d--) {
+      const i = (index[d] as number) + 1;
+      if (i < (outShape[d] as number)) {
+        index[d] = i;
+        break;
+      }
+      index[d] = 0;
+    }
+    if (d < 0) return;
+  }
+}
+
+/**
+ * The diagonal of x over two axes a < b of equal length n: out has x's other axes in order, then
+ * the diagonal (n elements), read with the stride of both axes at once. With `scatter`, the
+ * opposite: write `out` onto that diagonal of `x` (zeroed by the caller).
+ */
+export function diagonal(x: FloatArray, shape: Shape, a: number, b: number, out: FloatArray, scatter = false): void {
+  const sx = stridesOf(shape);
+  const keep = shape.map((_, d) => d).filter((d) => d !== a && d !== b);
+  const outShape = [...keep.map((d) => shape[d] as number), shape[a] as number];
+  const strides = [...keep.map((d) => sx[d] as number), (sx[a] as number) + (sx[b] as number)];
+  if (!scatter) {
+    stridedCopy(x, 0, strides, outShape, out);
+    return;
+  }
+  const n = outShape[outShape.length - 1] as number;
+  const step = strides[strides.length - 1] as number;
+  let o = 0;
+  forEachRow(outShape, strides, strides, (ix) => {
+    for (let j = 0; j < n; j++) x[ix + j * step] = out[o++] as number;
+  });
+}
+
+/**
+ * The lower (or upper) triangle of every matrix of x (the last two axes, r × c): out[…, i, j] =
+ * x[…, i, j] where j − i ≤ k (upper: j − i ≥ k), else 0 (out zeroed by the caller).
+ */
+export function triangle(x: FloatArray, shape: Shape, k: number, upper: boolean, out: FloatArray): void {
+  const r = shape[shape.length - 2] as number;
+  const c = shape[shape.length - 1] as number;
+  const matrices = r * c === 0 ? 0 : x.length / (r * c);
+  for (let m = 0; m < matrices; m++) {
+    for (let i = 0; i < r; i++) {
+      const rowStart = (m * r + i) * c;
+      // the kept columns of row i form one run: [0, i + k] (lower) or [i + k, c) (upper)
+      const lo = upper ? Math.min(Math.max(i + k, 0), c) : 0;
+      const hi = upper ? c : Math.min(Math.max(i + k + 1, 0), c);
+      if (hi > lo) out.set(x.subarray(rowStart + lo, rowStart + hi), rowStart + lo);
+    }
+  }
 }
 
 /**

@@ -23,6 +23,7 @@ import { allocate, checkAllocation, type Dtype, type FloatArray } from "./ndarra
 import * as elementwise from "./ops/elementwise.js";
 import * as linalg from "./ops/matmul.js";
 import * as movement from "./ops/movement.js";
+import * as rearrange from "./ops/rearrange.js";
 import * as reduction from "./ops/reduce.js";
 import type { Random } from "./random.js";
 import { checkShape, formatShape, type Shape, sameShape, sizeOf } from "./shape.js";
@@ -51,9 +52,28 @@ export interface Batched {
   readonly inner: Tensor;
 }
 
+/**
+ * Values a tensor shows without holding them yet: a transpose or permutation of `source`, read
+ * from it when first needed. Matrix products read a transposed view straight from its source with
+ * the kernel's transpose flag, so `x.matmul(W.T)` copies nothing. Like a PyTorch view, it shows
+ * the source's current values (later in-place changes of the source included).
+ */
+export interface View {
+  readonly source: Tensor;
+  /** Axis i of the view is axis perm[i] of the source. */
+  readonly perm: readonly number[];
+  /** The values, laid out row-major (recomputed when the source has changed in place). */
+  read(): FloatArray;
+}
+
+// The storage field of a view, which holds none of its own.
+const NO_STORAGE = new Float64Array(0);
+
 /** An n-dimensional array of float64 or float32 numbers, and a node of a computation graph. */
 export class Tensor implements GraphNode<Tensor> {
-  private readonly storage: FloatArray;
+  private storage: FloatArray;
+  /** Set when the values are another tensor's, seen through a permutation (see `View`). */
+  view: View | null;
   readonly shape: readonly number[];
   /** Whether gradients flow to this tensor (leaves: whether `.grad` is filled by backward). */
   requiresGrad: boolean;
@@ -80,21 +100,24 @@ export class Tensor implements GraphNode<Tensor> {
   /** Set on the batched tensors a `vmap` hands to its function; null for every other tensor. */
   batch: Batched | null;
 
+  /** `data` is the storage (row-major, not copied), or a `View` of another tensor's values. */
   constructor(
-    data: FloatArray,
+    data: FloatArray | View,
     shape: readonly number[],
     requiresGrad = false,
     op = "leaf",
     parents: readonly Tensor[] = [],
     backwardFn: BackwardFn | null = null,
   ) {
-    if (data.length !== sizeOf(shape)) {
+    const view = ArrayBuffer.isView(data) ? null : data;
+    const length = view === null ? (data as FloatArray).length : view.source.size;
+    if (length !== sizeOf(shape)) {
       throw new ChainruleError(
         op === "leaf" ? "tensor" : op,
-        `data has ${data.length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`,
+        `data has ${length} elements but shape ${formatShape(shape)} needs ${sizeOf(shape)}`,
       );
     }
-    this.storage = data;
+    this.storage = view === null ? (data as FloatArray) : NO_STORAGE;
     this.shape = shape;
     this.requiresGrad = requiresGrad;
     this.grad = null;
@@ -110,6 +133,7 @@ export class Tensor implements GraphNode<Tensor> {
     this.epoch = inPlaceEpoch();
     this.tangents = null;
     this.batch = null;
+    this.view = view;
   }
 
   /**
@@ -123,17 +147,18 @@ export class Tensor implements GraphNode<Tensor> {
         `the values of a batched tensor (shape ${formatShape(this.shape)} per example) cannot be read inside the mapped function; return it from the function instead`,
       );
     }
-    return this.storage;
+    return this.view === null ? this.storage : this.view.read();
   }
 
   parent(i: number): Tensor | undefined {
     return this.parents[i];
   }
   get dtype(): Dtype {
+    if (this.view !== null) return this.view.source.dtype;
     return this.storage instanceof Float64Array ? "float64" : "float32";
   }
   get size(): number {
-    return this.batch === null ? this.storage.length : sizeOf(this.shape);
+    return this.batch === null && this.view === null ? this.storage.length : sizeOf(this.shape);
   }
   get ndim(): number {
     return this.shape.length;
@@ -144,7 +169,7 @@ export class Tensor implements GraphNode<Tensor> {
   }
   /** How many times this tensor's storage has been changed in place (shared with views of it). */
   get version(): number {
-    return versionOf(this.storage);
+    return versionOf(storageOf(this));
   }
 
   // ---- reading out ----
@@ -373,6 +398,46 @@ export class Tensor implements GraphNode<Tensor> {
     return movement.flatten(this, startAxis, endAxis);
   }
   /**
+   * Padded along every axis by `widths[d] = [before, after]` (listed from the first axis, unlike
+   * torch's F.pad): `mode` "constant" (fill with `value`, default 0), "reflect" (mirror, widths
+   * below the axis length) or "replicate" (repeat the edge). `x.pad([[0, 0], [1, 2]], { mode: "reflect" })`.
+   */
+  pad(widths: readonly (readonly [number, number])[], options: rearrange.PadOptions = {}): Tensor {
+    return rearrange.pad(this, widths, options);
+  }
+  /** Pieces along `axis` (torch.split): of the given sizes, or, given a number, of that many elements each (the last may be shorter). */
+  split(sizeOrSizes: number | readonly number[], axis = 0): Tensor[] {
+    return rearrange.split(this, sizeOrSizes, axis);
+  }
+  /** `chunks` pieces of ⌈n / chunks⌉ along `axis` (torch.chunk; there may be fewer). */
+  chunk(chunks: number, axis = 0): Tensor[] {
+    return rearrange.chunk(this, chunks, axis);
+  }
+  /** Repeated `reps[d]` times along each axis (torch.tile; a short `reps` is padded with leading 1s). */
+  tile(reps: number | readonly number[]): Tensor {
+    return rearrange.tile(this, reps);
+  }
+  /** Each element repeated `repeats` (or `repeats[j]`) times along `axis`; without an axis, of the flattened tensor (torch.repeat_interleave). */
+  repeatInterleave(repeats: number | readonly number[] | Tensor, axis?: number): Tensor {
+    return rearrange.repeatInterleave(this, repeats, axis);
+  }
+  /** Reversed along the given axes (torch.flip). */
+  flip(axes: number | readonly number[]): Tensor {
+    return rearrange.flip(this, axes);
+  }
+  /** Rolled cyclically: y[i] = x[i − shift] along `axis` (lists allowed); without an axis, the flattened tensor (torch.roll). */
+  roll(shifts: number | readonly number[], axis?: number | readonly number[]): Tensor {
+    return rearrange.roll(this, shifts, axis);
+  }
+  /** The lower triangle of the last two axes (j − i ≤ k kept, the rest 0; torch.tril). */
+  tril(k = 0): Tensor {
+    return rearrange.tril(this, k);
+  }
+  /** The upper triangle of the last two axes (j − i ≥ k kept, the rest 0; torch.triu). */
+  triu(k = 0): Tensor {
+    return rearrange.triu(this, k);
+  }
+  /**
    * A strided window, one `[start, end, step]` (or null for the whole axis) per leading axis,
    * with Python's rules: negative positions count from the end, ends are clamped, `step` may be
    * negative. `x.slice([1, 3], null, [0, null, 2])`.
@@ -443,6 +508,24 @@ export class Tensor implements GraphNode<Tensor> {
     const name = this.label === "" ? "" : `${this.label}: `;
     return `Tensor(${name}${values}, shape=${formatShape(this.shape)}, dtype=${this.dtype}${flags})`;
   }
+}
+
+/**
+ * Turn a view into a tensor with storage of its own, holding the values it shows now (gradcheck's
+ * blame does this to the nodes it perturbs: a view would read its source, not the perturbation).
+ */
+export function ownValues(t: Tensor): void {
+  if (t.view === null) return;
+  const values = t.view.read();
+  (t as unknown as { storage: FloatArray }).storage = values;
+  t.view = null;
+}
+
+/** The storage a tensor's values live in: its own, or, for a view, its source's. */
+export function storageOf(t: Tensor): FloatArray {
+  let x = t;
+  while (x.view !== null) x = x.view.source;
+  return x.data;
 }
 
 /**

@@ -76,3 +76,12 @@ describe("huge shapes", () => {
     expect(zeros([1000, 1000]).size).toBe(1e6);
   });
 });
+
+describe("movement ops refuse huge results before building their index maps", () => {
+  test("tile, repeatInterleave and pad name the op, the shape and the bytes", () => {
+    const x = tensor([1, 2, 3]);
+    expect(() => x.tile([1e9, 1e3])).toThrow(/tile: .*\[1000000000, 3000\].*bytes/);
+    expect(() => x.repeatInterleave(2e9)).toThrow(/repeatInterleave: .*bytes/);
+    expect(() => x.pad([[0, 5e9]])).toThrow(/pad: .*bytes/);
+  });
+});

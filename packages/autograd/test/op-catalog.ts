@@ -4,7 +4,7 @@
  * jvp, vmap and batched pullbacks, and fails when a registered op has no case here.
  */
 import fc from "fast-check";
-import { concat, stack, type Tensor, tensor, where } from "../src/index.js";
+import { concat, einsum, stack, type Tensor, tensor, where } from "../src/index.js";
 import { standardize } from "../src/ops/norm.js";
 import { broadcastPairArb, type Domain, domains, matmulShapesArb, shapeArb, tensorArb } from "../src/testing/index.js";
 import { unaryCases } from "./op-cases.js";
@@ -176,6 +176,43 @@ export const catalog: CatalogCase[] = [
     inputs: shapeArb({ minRank: 1, maxRank: 3 }).chain((s) => fc.tuple(tensorArb(s), tensorArb(s)).map((t) => [...t])),
   },
   { name: "matmul", ops: ["matmul"], f: (a, b) => (a as Tensor).matmul(b as Tensor), inputs: two(matmulShapesArb()) },
+  {
+    name: "pad, flip, roll, tile, repeatInterleave (and their adjoint)",
+    ops: ["remap", "remapAdd"],
+    f: (x) => {
+      const t = x as Tensor;
+      const reflect = t.pad(
+        t.shape.map((n) => [n - 1, Math.min(1, n - 1)] as [number, number]),
+        { mode: "reflect" },
+      );
+      const moved = t
+        .pad(
+          t.shape.map(() => [1, 2] as [number, number]),
+          { value: 3 },
+        )
+        .flip(-1)
+        .roll([1, -2], [0, -1]);
+      return sq(reflect)
+        .sum()
+        .add(sq(moved).sum())
+        .add(sq(t.tile([2, 1]).repeatInterleave([2], -1)).sum());
+    },
+    inputs: ranked,
+  },
+  {
+    name: "tril, triu",
+    ops: ["triangle"],
+    f: (x) => sq((x as Tensor).tril(1).add((x as Tensor).triu(-1))),
+    inputs: one(shapeArb({ minRank: 2, maxRank: 3 })),
+  },
+  {
+    name: "einsum: diagonals (and their adjoint), products",
+    ops: ["diagonal", "diagonalEmbed", "matmul"],
+    f: (a, b) => einsum("iij,jk->ik", sq(a as Tensor), b as Tensor),
+    inputs: fc
+      .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))
+      .chain(([i, j, k]) => fc.tuple(tensorArb([i, i, j]), tensorArb([j, k])).map((t) => [...t])),
+  },
   {
     name: "standardize (the normalizations' primitive)",
     ops: ["standardize"],

@@ -10,7 +10,7 @@
 import { fromOp } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { gemm } from "../kernels/matmul.js";
-import { allocate, checkAllocation } from "../ndarray.js";
+import { allocate, checkAllocation, type FloatArray } from "../ndarray.js";
 import { broadcastShapes, broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
@@ -60,10 +60,37 @@ export const mm = batchable(
   "matmul",
   (a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor => product(a, b, transA, transB),
   (batch, a, b, transA, transB): Tensor => {
+    const [m, k] = (transA ? [a.shape.at(-1), a.shape.at(-2)] : [a.shape.at(-2), a.shape.at(-1)]) as [number, number];
+    const n = (transB ? b.shape.at(-2) : b.shape.at(-1)) as number;
+    // One shared matrix on either side: the whole batch is one product (as for a linear layer),
+    // not a product per example.
+    if (!batch.has(b) && b.ndim === 2 && !transA) {
+      // every example's rows of A, stacked, times B
+      const rows = mm(batch.inner(a).reshape([-1, k]), b, false, transB);
+      return batch.wrap(rows.reshape([batch.size, ...a.shape.slice(0, -1), n]));
+    }
+    if (!batch.has(a) && a.ndim === 2 && b.ndim === 2 && (transB || n === 1)) {
+      // A·Bᵢ = (Bᵢᵀ·Aᵀ)ᵀ, and the Bᵢᵀ lie one after another in memory (B stored transposed, or a column)
+      const cols = mm(batch.inner(b).reshape([batch.size * n, k]), a, false, !transA); // [B·n, m]
+      const out = n === 1 ? cols.reshape([batch.size, m, 1]) : cols.reshape([batch.size, n, m]).permute([0, 2, 1]);
+      return batch.wrap(out);
+    }
     const rank = Math.max(a.ndim, b.ndim);
     return batch.wrap(mm(batch.lift(a, rank), batch.lift(b, rank), transA, transB));
   },
 );
+
+/**
+ * The storage a matrix operand is read from, and whether it is stored transposed: a view that
+ * swaps the last two axes of its source is its source, transposed.
+ */
+function stored(t: Tensor, trans: boolean): [FloatArray, boolean] {
+  const perm = t.view?.perm;
+  if (t.view === null || perm === undefined) return [t.data, trans];
+  const n = perm.length;
+  const swapsLastTwo = perm.every((p, i) => (i < n - 2 ? p === i : p === (i === n - 1 ? n - 2 : n - 1)));
+  return swapsLastTwo ? [t.view.source.data, !trans] : [t.data, trans];
+}
 
 function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
   if (a.ndim < 2 || b.ndim < 2)
@@ -87,8 +114,11 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
   const shape = [...batch, m, n];
   const dtype = promote(a.dtype, b.dtype);
   checkAllocation("matmul", shape, dtype);
-  const ad = a.dtype === dtype ? a.data : Float64Array.from(a.data);
-  const bd = b.dtype === dtype ? b.data : Float64Array.from(b.data);
+  // A transposed view is read from its source with the flag flipped: `x.matmul(W.T)` copies nothing.
+  const [aData, tA] = stored(a, transA);
+  const [bData, tB] = stored(b, transB);
+  const ad = a.dtype === dtype ? aData : Float64Array.from(aData);
+  const bd = b.dtype === dtype ? bData : Float64Array.from(bData);
   const out = allocate(dtype, sizeOf(shape));
   // Offsets of each batch's matrices: broadcast strides over the batch axes, in matrices.
   const sa = broadcastStrides(batchA, batch);
@@ -105,7 +135,7 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
       ia += idx * (sa[d] as number);
       ib += idx * (sb[d] as number);
     }
-    gemm(transA, transB, m, n, k, ad, ia * ar * ac, bd, ib * br * bc, out, i * m * n);
+    gemm(tA, tB, m, n, k, ad, ia * ar * ac, bd, ib * br * bc, out, i * m * n);
   }
   return fromOp("matmul", out, shape, [a, b], {
     vjp: (g) => [

@@ -8,19 +8,20 @@
  * errors.ts, transforms/vmap.ts.
  */
 
-import { fromOp } from "../engine.js";
+import { fromOp, versionOf } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import {
   allocate,
   checkAllocation,
   concat as concatKernel,
   expand as expandKernel,
+  type FloatArray,
   gather,
   permute as permuteKernel,
   window,
 } from "../ndarray.js";
 import { broadcastShapes, checkShape, formatShape, normalizeAxes, normalizeAxis, sameShape, sizeOf } from "../shape.js";
-import { Tensor, zerosLike } from "../tensor.js";
+import { storageOf, Tensor, type View, zerosLike } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
 
 /** The shape asked of `reshape`, with its −1 inferred and its size checked against x's. */
@@ -88,13 +89,12 @@ export const permute = batchable(
     const perm = checkPermutation(x, axes);
     if (perm.every((p, i) => p === i)) return x;
     const shape = perm.map((p) => x.shape[p] as number);
-    const out = allocate(x.dtype, x.size);
-    permuteKernel(x.data, x.shape, perm, out);
     const inverse = new Array<number>(perm.length);
     perm.forEach((p, i) => {
       inverse[p] = i;
     });
-    return fromOp("permute", out, shape, [x], {
+    // a view: no copy until its values are read (a product reads a transpose from x directly)
+    return fromOp("permute", permutedView(x, perm), shape, [x], {
       vjp: (g) => [g.permute(inverse)],
       jvp: ([dx]) => (dx as Tensor).permute(perm),
       replay: () => permute(x, perm),
@@ -103,6 +103,29 @@ export const permute = batchable(
   },
   (batch, x, axes): Tensor => batch.wrap(permute(batch.inner(x), [0, ...checkPermutation(x, axes).map((p) => p + 1)])),
 );
+
+/**
+ * x's values permuted, copied when first read and again only after x (or what it views) has been
+ * changed in place: the values a PyTorch view would show.
+ */
+function permutedView(x: Tensor, perm: readonly number[]): View {
+  let values: FloatArray | null = null;
+  let readAt = -1; // the source's version when `values` were copied
+  return {
+    source: x,
+    perm,
+    read() {
+      const version = versionOf(storageOf(x));
+      if (values === null || version !== readAt) {
+        const out = allocate(x.dtype, x.size);
+        permuteKernel(x.data, x.shape, perm, out);
+        values = out;
+        readAt = version;
+      }
+      return values;
+    },
+  };
+}
 
 /** permute(axes), or swap the last two axes when none are given. */
 export function transpose(x: Tensor, axes?: readonly number[]): Tensor {

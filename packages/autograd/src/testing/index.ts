@@ -215,7 +215,7 @@ function maxDiff(a: Tensor, b: Tensor): number {
  * - forward mode: `jvp(f)` along a fixed direction equals the central finite difference
  *   (f(x + hv) − f(x − hv)) / 2h;
  * - vmap: `vmap(f)` over a batch of three scaled copies of the inputs (all mapped, and only the
- *   first mapped when there are several) equals f on each copy, stacked;
+ *   first or only the last mapped when there are several) equals f on each copy, stacked;
  * - batched reverse rules: `vmap` of the pullback over three cotangents equals three pullbacks.
  */
 export function checkTransforms<T extends Tensor[]>(
@@ -250,12 +250,15 @@ export function checkTransforms<T extends Tensor[]>(
       const copies = scales.map((c) => xs.map((x) => x.mul(c)));
       const expected = stack(copies.map((ys) => fn(...ys)));
       const layouts: (0 | null)[][] = [xs.map(() => 0 as const)];
-      if (xs.length > 1) layouts.push(xs.map((_, i) => (i === 0 ? 0 : null)));
+      if (xs.length > 1) {
+        layouts.push(xs.map((_, i) => (i === 0 ? 0 : null)));
+        layouts.push(xs.map((_, i) => (i === xs.length - 1 ? 0 : null)));
+      }
       for (const inAxes of layouts) {
         const args = xs.map((x, i) => (inAxes[i] === 0 ? stack(copies.map((ys) => ys[i] as Tensor)) : x));
         const want = inAxes.every((a) => a === 0)
           ? expected
-          : stack(scales.map((c) => fn(...xs.map((x, i) => (i === 0 ? x.mul(c) : x)))));
+          : stack(scales.map((c) => fn(...xs.map((x, i) => (inAxes[i] === 0 ? x.mul(c) : x)))));
         const got = vmap(fn, { inAxes })(...args);
         const d = maxDiff(got, want);
         if (!(d <= 1e-12))
