@@ -530,3 +530,31 @@ describe("embedding", () => {
     ).toThrow(/id 9 at position 3 .* is out of range/);
   });
 });
+
+describe("bad arguments of every kind give a ChainruleError naming the op", () => {
+  const x = randn([2, 3, 4], new Random(0));
+  const bad: [string, () => unknown][] = [
+    ["layerNorm", () => layerNorm(x, [4], "w" as never)],
+    ["layerNorm", () => layerNorm(x, "4" as never)],
+    ["layerNorm", () => layerNorm(x, [4], null, null, "options" as never)],
+    ["layerNorm", () => layerNorm(null as never, [4])],
+    ["batchNorm", () => batchNorm(x, null, null, null, null, null as never)],
+    ["batchNorm", () => batchNorm(x, [0, 0, 0] as never, ones([3]))],
+    ["batchNorm", () => batchNorm(x, null, null, null, null, { training: true, eps: Number.NaN })],
+    ["groupNorm", () => groupNorm(x, 1.5)],
+    ["groupNorm", () => groupNorm(x, 3, null, tensor([1]))],
+    ["groupNorm", () => groupNorm(zeros([2, 3, 0]), 3)],
+    ["dropout", () => dropout(x, 0.5, null as never)],
+    ["dropout", () => dropout(x, "0.5" as never)],
+    ["dropout", () => dropout(x, 0.5, { random: {} as never })],
+    ["dropout", () => dropout([1, 2] as never, 0.5)],
+    ["embedding", () => embedding(undefined as never, ones([3, 2]))],
+    ["embedding", () => embedding([1, "a"] as never, ones([3, 2]))],
+    ["embedding", () => embedding([Number.NaN], ones([3, 2]))],
+    ["embedding", () => embedding([0], null as never)],
+  ];
+  test.each(bad)("%s", (op, call) => {
+    expect(call).toThrow(ChainruleError);
+    expect(call).toThrow(new RegExp(`^${op}: `));
+  });
+});

@@ -370,3 +370,26 @@ describe("state dicts and model files carry the buffers", () => {
     expect(bn.numBatchesTracked?.item()).toBe(7);
   });
 });
+
+describe("bad arguments of every kind give a ChainruleError naming the layer", () => {
+  const bad: [string, () => unknown][] = [
+    ["BatchNorm1d", () => new BatchNorm1d(2, null as never)],
+    ["BatchNorm1d", () => new BatchNorm1d(2, { dtype: "int8" as never })],
+    ["BatchNorm1d", () => new BatchNorm1d(2).forward([1, 2] as never)],
+    ["BatchNorm2d", () => new BatchNorm2d(1.5)],
+    ["LayerNorm", () => new LayerNorm([0])],
+    ["LayerNorm", () => new LayerNorm(3, { eps: Number.POSITIVE_INFINITY })],
+    ["LayerNorm", () => new LayerNorm(3).forward("x" as never)],
+    ["GroupNorm", () => new GroupNorm(0, 4)],
+    ["GroupNorm", () => new GroupNorm(2, 4, { dtype: "float16" as never })],
+    ["Dropout", () => new Dropout(-0.5, { random: new Random(0) })],
+    ["Dropout", () => new Dropout(0.5, { random: new Random(0) }).forward(null as never)],
+    ["Embedding", () => new Embedding(0, 3, { random: new Random(0) })],
+    ["Embedding", () => new Embedding(3, 2, { random: new Random(0), dtype: "int32" as never })],
+    ["embedding", () => new Embedding(3, 2, { random: new Random(0) }).forward([[0], [1, 2]] as never)],
+  ];
+  test.each(bad)("%s", (op, call) => {
+    expect(call).toThrow(ChainruleError);
+    expect(call).toThrow(new RegExp(`^${op}: `));
+  });
+});
