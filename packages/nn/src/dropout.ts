@@ -8,6 +8,7 @@
 import { ChainruleError, dropout, type Random, Tensor } from "@chainrule/autograd";
 import { describe, Module, type ModuleConfig, pythonFloat } from "./module.js";
 
+/** Options of `Dropout`. */
 export interface DropoutOptions {
   /** The seeded generator the masks are drawn from (required for p > 0: no hidden global state). */
   random?: Random;

@@ -17,6 +17,7 @@ import {
 import { normal_ } from "./init.js";
 import { describe, Module, type ModuleConfig, parameter } from "./module.js";
 
+/** Options of `Embedding`. */
 export interface EmbeddingOptions {
   /** The seeded generator the table is drawn from (required). */
   random: Random;

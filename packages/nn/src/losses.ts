@@ -107,6 +107,7 @@ export function quadraticCost(a: Tensor, y: Tensor): Tensor {
   return mseLoss(a, y, { half: true, reduction: "batchmean" });
 }
 
+/** Options of `crossEntropy`, PyTorch's F.cross_entropy's (camelCased). */
 export interface CrossEntropyOptions {
   /**
    * "mean" (default), "sum", or "none" (one loss per example). With class labels the mean divides

@@ -47,6 +47,7 @@ function checkInput(op: string, x: unknown): asserts x is Tensor {
   if (!(x instanceof Tensor)) throw new ChainruleError(op, `the input must be a Tensor, got ${describe(x)}`);
 }
 
+/** Options of `BatchNorm1d` and `BatchNorm2d` (PyTorch's, camelCased). */
 export interface BatchNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
@@ -192,6 +193,7 @@ export class BatchNorm2d extends BatchNormBase {
   protected readonly layout = "[N, C, H, W]";
 }
 
+/** Options of `LayerNorm` (PyTorch's, camelCased). */
 export interface LayerNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
@@ -264,6 +266,7 @@ export class LayerNorm extends Module {
   }
 }
 
+/** Options of `GroupNorm` (PyTorch's, camelCased). */
 export interface GroupNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;

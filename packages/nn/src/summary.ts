@@ -40,6 +40,7 @@ export interface ModelSummary {
   toString(): string;
 }
 
+/** Options of `summary`. */
 export interface SummaryOptions {
   /** Print the table with console.log (default true, as Keras and torchinfo do). */
   print?: boolean;

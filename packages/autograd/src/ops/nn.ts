@@ -25,6 +25,7 @@ function kind(x: unknown): string {
   return `${typeof x} ${String(x)}`;
 }
 
+/** Options of `dropout`: the mode and the seeded generator of the mask. */
 export interface DropoutOptions {
   /** Apply the mask (true, the default, as PyTorch's F.dropout) or return x unchanged (false). */
   training?: boolean;

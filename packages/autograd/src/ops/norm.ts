@@ -202,6 +202,7 @@ function channelAffine(y: Tensor, weight: Tensor | null, bias: Tensor | null, nd
   return out;
 }
 
+/** Options of `layerNorm`. */
 export interface LayerNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
@@ -254,6 +255,7 @@ export function layerNorm(
   return y;
 }
 
+/** Options of `batchNorm`: the mode, the running statistics' momentum, ε. */
 export interface BatchNormOptions {
   /**
    * Normalize by this batch's statistics and update the running ones (true), or by the running
@@ -363,6 +365,7 @@ export function batchNorm(
   return channelAffine(xhat, w, b, x.ndim);
 }
 
+/** Options of `groupNorm`. */
 export interface GroupNormOptions {
   /** Added to the variance before the square root (default 1e-5). */
   eps?: number;
