@@ -216,7 +216,12 @@ export const catalog: CatalogCase[] = [
   {
     name: "standardize (the normalizations' primitive)",
     ops: ["standardize"],
-    f: (x) => standardize(x as Tensor, [...new Set([0, (x as Tensor).ndim - 1])], 0.1, null).mul(x as Tensor),
-    inputs: ranked,
+    f: (x, w) =>
+      standardize(x as Tensor, [...new Set([0, (x as Tensor).ndim - 1])], 0.1, w as Tensor, (w as Tensor).mul(2), null)
+        .mul(x as Tensor)
+        .add(standardize(x as Tensor, [0], 0.1, null, null, null)),
+    inputs: shapeArb({ minRank: 1, maxRank: 3 }).chain((s) =>
+      fc.tuple(tensorArb(s), tensorArb(s.slice(-1))).map((t) => [...t]),
+    ),
   },
 ];

@@ -57,6 +57,17 @@ const nchwArb = fc
 
 describe("standardize: the fused primitive against its composed form", () => {
   /** A tensor of rank ≥ 1 and a non-empty set of its axes, possibly negative. */
+  /**
+   * A tensor of rank ≥ 1, a non-empty set of its axes (possibly negative), a cotangent, and a
+   * weight and a bias that broadcast to it (a suffix of its shape with some sizes 1), or none.
+   */
+  const suffixArb = (shape: number[]) =>
+    fc
+      .tuple(
+        fc.integer({ min: 0, max: shape.length }),
+        fc.array(fc.boolean(), { minLength: shape.length, maxLength: shape.length }),
+      )
+      .map(([drop, ones]) => shape.map((d, i) => (ones[i] ? 1 : d)).slice(drop));
   const withAxes = shapeArb({ minRank: 1, maxRank: 4, maxDim: 4 }).chain((shape) =>
     fc.record({
       x: tensorArb(shape),
@@ -67,45 +78,72 @@ describe("standardize: the fused primitive against its composed form", () => {
         )
         .chain((axes) => fc.tuple(...axes.map((a) => fc.constantFrom(a, a - shape.length)))),
       g: tensorArb(shape),
+      w: fc.option(
+        suffixArb(shape).chain((s) => tensorArb(s)),
+        { nil: null },
+      ),
+      b: fc.option(
+        suffixArb(shape).chain((s) => tensorArb(s)),
+        { nil: null },
+      ),
     }),
   );
-  const agree = (a: Tensor, b: Tensor) => {
+  const agree = (a: Tensor | null, b: Tensor | null) => {
+    expect(a === null).toBe(b === null);
+    if (a === null || b === null) return;
     expect(a.shape).toEqual(b.shape);
     a.data.forEach((v, i) => {
       expect(Math.abs(v - (b.data[i] as number))).toBeLessThanOrEqual(1e-10 * (1 + Math.abs(b.data[i] as number)));
     });
   };
+  /** The composed form: x̂ in ops, then the affine step in ops. */
+  const composedForm = (x: Tensor, axes: number[], w: Tensor | null, b: Tensor | null) => {
+    let y = standardizeComposed(x, axes, eps).xhat;
+    if (w !== null) y = y.mul(w);
+    if (b !== null) y = y.add(b);
+    return y;
+  };
 
   test("values, and gradients by the fused loops (plain backward) and the composed rule (createGraph)", () => {
     fc.assert(
-      fc.property(withAxes, ({ x, axes, g }) => {
-        agree(standardize(x, axes, eps, null), standardizeComposed(x, axes, eps).xhat);
-        const grads = (f: (t: Tensor) => Tensor, createGraph: boolean) => {
-          const leaf = x.clone().requireGrad();
-          f(leaf).backward(g, { createGraph });
-          return leaf.grad as Tensor;
+      fc.property(withAxes, ({ x, axes, g, w, b }) => {
+        agree(standardize(x, axes, eps, w, b, null), composedForm(x, axes, w, b));
+        /** ∂⟨g, f⟩ with respect to x, w and b (fresh leaves each time). */
+        const grads = (f: (x: Tensor, w: Tensor | null, b: Tensor | null) => Tensor, createGraph: boolean) => {
+          const [lx, lw, lb] = [x, w, b].map((t) => (t === null ? null : t.clone().requireGrad()));
+          f(lx as Tensor, lw ?? null, lb ?? null).backward(g, { createGraph });
+          return [lx, lw, lb].map((t) => (t === null || t === undefined ? null : t.grad));
         };
-        const composed = grads((t) => standardizeComposed(t, axes, eps).xhat, false);
-        agree(
-          grads((t) => standardize(t, axes, eps, null), false),
-          composed,
-        );
-        agree(
-          grads((t) => standardize(t, axes, eps, null), true),
-          composed,
-        );
+        const composed = grads((xx, ww, bb) => composedForm(xx, axes, ww, bb), false);
+        for (const createGraph of [false, true]) {
+          const fused = grads((xx, ww, bb) => standardize(xx, axes, eps, ww, bb, null), createGraph);
+          fused.forEach((t, i) => {
+            agree(t ?? null, composed[i] ?? null);
+          });
+        }
       }),
-      { numRuns: 100 },
+      { numRuns: 150 },
     );
   });
 
   test("gradients against finite differences, first and second order; jvp and vmap", () => {
     checkGradients(
-      (x) => standardize(x, [0, -1], eps, null),
-      shapeArb({ minRank: 2, maxRank: 3 }).chain((s) => tensorArb(s).map((t): [Tensor] => [t])),
+      (x, w, b) => standardize(x, [0, -1], eps, w, b, null),
+      shapeArb({ minRank: 2, maxRank: 3 }).chain((s) =>
+        fc.tuple(tensorArb(s), tensorArb(s.slice(1)), tensorArb([s[s.length - 1] as number])),
+      ),
       { numRuns: 30, gradgrad: true },
     );
-    checkTransforms((x) => standardize(x as Tensor, [1], eps, null), fc.tuple(tensorArb([3, 4, 2])));
+    checkGradients(
+      (x) => standardize(x, [1], eps, null, null, null),
+      shapeArb({ minRank: 2, maxRank: 3 }).chain((s) => tensorArb(s).map((t): [Tensor] => [t])),
+      { numRuns: 20, gradgrad: true },
+    );
+    checkTransforms(
+      (x, w, b) => standardize(x as Tensor, [1], eps, w as Tensor, b as Tensor, null),
+      fc.tuple(tensorArb([3, 4, 2]), tensorArb([4, 1]), tensorArb([2])),
+    );
+    checkTransforms((x) => standardize(x as Tensor, [0], eps, null, null, null), fc.tuple(tensorArb([3, 2])));
   });
 
   test("the moments it reports are μ and the biased σ²", () => {
@@ -117,6 +155,8 @@ describe("standardize: the fused primitive against its composed form", () => {
       ]),
       [0],
       0,
+      null,
+      null,
       moments,
     );
     expect(Array.from(moments.mean ?? [])).toEqual([2, 4]);

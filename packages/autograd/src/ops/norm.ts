@@ -4,15 +4,16 @@
  *   x̂ = (x − μ) / √(σ² + ε)      μ = mean x,  σ² = mean (x − μ)²  (the biased variance)
  *   y = x̂·γ + β                  (γ = weight, β = bias, per feature or channel)
  *
- * and differs only in the axes it averages over. The standardization is one primitive,
- * `standardize`, whose gradient flows through μ and σ² as the calculus says,
+ * and differs only in the axes it averages over. Both steps are one primitive, `standardize`,
+ * whose gradient flows through μ and σ² as the calculus says,
  *
- *   ∂L/∂x = (1/√(σ² + ε))·(g − mean g − x̂·mean(g·x̂)),  the means over the same axes,
+ *   ∂L/∂x = (1/√(σ² + ε))·(ĝ − mean ĝ − x̂·mean(ĝ·x̂)),  ĝ = g·γ, the means over the same axes.
  *
- * and the affine step is ordinary broadcasting arithmetic. `standardize` is a primitive only for
- * speed: its composed form (mean, sub, mul, pow) is written beside it, is what its rules
- * use whenever they must be differentiable again, and is what the tests compare it with: a few
- * loops over the elements instead of a dozen broadcasting ops, each a pass of its own.
+ * It is a primitive only for speed (a few loops over the elements instead of a dozen
+ * broadcasting ops, each a pass of its own): its composed form (mean, sub, mul, pow, then the
+ * affine step) is written beside it, is what its rules use whenever they must be differentiable
+ * again or batched, and is what the tests compare it with. Group norm's groups are not axes of x,
+ * so its affine step stays ops.
  * Batch norm also keeps running estimates of μ and σ² for evaluation, updated in place as
  * PyTorch does. Imports engine.ts, errors.ts, ndarray.ts, shape.ts, tensor.ts, transforms/vmap.ts.
  */
@@ -20,7 +21,7 @@
 import { composing, fromOp, noGrad } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { allocate } from "../ndarray.js";
-import { formatShape, normalizeAxes, sameShape, stridesOf } from "../shape.js";
+import { broadcastShapes, formatShape, normalizeAxes, sameShape, stridesOf } from "../shape.js";
 import { Tensor } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
 
@@ -36,26 +37,31 @@ export function standardizeComposed(x: Tensor, axes: readonly number[], eps: num
   return { xhat: centered.mul(rstd), rstd };
 }
 
-/** For each element of a tensor of `shape`, the index of its group: its position with `axes` dropped. */
-function groupIndex(shape: readonly number[], axes: readonly number[]): { index: Int32Array; groups: number } {
-  const keep = shape.map((d, k) => (axes.includes(k) ? 1 : d));
-  const step = stridesOf(keep).map((st, k) => (axes.includes(k) ? 0 : st));
+/**
+ * For each element of a tensor of `shape`, the flat index of the element it reads of a tensor of
+ * `of` broadcast to `shape` (right-aligned; axes of size 1 in `of`, or missing, are broadcast).
+ * With `of` = `shape` with the reduced axes set to 1, that is the element's group.
+ */
+function broadcastIndex(shape: readonly number[], of: readonly number[]): Int32Array {
+  const lead = shape.length - of.length;
+  const ofStrides = stridesOf(of);
+  const step = shape.map((_, d) => (d < lead || of[d - lead] === 1 ? 0 : (ofStrides[d - lead] as number)));
   const size = shape.reduce((a, d) => a * d, 1);
   const index = new Int32Array(size);
   const at = new Array<number>(shape.length).fill(0);
-  let g = 0;
+  let k = 0;
   for (let i = 0; i < size; i++) {
-    index[i] = g;
-    // the next element in row-major order: an odometer over the axes, moving g along
+    index[i] = k;
+    // the next element in row-major order: an odometer over the axes, moving k along
     for (let d = shape.length - 1; d >= 0; d--) {
       at[d] = (at[d] as number) + 1;
-      g += step[d] as number;
+      k += step[d] as number;
       if ((at[d] as number) < (shape[d] as number)) break;
-      g -= (step[d] as number) * (shape[d] as number);
+      k -= (step[d] as number) * (shape[d] as number);
       at[d] = 0;
     }
   }
-  return { index, groups: keep.reduce((a, d) => a * d, 1) };
+  return index;
 }
 
 /** Statistics of a standardization, filled in by `standardize` for batch norm's running estimates. */
@@ -66,18 +72,36 @@ export interface Moments {
   variance?: Float64Array;
 }
 
+/** x̂·γ + β in ops, either of γ and β absent (the affine step of the composed form). */
+function affine(xhat: Tensor, weight: Tensor | null, bias: Tensor | null): Tensor {
+  let y = xhat;
+  if (weight !== null) y = y.mul(weight);
+  if (bias !== null) y = y.add(bias);
+  return y;
+}
+
 /**
- * y = x̂ = (x − μ)/√(σ² + ε), μ and the biased σ² over `axes`, per group of the other axes
- *   ∂L/∂x = r·(g − mean g − y·mean(g·y)),  r = 1/√(σ² + ε)
- *   ẏ = r·(ẋ − mean ẋ − y·mean(ẋ·y))
+ * y = x̂·γ + β,  x̂ = (x − μ)/√(σ² + ε), μ and the biased σ² over `axes`, per group of the other
+ * axes; γ (weight) and β (bias) broadcast against x and may be null.
+ *   ∂L/∂x = r·(ĝ − mean ĝ − x̂·mean(ĝ·x̂)),  ĝ = g·γ,  r = 1/√(σ² + ε)
+ *   ∂L/∂γ = g·x̂,  ∂L/∂β = g   (summed over the broadcast axes by the engine)
+ *   ẏ = γ·r·(ẋ − mean ẋ − x̂·mean(ẋ·x̂)) + x̂·γ̇ + β̇
  * The rules run as loops when nothing is recorded, and in the composed form otherwise.
  * `moments`, if not null, receives μ and σ².
  */
 export const standardize = batchable(
   "standardize",
-  (x: Tensor, axes: readonly number[], eps: number, moments: Moments | null): Tensor => {
+  (
+    x: Tensor,
+    axes: readonly number[],
+    eps: number,
+    weight: Tensor | null,
+    bias: Tensor | null,
+    moments: Moments | null,
+  ): Tensor => {
     const reduced = normalizeAxes("standardize", axes, x.ndim);
-    const { index, groups } = groupIndex(x.shape, reduced);
+    const groupShape = x.shape.map((d, k) => (reduced.includes(k) ? 1 : d));
+    const groups = groupShape.reduce((a, d) => a * d, 1);
     const n = groups === 0 ? 0 : x.size / groups;
     if (n === 0 && x.size > 0) {
       throw new ChainruleError(
@@ -85,16 +109,25 @@ export const standardize = batchable(
         `cannot standardize over axes of size 0 in shape ${formatShape(x.shape)}`,
       );
     }
+    for (const t of [weight, bias]) {
+      if (t !== null && !sameShape(broadcastShapes("standardize", t.shape, x.shape), x.shape)) {
+        throw new ChainruleError(
+          "standardize",
+          `weight or bias of shape ${formatShape(t.shape)} does not broadcast to x's shape ${formatShape(x.shape)}`,
+        );
+      }
+    }
+    const group = broadcastIndex(x.shape, groupShape);
     const data = x.data;
     const mean = new Float64Array(groups);
     const variance = new Float64Array(groups);
     for (let i = 0; i < data.length; i++) {
-      const k = index[i] as number;
+      const k = group[i] as number;
       mean[k] = (mean[k] as number) + (data[i] as number);
     }
     for (let k = 0; k < groups; k++) mean[k] = (mean[k] as number) / n;
     for (let i = 0; i < data.length; i++) {
-      const k = index[i] as number;
+      const k = group[i] as number;
       const d = (data[i] as number) - (mean[k] as number);
       variance[k] = (variance[k] as number) + d * d;
     }
@@ -103,52 +136,97 @@ export const standardize = batchable(
       variance[k] = (variance[k] as number) / n;
       rstd[k] = 1 / Math.sqrt((variance[k] as number) + eps);
     }
-    const out = allocate(x.dtype, x.size);
+    const xhat = new Float64Array(x.size);
     for (let i = 0; i < data.length; i++) {
-      const k = index[i] as number;
-      out[i] = ((data[i] as number) - (mean[k] as number)) * (rstd[k] as number);
+      const k = group[i] as number;
+      xhat[i] = ((data[i] as number) - (mean[k] as number)) * (rstd[k] as number);
+    }
+    const w = weight === null ? null : { data: weight.data, at: broadcastIndex(x.shape, weight.shape) };
+    const b = bias === null ? null : { data: bias.data, at: broadcastIndex(x.shape, bias.shape) };
+    const dtype = [weight, bias].some((t) => t !== null && t.dtype === "float64") ? "float64" : x.dtype;
+    const out = allocate(dtype, x.size);
+    for (let i = 0; i < out.length; i++) {
+      let v = xhat[i] as number;
+      if (w !== null) v *= w.data[w.at[i] as number] as number;
+      if (b !== null) v += b.data[b.at[i] as number] as number;
+      out[i] = v;
     }
     if (moments !== null) {
       moments.mean = mean;
       moments.variance = variance;
     }
-    // r·(v − mean v − y·mean(v·y)) for a cotangent or tangent v, from x in composed ops
-    const composed = (v: Tensor): Tensor => {
-      const { xhat, rstd: r } = standardizeComposed(x, reduced, eps);
-      return v
+    // r·(v − mean v − x̂·mean(v·x̂)) for a cotangent or tangent v of x̂, from x in composed ops
+    const composed = (v: Tensor, xh: Tensor, r: Tensor): Tensor =>
+      v
         .sub(v.mean(reduced, true))
-        .sub(xhat.mul(v.mul(xhat).mean(reduced, true)))
+        .sub(xh.mul(v.mul(xh).mean(reduced, true)))
         .mul(r);
-    };
-    return fromOp("standardize", out, x.shape, [x], {
-      vjp: (g, y) => {
-        if (composing()) return [composed(g)];
-        // the same formula as one pass of sums and one of updates, with r saved by the forward pass
-        const gd = g.data;
-        const yd = y.data;
-        const sumG = new Float64Array(groups);
-        const sumGY = new Float64Array(groups);
-        for (let i = 0; i < gd.length; i++) {
-          const k = index[i] as number;
-          sumG[k] = (sumG[k] as number) + (gd[i] as number);
-          sumGY[k] = (sumGY[k] as number) + (gd[i] as number) * (yd[i] as number);
+    const parents = [x, ...(weight === null ? [] : [weight]), ...(bias === null ? [] : [bias])];
+    return fromOp("standardize", out, x.shape, parents, {
+      vjp: (g) => {
+        if (composing()) {
+          const { xhat: xh, rstd: r } = standardizeComposed(x, reduced, eps);
+          const gx = composed(weight === null ? g : g.mul(weight), xh, r);
+          return [gx, ...(weight === null ? [] : [g.mul(xh)]), ...(bias === null ? [] : [g])];
         }
-        const dx = allocate(g.dtype, gd.length);
+        // the same formulas as one pass of sums and one of updates, with x̂ and r kept by the forward pass
+        const gd = g.data;
+        const sumG = new Float64Array(groups);
+        const sumGX = new Float64Array(groups);
+        const gw = weight === null ? null : allocate(weight.dtype, weight.size);
+        const gb = bias === null ? null : allocate(bias.dtype, bias.size);
+        const ghat = new Float64Array(gd.length); // ĝ = g·γ
         for (let i = 0; i < gd.length; i++) {
-          const k = index[i] as number;
+          const gi = gd[i] as number;
+          const xi = xhat[i] as number;
+          if (gw !== null && w !== null) {
+            const p = w.at[i] as number;
+            gw[p] = (gw[p] as number) + gi * xi;
+          }
+          if (gb !== null && b !== null) {
+            const p = b.at[i] as number;
+            gb[p] = (gb[p] as number) + gi;
+          }
+          const gh = w === null ? gi : gi * (w.data[w.at[i] as number] as number);
+          ghat[i] = gh;
+          const k = group[i] as number;
+          sumG[k] = (sumG[k] as number) + gh;
+          sumGX[k] = (sumGX[k] as number) + gh * xi;
+        }
+        const dx = allocate(x.dtype, gd.length);
+        for (let i = 0; i < gd.length; i++) {
+          const k = group[i] as number;
           dx[i] =
             (rstd[k] as number) *
-            ((gd[i] as number) - (sumG[k] as number) / n - ((yd[i] as number) * (sumGY[k] as number)) / n);
+            ((ghat[i] as number) - (sumG[k] as number) / n - ((xhat[i] as number) * (sumGX[k] as number)) / n);
         }
-        return [new Tensor(dx, x.shape)];
+        const grads: Tensor[] = [new Tensor(dx, x.shape)];
+        if (weight !== null && gw !== null) grads.push(new Tensor(gw, weight.shape));
+        if (bias !== null && gb !== null) grads.push(new Tensor(gb, bias.shape));
+        return grads;
       },
-      jvp: ([dx]) => composed(dx as Tensor),
-      replay: () => standardize(x, reduced, eps, null),
+      jvp: (tangents) => {
+        const { xhat: xh, rstd: r } = standardizeComposed(x, reduced, eps);
+        const [dx, ...rest] = tangents;
+        let dy = dx === null || dx === undefined ? xh.mul(0) : composed(dx, xh, r);
+        if (weight !== null) dy = dy.mul(weight);
+        const dw = weight === null ? null : (rest.shift() ?? null);
+        const db = bias === null ? null : (rest.shift() ?? null);
+        if (dw !== null) dy = dy.add(xh.mul(dw));
+        if (db !== null) dy = dy.add(db);
+        return dy;
+      },
+      replay: () => standardize(x, reduced, eps, weight, bias, null),
     });
   },
-  // batched: the same axes of each example, one further right
-  (batch, x, axes, eps, moments): Tensor =>
-    batch.wrap(standardize(batch.inner(x), batch.axes("standardize", axes, x.ndim), eps, moments)),
+  // batched: x's standardization on the whole batch, the same axes one further right; then the
+  // affine step in ops, which batch γ and β by their own rules
+  (batch, x, axes, eps, weight, bias, moments): Tensor => {
+    const xhat = batch.has(x)
+      ? batch.wrap(standardize(batch.inner(x), batch.axes("standardize", axes, x.ndim), eps, null, null, moments))
+      : standardize(x, axes, eps, null, null, moments);
+    return affine(xhat, weight, bias);
+  },
 );
 
 function checkInput(op: string, x: unknown, minRank: number, expected: string): asserts x is Tensor {
@@ -193,13 +271,9 @@ function kind(x: unknown): string {
   return `${typeof x} ${String(x)}`;
 }
 
-/** y = x̂·γ + β, with γ and β of shape [C] lined up with axis 1 of x: [C, 1, …, 1]. */
-function channelAffine(y: Tensor, weight: Tensor | null, bias: Tensor | null, ndim: number): Tensor {
-  const along = (t: Tensor) => t.reshape([t.shape[0] as number, ...new Array<number>(ndim - 2).fill(1)]);
-  let out = y;
-  if (weight !== null) out = out.mul(along(weight));
-  if (bias !== null) out = out.add(along(bias));
-  return out;
+/** A per-channel tensor [C] lined up with axis 1 of an x of rank `ndim`: [C, 1, …, 1] (null stays null). */
+function alongChannels(t: Tensor | null, ndim: number): Tensor | null {
+  return t === null ? null : t.reshape([t.shape[0] as number, ...new Array<number>(ndim - 2).fill(1)]);
 }
 
 /** Options of `layerNorm`. */
@@ -248,11 +322,8 @@ export function layerNorm(
   const { eps = 1e-5 } = optionsOf(op, options);
   checkEps(op, eps);
   const axes = shape.map((_, i) => x.ndim - k + i);
-  let y = standardize(x, axes, eps, null);
   // γ and β have the trailing shape, so they broadcast over the leading axes as they are.
-  if (w !== null) y = y.mul(w);
-  if (b !== null) y = y.add(b);
-  return y;
+  return standardize(x, axes, eps, w, b, null);
 }
 
 /** Options of `batchNorm`: the mode, the running statistics' momentum, ε. */
@@ -316,9 +387,9 @@ export function batchNorm(
         "evaluation mode (training: false) normalizes by the running statistics, so runningMean and runningVar are required",
       );
     }
-    const along = (t: Tensor) => t.reshape([channels, ...new Array<number>(x.ndim - 2).fill(1)]);
-    const xhat = x.sub(along(rm)).div(along(rv).add(eps).sqrt());
-    return channelAffine(xhat, w, b, x.ndim);
+    const mean = alongChannels(rm, x.ndim) as Tensor;
+    const variance = alongChannels(rv, x.ndim) as Tensor;
+    return affine(x.sub(mean).div(variance.add(eps).sqrt()), alongChannels(w, x.ndim), alongChannels(b, x.ndim));
   }
   const n = axes.reduce((acc, a) => acc * (x.shape[a] as number), 1);
   if (n <= 1) {
@@ -346,7 +417,7 @@ export function batchNorm(
     }
   }
   const moments: Moments = {};
-  const xhat = standardize(x, axes, eps, moments);
+  const y = standardize(x, axes, eps, alongChannels(w, x.ndim), alongChannels(b, x.ndim), moments);
   if (rm !== null && rv !== null) {
     const mu = moments.mean as Float64Array;
     const s2 = moments.variance as Float64Array;
@@ -362,7 +433,7 @@ export function batchNorm(
       });
     });
   }
-  return channelAffine(xhat, w, b, x.ndim);
+  return y;
 }
 
 /** Options of `groupNorm`. */
@@ -410,6 +481,7 @@ export function groupNorm(
   if (perGroup === 0) {
     throw new ChainruleError(op, `x of shape ${formatShape(x.shape)} has no values to standardize in a group`);
   }
-  const xhat = standardize(grouped, [2], eps, null).reshape(x.shape as number[]);
-  return channelAffine(xhat, w, b, x.ndim);
+  // the groups are not axes of x, so γ and β (per channel) follow as ops on x's shape
+  const xhat = standardize(grouped, [2], eps, null, null, null).reshape(x.shape as number[]);
+  return affine(xhat, alongChannels(w, x.ndim), alongChannels(b, x.ndim));
 }
