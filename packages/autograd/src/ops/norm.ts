@@ -141,8 +141,15 @@ export const standardize = batchable(
       const k = group[i] as number;
       xhat[i] = ((data[i] as number) - (mean[k] as number)) * (rstd[k] as number);
     }
-    const w = weight === null ? null : { data: weight.data, at: broadcastIndex(x.shape, weight.shape) };
-    const b = bias === null ? null : { data: bias.data, at: broadcastIndex(x.shape, bias.shape) };
+    // Where γ or β is one value per group (batch norm's per channel), the group index serves.
+    const indexOf = (t: Tensor) => {
+      const padded = [...new Array<number>(x.ndim - t.ndim).fill(1), ...t.shape];
+      return sameShape(padded, groupShape) ? group : broadcastIndex(x.shape, t.shape);
+    };
+    const w = weight === null ? null : { data: weight.data, at: indexOf(weight) };
+    const sharesIndex = w !== null && bias !== null && sameShape(bias.shape, (weight as Tensor).shape);
+    const b =
+      bias === null ? null : { data: bias.data, at: sharesIndex ? (w as { at: Int32Array }).at : indexOf(bias) };
     const dtype = [weight, bias].some((t) => t !== null && t.dtype === "float64") ? "float64" : x.dtype;
     const out = allocate(dtype, x.size);
     for (let i = 0; i < out.length; i++) {
