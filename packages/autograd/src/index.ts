@@ -45,6 +45,15 @@ export type { GeluApproximate } from "./ops/elementwise.js";
 export { gather, type IndexTensorLike, indexSelect, scatterAdd } from "./ops/indexing.js";
 export { mm } from "./ops/matmul.js";
 export type { IndexLike, SliceRange } from "./ops/movement.js";
+export { type DropoutOptions, dropout, type EmbeddingIds, embedding } from "./ops/nn.js";
+export {
+  type BatchNormOptions,
+  batchNorm,
+  type GroupNormOptions,
+  groupNorm,
+  type LayerNormOptions,
+  layerNorm,
+} from "./ops/norm.js";
 export type { PadMode, PadOptions } from "./ops/rearrange.js";
 export type { VarianceOptions } from "./ops/reduce.js";
 export { type Sorted, sort, topk } from "./ops/sort.js";

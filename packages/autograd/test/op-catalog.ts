@@ -5,6 +5,7 @@
  */
 import fc from "fast-check";
 import { arange, concat, einsum, stack, type Tensor, tensor, where } from "../src/index.js";
+import { standardize } from "../src/ops/norm.js";
 import { broadcastPairArb, type Domain, domains, matmulShapesArb, shapeArb, tensorArb } from "../src/testing/index.js";
 import { unaryCases } from "./op-cases.js";
 
@@ -289,5 +290,16 @@ export const catalog: CatalogCase[] = [
     inputs: fc
       .tuple(fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }), fc.integer({ min: 1, max: 3 }))
       .chain(([i, j, k]) => fc.tuple(tensorArb([i, i, j]), tensorArb([j, k])).map((t) => [...t])),
+  },
+  {
+    name: "standardize (the normalizations' primitive)",
+    ops: ["standardize"],
+    f: (x, w) =>
+      standardize(x as Tensor, [...new Set([0, (x as Tensor).ndim - 1])], 0.1, w as Tensor, (w as Tensor).mul(2), null)
+        .mul(x as Tensor)
+        .add(standardize(x as Tensor, [0], 0.1, null, null, null)),
+    inputs: shapeArb({ minRank: 1, maxRank: 3 }).chain((s) =>
+      fc.tuple(tensorArb(s), tensorArb(s.slice(-1))).map((t) => [...t]),
+    ),
   },
 ];

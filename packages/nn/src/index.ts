@@ -34,6 +34,8 @@ export {
   defaultCollate,
   TensorDataset,
 } from "./dataloader.js";
+export { Dropout, type DropoutOptions } from "./dropout.js";
+export { Embedding, type EmbeddingOptions } from "./embedding.js";
 export {
   calculateGain,
   constant_,
@@ -70,8 +72,17 @@ export {
   precisionRecallF1,
 } from "./metrics.js";
 export { MLP, type MLPOptions } from "./mlp.js";
-export { type LoadStateDictOptions, Module, type ModuleConfig, parameter, Sequential } from "./module.js";
+export { buffer, type LoadStateDictOptions, Module, type ModuleConfig, parameter, Sequential } from "./module.js";
 export { formatHealth, GradientMonitor, type GradientMonitorOptions, type LayerHealth } from "./monitor.js";
+export {
+  BatchNorm1d,
+  BatchNorm2d,
+  type BatchNormOptions,
+  GroupNorm,
+  type GroupNormOptions,
+  LayerNorm,
+  type LayerNormOptions,
+} from "./norm.js";
 export {
   Adam,
   type AdamOptions,
@@ -120,3 +131,4 @@ export {
   saveModel,
   saveOptimizer,
 } from "./serialization.js";
+export { type ModelSummary, type SummaryOptions, type SummaryRow, summary } from "./summary.js";

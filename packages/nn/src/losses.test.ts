@@ -190,6 +190,150 @@ describe("crossEntropy", () => {
   });
 });
 
+/**
+ * PyTorch's F.cross_entropy with weight, ignore_index and label_smoothing, written out with loops
+ * from its definition (aten's cross_entropy_loss_label_smoothing and nll_loss): the oracle.
+ */
+function crossEntropyRef(
+  z: number[][],
+  y: number[],
+  o: { weight?: number[]; ignoreIndex?: number; labelSmoothing?: number; reduction?: "mean" | "sum" | "none" },
+): number | number[] {
+  const { ignoreIndex = -100, labelSmoothing: e = 0, reduction = "mean" } = o;
+  const C = z[0]!.length;
+  const w = o.weight ?? new Array<number>(C).fill(1);
+  const losses: number[] = [];
+  let denominator = 0;
+  z.forEach((row, i) => {
+    const m = Math.max(...row);
+    const lse = m + Math.log(row.reduce((s, v) => s + Math.exp(v - m), 0));
+    const logp = row.map((v) => v - lse);
+    if (y[i] === ignoreIndex) {
+      losses.push(0);
+      return;
+    }
+    const nll = -w[y[i]!]! * logp[y[i]!]!;
+    const smooth = -logp.reduce((s, v, c) => s + w[c]! * v, 0);
+    losses.push((1 - e) * nll + (e / C) * smooth);
+    denominator += w[y[i]!]!;
+  });
+  if (reduction === "none") return losses;
+  const total = losses.reduce((a, b) => a + b, 0);
+  return reduction === "sum" ? total : total / denominator;
+}
+
+describe("crossEntropy: weight, ignoreIndex, labelSmoothing (PyTorch's semantics)", () => {
+  test("uniform logits give log C whatever the smoothing; the default ignoreIndex is −100", () => {
+    const z = tensor([[0, 0, 0]]);
+    for (const labelSmoothing of [0, 0.1, 0.5, 1]) {
+      expect(crossEntropy(z, [1], { labelSmoothing }).item()).toBeCloseTo(Math.log(3), 14);
+    }
+    const logits = tensor([
+      [1, 2, 3],
+      [3, 0, -1],
+    ]);
+    expect(crossEntropy(logits, [2, -100]).item()).toBeCloseTo(crossEntropy(tensor([[1, 2, 3]]), [2]).item(), 15);
+    expect(values(crossEntropy(logits, [2, -100], { reduction: "none" }))[1]).toBe(0);
+  });
+
+  test("the weighted mean divides by the weights of the targets not ignored", () => {
+    const logits = tensor([
+      [1, 2, 3],
+      [3, 0, -1],
+      [0.5, 0.5, 2],
+    ]);
+    const each = values(crossEntropy(logits, [0, 1, 2], { reduction: "none" }));
+    const weighted = crossEntropy(logits, [0, 1, 2], { weight: [1, 3, 0.5], ignoreIndex: 2 });
+    expect(weighted.item()).toBeCloseTo((1 * each[0]! + 3 * each[1]!) / 4, 14);
+  });
+
+  test("random cases against the reference (values, and gradients against finite differences)", () => {
+    const input = fc
+      .record({ n: fc.integer({ min: 1, max: 5 }), c: fc.integer({ min: 1, max: 4 }) })
+      .chain(({ n, c }) =>
+        fc.record({
+          z: tensorArb([n, c]),
+          y: fc.array(fc.integer({ min: -1, max: c - 1 }), { minLength: n, maxLength: n }),
+          weight: fc.option(fc.array(fc.double({ min: 0.1, max: 3, noNaN: true }), { minLength: c, maxLength: c }), {
+            nil: undefined,
+          }),
+          labelSmoothing: fc.constantFrom(0, 0.1, 0.37, 1),
+          reduction: fc.constantFrom("mean" as const, "sum" as const, "none" as const),
+        }),
+      )
+      .filter(({ y, reduction }) => reduction !== "mean" || y.some((v) => v !== -1));
+    fc.assert(
+      fc.property(input, ({ z, y, weight, labelSmoothing, reduction }) => {
+        const options = { ignoreIndex: -1, labelSmoothing, reduction, ...(weight ? { weight } : {}) };
+        const got = crossEntropy(z, y, options);
+        const want = crossEntropyRef(z.toArray() as number[][], y, options);
+        const wantList = typeof want === "number" ? [want] : want;
+        values(got).forEach((v, i) => {
+          expect(Math.abs(v - wantList[i]!)).toBeLessThanOrEqual(1e-12 * (1 + Math.abs(wantList[i]!)));
+        });
+        checkGradients((t: Tensor) => crossEntropy(t, y, options), fc.constant([z] as [Tensor]), { numRuns: 1 });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  test("probability targets: smoothing mixes with 1/C, weights scale classes, the mean is over examples", () => {
+    const z = tensor([
+      [1, 2, 3],
+      [3, 0, -1],
+    ]);
+    const t = tensor([
+      [0, 0.25, 0.75],
+      [1, 0, 0],
+    ]);
+    const w = tensor([2, 1, 0.5]);
+    const logp = z.logSoftmax(-1).toArray() as number[][];
+    const tt = t.toArray() as number[][];
+    const e = 0.2;
+    const per = logp.map((row, i) => -row.reduce((s, v, c) => s + w.data[c]! * ((1 - e) * tt[i]![c]! + e / 3) * v, 0));
+    expect(crossEntropy(z, t, { weight: w, labelSmoothing: e }).item()).toBeCloseTo((per[0]! + per[1]!) / 2, 14);
+    expectClose(values(crossEntropy(z, t, { weight: w, labelSmoothing: e, reduction: "none" })), per);
+    checkGradients(
+      (a: Tensor, b: Tensor) => crossEntropy(a, b, { weight: w, labelSmoothing: e }),
+      fc.constant([z, t] as [Tensor, Tensor]),
+      { numRuns: 1 },
+    );
+  });
+
+  test("float32 logits with float64 weights stay float32", () => {
+    const z = tensor([[1, 2]], { dtype: "float32" });
+    expect(crossEntropy(z, [1], { weight: tensor([1, 2]) }).dtype).toBe("float32");
+  });
+
+  test("errors", () => {
+    const z = tensor([
+      [1, 2, 3],
+      [3, 0, -1],
+    ]);
+    expect(() => crossEntropy(z, [0, 1], { weight: [1, 2] })).toThrow(
+      "crossEntropy: weight of shape [2] must have one entry per class: expected [3] for logits of shape [2, 3]",
+    );
+    expect(() => crossEntropy(z, [0, 1], { weight: "x" as never })).toThrow(
+      /weight must be a Tensor or a number array/,
+    );
+    expect(() => crossEntropy(z, [0, 1], { labelSmoothing: 1.5 })).toThrow(
+      /labelSmoothing must be a number in \[0, 1\]/,
+    );
+    expect(() => crossEntropy(z, [0, 1], { ignoreIndex: 0.5 })).toThrow(/ignoreIndex must be an integer/);
+    expect(() => crossEntropy(z, [-100, -100])).toThrow(
+      /the mean over 0 examples is undefined \(every target is ignored\)/,
+    );
+    expect(crossEntropy(z, [-100, -100], { reduction: "sum" }).item()).toBe(0);
+    expect(() => crossEntropy(z, [0, 1], { weight: [0, 0, 1] })).toThrow(
+      /the weights of the targets not ignored sum to 0/,
+    );
+    expect(() => crossEntropy(z, z.softmax(-1), { ignoreIndex: 1 })).toThrow(
+      /ignoreIndex 1 cannot be used with probability targets/,
+    );
+    expect(() => crossEntropy(z, [-1, 0])).toThrow(/label -1 at position 0 is not a class index in \[0, 3\)/);
+  });
+});
+
 describe("binary cross-entropy", () => {
   test("from probabilities: −(y log p + (1 − y) log(1 − p)), mean over elements", () => {
     const p = tensor([0.8, 0.3]);

@@ -18,7 +18,16 @@
  * cost, whose ½ cancels the 2 of the derivative (∂C/∂a = a − y), is `quadraticCost`.
  */
 
-import { ChainruleError, customOp, formatShape, sameShape, stack, Tensor, zerosLike } from "@chainrule/autograd";
+import {
+  ChainruleError,
+  customOp,
+  formatShape,
+  sameShape,
+  stack,
+  Tensor,
+  tensor,
+  zerosLike,
+} from "@chainrule/autograd";
 import { describe, optionsObject } from "./module.js";
 
 /** How per-element (or per-example) losses are combined. */
@@ -99,10 +108,26 @@ export function quadraticCost(a: Tensor, y: Tensor): Tensor {
   return mseLoss(a, y, { half: true, reduction: "batchmean" });
 }
 
-/** Options of `crossEntropy`. */
+/** Options of `crossEntropy`, PyTorch's F.cross_entropy's (camelCased). */
 export interface CrossEntropyOptions {
-  /** "mean" over examples (default), "sum", or "none" (one loss per example). */
+  /**
+   * "mean" (default), "sum", or "none" (one loss per example). With class labels the mean divides
+   * by the sum of the weights of the targets not ignored (their count, without `weight`); with
+   * probabilities, by the number of examples. As PyTorch's F.cross_entropy.
+   */
   reduction?: Reduction;
+  /** A weight per class, w [C] (a Tensor or numbers): example i's loss is scaled by w[yᵢ] (default: all 1). */
+  weight?: Tensor | readonly number[] | null;
+  /**
+   * Class labels equal to this value contribute nothing, to the loss or to the mean's
+   * denominator (default −100, as PyTorch). Not allowed (≥ 0) with probability targets.
+   */
+  ignoreIndex?: number;
+  /**
+   * ε in [0, 1]: the target becomes (1 − ε)·target + ε/C, a mix with the uniform distribution
+   * over the C classes (default 0).
+   */
+  labelSmoothing?: number;
 }
 
 /**
@@ -113,13 +138,17 @@ export interface CrossEntropyOptions {
  *   probabilities t (same shape as z):     ℓ = −Σ_c t_c log softmax(z)_c    ∂ℓ/∂z = softmax(z)·Σt − t
  *
  * Labels are a number array, an Int32Array or a Tensor with the leading shape of z (a single
- * number for one example of shape [C]); a Tensor of
- * z's own shape is read as probabilities (e.g. one-hot rows). The mean divides by the number
- * of examples, as PyTorch's F.cross_entropy does for both kinds of target.
+ * number for one example of shape [C]); a Tensor of z's own shape is read as probabilities
+ * (e.g. one-hot rows). The options follow PyTorch's F.cross_entropy exactly:
+ *
+ *   labels, weight w, smoothing ε:  ℓᵢ = (1 − ε)·(−w[yᵢ] log pᵢ[yᵢ]) + (ε/C)·(−Σ_c w[c] log pᵢ[c]),
+ *                                   0 where yᵢ = ignoreIndex; the mean is Σᵢ ℓᵢ / Σ_{i not ignored} w[yᵢ]
+ *   probabilities:                  ℓᵢ = −Σ_c w[c]·((1 − ε)·tᵢ[c] + ε/C)·log pᵢ[c]; the mean is Σᵢ ℓᵢ / (examples)
  *
  * @example
  * crossEntropy(logits, [2, 0, 1]);        // logits: [3, C]
  * crossEntropy(logits, oneHot([2, 0, 1], C));
+ * crossEntropy(logits, [2, -100, 1], { labelSmoothing: 0.1, weight: [1, 2, 1] }); // the middle one ignored
  */
 export function crossEntropy(
   logits: Tensor,
@@ -136,50 +165,115 @@ export function crossEntropy(
   const classes = logits.shape[logits.ndim - 1] as number;
   const lead = logits.shape.slice(0, -1);
   const count = lead.reduce((a, b) => a * b, 1);
+  const ignoreIndex = options.ignoreIndex ?? -100;
+  if (!Number.isInteger(ignoreIndex)) {
+    throw new ChainruleError(op, `ignoreIndex must be an integer, got ${describe(ignoreIndex)}`);
+  }
+  const smoothing = options.labelSmoothing ?? 0;
+  if (typeof smoothing !== "number" || !(smoothing >= 0 && smoothing <= 1)) {
+    throw new ChainruleError(op, `labelSmoothing must be a number in [0, 1], got ${describe(smoothing)}`);
+  }
+  const weight = classWeights(op, options.weight, classes, logits);
   const logp = logits.logSoftmax(-1);
 
-  let losses: Tensor;
   if (target instanceof Tensor && target.ndim === logits.ndim) {
     checkSameShape(op, logits, target, ["logits", "probability targets"]);
-    losses = logp.mul(target).sum(-1).neg(); // −Σ_c t_c log p_c, per example
-  } else {
-    let labels: ArrayLike<number>;
-    if (target instanceof Tensor) {
-      if (!sameShape(target.shape, lead)) {
-        throw new ChainruleError(
-          op,
-          `target of shape ${formatShape(target.shape)} fits neither class labels of shape ${formatShape(lead)} nor probabilities of shape ${formatShape(logits.shape)}`,
-        );
-      }
-      labels = target.data;
-    } else if (Array.isArray(target) || target instanceof Int32Array) {
-      labels = target as ArrayLike<number>;
-      if (labels.length !== count) {
-        throw new ChainruleError(
-          op,
-          `${labels.length} labels given for ${count} examples (logits of shape ${formatShape(logits.shape)})`,
-        );
-      }
-    } else {
-      throw new ChainruleError(op, `target must be a Tensor, a number array or an Int32Array, got ${describe(target)}`);
+    if (ignoreIndex >= 0) {
+      throw new ChainruleError(
+        op,
+        `ignoreIndex ${ignoreIndex} cannot be used with probability targets (only with class labels)`,
+      );
     }
-    // Position of each example's label in the flattened log-probabilities: row·C + label.
-    const index = new Int32Array(count);
-    for (let i = 0; i < count; i++) {
-      const y = labels[i] as number;
-      if (!Number.isInteger(y) || y < 0 || y >= classes) {
-        throw new ChainruleError(op, `label ${y} at position ${i} is not a class index in [0, ${classes})`);
-      }
-      index[i] = i * classes + y;
-    }
-    losses = logp
-      .reshape([count * classes])
-      .take(index)
-      .neg()
-      .reshape(lead); // −log p[y]
+    // the smoothed target (1 − ε)·t + ε/C, weighted per class
+    let t: Tensor = smoothing > 0 ? target.mul(1 - smoothing).add(smoothing / classes) : target;
+    if (weight !== null) t = t.mul(weight);
+    const losses = logp.mul(t).sum(-1).neg(); // −Σ_c w_c t_c log p_c, per example
+    if (reduction === "mean" && count === 0) throw new ChainruleError(op, "the mean over 0 examples is undefined");
+    return reduce(losses, reduction);
   }
-  if (reduction === "mean" && count === 0) throw new ChainruleError(op, "the mean over 0 examples is undefined");
-  return reduce(losses, reduction);
+
+  let labels: ArrayLike<number>;
+  if (target instanceof Tensor) {
+    if (!sameShape(target.shape, lead)) {
+      throw new ChainruleError(
+        op,
+        `target of shape ${formatShape(target.shape)} fits neither class labels of shape ${formatShape(lead)} nor probabilities of shape ${formatShape(logits.shape)}`,
+      );
+    }
+    labels = target.data;
+  } else if (Array.isArray(target) || target instanceof Int32Array) {
+    labels = target as ArrayLike<number>;
+    if (labels.length !== count) {
+      throw new ChainruleError(
+        op,
+        `${labels.length} labels given for ${count} examples (logits of shape ${formatShape(logits.shape)})`,
+      );
+    }
+  } else {
+    throw new ChainruleError(op, `target must be a Tensor, a number array or an Int32Array, got ${describe(target)}`);
+  }
+  // Position of each example's label in the flattened log-probabilities (row·C + label), the
+  // weight of its label (0 where ignored), and whether it counts at all.
+  const index = new Int32Array(count);
+  const labelWeight = new Float64Array(count);
+  const counted = new Float64Array(count);
+  const w = weight === null ? null : weight.data;
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const y = labels[i] as number;
+    if (y === ignoreIndex) {
+      index[i] = i * classes; // any valid position: its weight is 0
+      continue;
+    }
+    if (!Number.isInteger(y) || y < 0 || y >= classes) {
+      throw new ChainruleError(op, `label ${y} at position ${i} is not a class index in [0, ${classes})`);
+    }
+    index[i] = i * classes + y;
+    labelWeight[i] = w === null ? 1 : (w[y] as number);
+    counted[i] = 1;
+    total += labelWeight[i] as number;
+  }
+  const asTensor = (values: Float64Array) => tensor(values, { shape: [count], dtype: logits.dtype });
+  // −w[y]·log p[y]
+  let losses = logp
+    .reshape([count * classes])
+    .take(index)
+    .neg()
+    .mul(asTensor(labelWeight));
+  if (smoothing > 0) {
+    // −Σ_c w_c log p_c, 0 where ignored: the loss against the uniform target, weighted as PyTorch does
+    const weighted = weight === null ? logp : logp.mul(weight);
+    const uniform = weighted.sum(-1).neg().reshape([count]).mul(asTensor(counted));
+    losses = losses.mul(1 - smoothing).add(uniform.mul(smoothing / classes));
+  }
+  if (reduction === "none") return losses.reshape(lead);
+  if (reduction === "sum") return losses.sum();
+  if (!(total > 0)) {
+    const why =
+      count === 0
+        ? "there are no examples"
+        : counted.includes(1)
+          ? "the weights of the targets not ignored sum to 0"
+          : "every target is ignored";
+    throw new ChainruleError(op, `the mean over 0 examples is undefined (${why}); use reduction "sum"`);
+  }
+  return losses.sum().div(total);
+}
+
+/** The class weights as a tensor [C] in the logits' dtype, or null; checked. */
+function classWeights(op: string, weight: unknown, classes: number, logits: Tensor): Tensor | null {
+  if (weight === undefined || weight === null) return null;
+  let w: Tensor;
+  if (weight instanceof Tensor) w = weight;
+  else if (Array.isArray(weight) && weight.every((v) => typeof v === "number")) w = tensor(weight as number[]);
+  else throw new ChainruleError(op, `weight must be a Tensor or a number array, got ${describe(weight)}`);
+  if (!sameShape(w.shape, [classes])) {
+    throw new ChainruleError(
+      op,
+      `weight of shape ${formatShape(w.shape)} must have one entry per class: expected [${classes}] for logits of shape ${formatShape(logits.shape)}`,
+    );
+  }
+  return w.dtype === logits.dtype ? w : w.astype(logits.dtype);
 }
 
 /** Options of `binaryCrossEntropy` and `binaryCrossEntropyWithLogits`. */

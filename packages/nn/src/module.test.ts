@@ -4,11 +4,11 @@
  * checks. Imports module.ts, linear.ts, activations.ts and @chainrule/autograd.
  */
 
-import { ChainruleError, Random, type Tensor, tensor } from "@chainrule/autograd";
+import { ChainruleError, noGrad, Random, type Tensor, tensor, zeros } from "@chainrule/autograd";
 import { describe, expect, test } from "vitest";
 import { Sigmoid, Tanh } from "./activations.js";
 import { Linear } from "./linear.js";
-import { Module, parameter, Sequential } from "./module.js";
+import { buffer, Module, parameter, Sequential } from "./module.js";
 
 const random = () => new Random(0);
 
@@ -199,5 +199,52 @@ describe("stateDict and loadStateDict", () => {
     Object.defineProperty(state, "__proto__", { value: tensor(1), enumerable: true });
     expect(() => m.loadStateDict(state)).toThrow(/unexpected "__proto__"/);
     expect(() => m.loadStateDict(null as unknown as Map<string, Tensor>)).toThrow(/state must be a Map or an object/);
+  });
+});
+
+describe("buffers", () => {
+  class Counter extends Module {
+    readonly scale = parameter(tensor(2), "scale");
+    readonly callCount = buffer(zeros([]), "num_calls");
+    readonly history = buffer(zeros([2]));
+    readonly constant = tensor([1, 2]); // not marked: neither parameter nor buffer
+    forward(x: Tensor): Tensor {
+      noGrad(() => this.callCount.addInPlace(1));
+      return x.mul(this.scale);
+    }
+  }
+
+  test("found by field, named by their own name or the field's, saved and loaded with the parameters", () => {
+    const net = new Sequential(new Counter(), new Counter());
+    expect(net.namedBuffers().map(([n]) => n)).toEqual([
+      "layers.0.num_calls",
+      "layers.0.history",
+      "layers.1.num_calls",
+      "layers.1.history",
+    ]);
+    expect(net.namedParameters().map(([n]) => n)).toEqual(["layers.0.scale", "layers.1.scale"]);
+    expect([...net.stateDict().keys()]).toEqual([
+      "layers.0.scale",
+      "layers.0.num_calls",
+      "layers.0.history",
+      "layers.1.scale",
+      "layers.1.num_calls",
+      "layers.1.history",
+    ]);
+    net.forward(tensor(1));
+    const other = new Sequential(new Counter(), new Counter());
+    other.loadStateDict(net.stateDict());
+    expect(other.buffers().map((b) => b.toArray())).toEqual([1, [0, 0], 1, [0, 0]]);
+    expect(() => other.loadStateDict({ ...Object.fromEntries(net.stateDict()), "layers.0.extra": zeros([1]) })).toThrow(
+      /unexpected "layers.0.extra" \(the model has no parameter or buffer of that name\)/,
+    );
+  });
+
+  test("buffer() refuses tensors that require grad and names with dots", () => {
+    expect(() => buffer(zeros([1], { requiresGrad: true }))).toThrow(
+      "buffer: a buffer holds state that is not trained: a leaf without requiresGrad",
+    );
+    expect(() => buffer(zeros([1]), "a.b")).toThrow(/name must be a non-empty string without dots/);
+    expect(() => buffer([1] as never)).toThrow(/expected a Tensor/);
   });
 });

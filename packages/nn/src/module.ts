@@ -3,9 +3,11 @@
  * a module is a plain class whose fields hold its parameters (leaf Tensors with requiresGrad) and
  * its children (Modules, or arrays of them). Nothing is registered: the fields are read when
  * asked, in declaration order, so `namedParameters()` names are the dotted field paths
- * (`layers.0.weight`), which are also the names in state dicts and model files. Also here:
- * `Sequential`, the `parameter` helper, and the checked `loadStateDict`. Imports the public API
- * of @chainrule/autograd.
+ * (`layers.0.weight`), which are also the names in state dicts and model files. Buffers (state
+ * that is not trained, such as batch norm's running statistics) are tensors marked by `buffer`,
+ * saved and loaded with the parameters, under the field's name or the one given to `buffer`.
+ * Also here: `Sequential`, the `parameter` and `buffer` helpers, and the checked
+ * `loadStateDict`. Imports the public API of @chainrule/autograd.
  */
 
 import { ChainruleError, formatShape, noGrad, sameShape, Tensor, type TensorDtype } from "@chainrule/autograd";
@@ -40,6 +42,38 @@ export function parameter(t: Tensor, label?: string): Tensor {
   return t;
 }
 
+/** The tensors marked as buffers, with the name each is saved under (null: its field's name). */
+const bufferNames = new WeakMap<Tensor, string | null>();
+
+/**
+ * Make `t` a buffer: a tensor of the module's state that is not trained (no gradient), saved in
+ * state dicts and model files beside the parameters, e.g. batch norm's running statistics.
+ * `name` replaces the field's name in state dicts (`running_mean` for the field `runningMean`,
+ * so that names match PyTorch's). Returns `t`.
+ *
+ * @example
+ * class Counter extends Module {
+ *   readonly count = buffer(zeros([]), "num_calls");
+ *   forward(x: Tensor) { noGrad(() => this.count.addInPlace(1)); return x; }
+ * }
+ */
+export function buffer(t: Tensor, name?: string): Tensor {
+  if (!(t instanceof Tensor)) throw new ChainruleError("buffer", `expected a Tensor, got ${describe(t)}`);
+  if (!t.isLeaf || t.requiresGrad) {
+    throw new ChainruleError("buffer", "a buffer holds state that is not trained: a leaf without requiresGrad");
+  }
+  if (name !== undefined && (typeof name !== "string" || name === "" || name.includes("."))) {
+    throw new ChainruleError("buffer", `name must be a non-empty string without dots, got ${describe(name)}`);
+  }
+  bufferNames.set(t, name ?? null);
+  return t;
+}
+
+/** A field value that counts as a buffer: a tensor marked by `buffer` that has not become a parameter. */
+function isBuffer(x: unknown): x is Tensor {
+  return x instanceof Tensor && bufferNames.has(x) && !x.requiresGrad;
+}
+
 /** A field value that counts as a parameter: a leaf that requires grad (a computed tensor does not). */
 function isParameter(x: unknown): x is Tensor {
   return x instanceof Tensor && x.isLeaf && x.requiresGrad;
@@ -71,7 +105,7 @@ export abstract class Module {
    */
   namedModules(): Array<[string, Module]> {
     const out: Array<[string, Module]> = [];
-    walk(this, (name, m) => out.push([name, m]), null);
+    walk(this, (name, m) => out.push([name, m]), null, null);
     return out;
   }
 
@@ -82,7 +116,31 @@ export abstract class Module {
    */
   namedParameters(): Array<[string, Tensor]> {
     const out: Array<[string, Tensor]> = [];
-    walk(this, null, (name, p) => out.push([name, p]));
+    walk(this, null, (name, p) => out.push([name, p]), null);
+    return out;
+  }
+
+  /** Buffers (state that is not trained, see `buffer`) with their dotted names, in field order. */
+  namedBuffers(): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    walk(this, null, null, (name, b) => out.push([name, b]));
+    return out;
+  }
+
+  /** The buffers, in the order of `namedBuffers()`. */
+  buffers(): Tensor[] {
+    return this.namedBuffers().map(([, b]) => b);
+  }
+
+  /**
+   * Everything a state dict holds: parameters and buffers by dotted name, in field-declaration
+   * order, depth first (a batch norm's `weight`, `bias`, `running_mean`, `running_var`,
+   * `num_batches_tracked`, as in PyTorch).
+   */
+  namedState(): Array<[string, Tensor]> {
+    const out: Array<[string, Tensor]> = [];
+    const add = (name: string, t: Tensor) => out.push([name, t]);
+    walk(this, null, add, add);
     return out;
   }
 
@@ -126,16 +184,16 @@ export abstract class Module {
     return { type: this.constructor.name };
   }
 
-  /** Copies of the parameters by dotted name (no graph, own storage): a snapshot. */
+  /** Copies of the parameters and buffers by dotted name (no graph, own storage): a snapshot. */
   stateDict(): Map<string, Tensor> {
-    return new Map(this.namedParameters().map(([name, p]) => [name, p.clone()]));
+    return new Map(this.namedState().map(([name, p]) => [name, p.clone()]));
   }
 
   /**
-   * Overwrite the parameters with the tensors of `state` (a Map or an object, dotted name →
-   * Tensor), in place, so optimizers keep working on the same tensors. Every name, shape and
-   * dtype is checked first; if anything is wrong, a ChainruleError lists every problem and no
-   * parameter is changed.
+   * Overwrite the parameters and buffers with the tensors of `state` (a Map or an object, dotted
+   * name → Tensor), in place, so optimizers keep working on the same tensors. Every name, shape
+   * and dtype is checked first; if anything is wrong, a ChainruleError lists every problem and
+   * nothing is changed.
    */
   loadStateDict(state: Map<string, Tensor> | Record<string, Tensor>, options: LoadStateDictOptions = {}): void {
     options = optionsObject("loadStateDict", options);
@@ -145,14 +203,22 @@ export abstract class Module {
     if (problems.length > 0) throw new ChainruleError(op, formatProblems(problems));
     const given = new Map(entries);
     noGrad(() => {
-      for (const [name, p] of this.namedParameters()) {
+      for (const [name, p] of this.namedState()) {
         const t = given.get(name);
         if (t !== undefined) p.copy_(t as Tensor);
       }
     });
   }
 
-  /** A tree of the module's children, one per line, each with its config. */
+  /**
+   * The arguments shown in `toString()` between the parentheses, or null to show the config.
+   * Layers that mirror a PyTorch layer return its repr's (`BatchNorm1d(10, eps=1e-05, …)`).
+   */
+  extraRepr(): string | null {
+    return null;
+  }
+
+  /** A tree of the module's children, one per line, each with its config (or `extraRepr`). */
   toString(): string {
     const lines: string[] = [];
     walk(
@@ -162,12 +228,15 @@ export abstract class Module {
         // Numbers, strings and lists of them; nested configs appear as their own lines.
         const shown = (v: unknown) =>
           Array.isArray(v) ? v.every((x) => typeof x !== "object") : typeof v !== "object";
-        const args = Object.entries(rest)
-          .filter(([, v]) => shown(v))
-          .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-          .join(", ");
+        const args =
+          m.extraRepr() ??
+          Object.entries(rest)
+            .filter(([, v]) => shown(v))
+            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+            .join(", ");
         lines.push(`${"  ".repeat(depth)}${name === "" ? "" : `(${name}) `}${type}(${args})`);
       },
+      null,
       null,
     );
     return lines.join("\n");
@@ -182,6 +251,7 @@ function walk(
   root: Module,
   onModule: ((name: string, m: Module, depth: number) => void) | null,
   onParameter: ((name: string, p: Tensor) => void) | null,
+  onBuffer: ((name: string, b: Tensor) => void) | null,
 ): void {
   const seenModules = new Set<Module>();
   const seenParameters = new Set<Tensor>();
@@ -190,6 +260,11 @@ function walk(
       if (seenParameters.has(value)) return;
       seenParameters.add(value);
       onParameter?.(name, value);
+    } else if (isBuffer(value)) {
+      if (seenParameters.has(value)) return;
+      seenParameters.add(value);
+      const own = bufferNames.get(value);
+      onBuffer?.(own === null || own === undefined ? name : name.replace(/[^.]*$/, own), value);
     } else if (value instanceof Module) {
       // The seen set also stops a cycle (a child holding its parent) from recursing forever.
       if (seenModules.has(value)) return;
@@ -219,7 +294,7 @@ export function toEntries(op: string, state: unknown): Array<[string, unknown]> 
  */
 export function stateDictProblems(model: Module, entries: Array<[string, unknown]>, strict: boolean): string[] {
   const problems: string[] = [];
-  const own = new Map(model.namedParameters());
+  const own = new Map(model.namedState());
   const given = new Map(entries);
   for (const [name, p] of own) {
     const t = given.get(name);
@@ -236,7 +311,7 @@ export function stateDictProblems(model: Module, entries: Array<[string, unknown
   }
   if (strict) {
     for (const name of given.keys()) {
-      if (!own.has(name)) problems.push(`unexpected "${name}" (the model has no parameter of that name)`);
+      if (!own.has(name)) problems.push(`unexpected "${name}" (the model has no parameter or buffer of that name)`);
     }
   }
   return problems;
@@ -250,6 +325,22 @@ export function formatProblems(problems: readonly string[]): string {
 
 function describeTensor(shape: readonly number[], dtype: TensorDtype): string {
   return `shape [${shape.join(", ")}], ${dtype}`;
+}
+
+/** A number as Python's repr prints a float (`1e-05`, `0.1`, `1.0`), for PyTorch-style reprs. */
+export function pythonFloat(v: number): string {
+  if (!Number.isFinite(v)) return Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf";
+  const [mantissa, power] = v.toExponential().split("e") as [string, string];
+  const exp = Number(power);
+  // Python switches to exponent notation below 1e-4 and from 1e16, with at least two digits.
+  if (exp < -4 || exp >= 16) return `${mantissa}e${exp < 0 ? "-" : "+"}${String(Math.abs(exp)).padStart(2, "0")}`;
+  const fixed = String(v);
+  return fixed.includes(".") ? fixed : `${fixed}.0`;
+}
+
+/** Python's repr of a boolean. */
+export function pythonBool(b: boolean): string {
+  return b ? "True" : "False";
 }
 
 /** A short description of a value of the wrong kind, for error messages. */

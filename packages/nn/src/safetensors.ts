@@ -77,8 +77,11 @@ const dtypeOfCode = new Map<string, SafetensorsDtype>([
   ["F64", "float64"],
   ["F32", "float32"],
   ["I32", "int32"],
+  // NOTE: integers of PyTorch's int64 buffers (batch norm's num_batches_tracked) are read as
+  // float64, exact up to 2⁵³; a larger one is refused rather than rounded.
+  ["I64", "float64"],
 ]);
-const SUPPORTED = "supported dtypes: F64, F32, I32";
+const SUPPORTED = "supported dtypes: F64, F32, I32, I64 (read as float64)";
 
 /** Dtypes of the specification that this module refuses rather than converting. */
 const OTHER_SPEC_DTYPES = new Set([
@@ -92,7 +95,6 @@ const OTHER_SPEC_DTYPES = new Set([
   "F16",
   "BF16",
   "U32",
-  "I64",
   "U64",
   "C64",
 ]);
@@ -448,6 +450,7 @@ function repeatedKey(text: string): { key: string; inMetadata: boolean } | undef
 /** One header entry after its fields are checked, before the data is read. */
 interface Entry {
   name: string;
+  code: string;
   dtype: SafetensorsDtype;
   shape: number[];
   begin: number;
@@ -540,12 +543,21 @@ function decode(op: string, where: string, bytes: Uint8Array): SafetensorsFile {
   }
 
   const tensors = new Map<string, StoredTensor>();
-  for (const { name, dtype, shape, begin, end } of entries) {
+  for (const { name, code, dtype, shape, begin, end } of entries) {
     const at = dataStart + begin;
     // Element by element through DataView: offsets need not be aligned (F64 data may start at
     // byte 12), and the bytes are little-endian whatever the platform.
     let data: Float64Array | Float32Array | Int32Array;
-    if (dtype === "float64") {
+    if (code === "I64") {
+      data = new Float64Array((end - begin) / 8);
+      for (let i = 0; i < data.length; i++) {
+        const v = view.getBigInt64(at + 8 * i, true);
+        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
+          bad(`tensor ${JSON.stringify(name)} holds the I64 value ${v}, beyond float64's exact integers (±2⁵³)`);
+        }
+        data[i] = Number(v);
+      }
+    } else if (dtype === "float64") {
       data = new Float64Array((end - begin) / 8);
       for (let i = 0; i < data.length; i++) data[i] = view.getFloat64(at + 8 * i, true);
     } else if (dtype === "int32") {
@@ -587,12 +599,12 @@ function checkEntry(name: string, value: unknown, bad: (message: string) => neve
   if (begin > end) bad(`${where} has data_offsets [${begin}, ${end}] with begin after end`);
 
   const dims = shape.map((d) => d + 0); // + 0 turns a JSON -0 into 0
-  const itemsize = formatOf.get(dtype)!.itemsize;
+  const itemsize = code === "I64" ? 8 : formatOf.get(dtype)!.itemsize;
   const needed = elementCount(dims) * itemsize;
   if (end - begin !== needed) {
     bad(
       `${where} has shape [${dims}] of ${code}, which needs ${needed} bytes, but data_offsets [${begin}, ${end}] hold ${end - begin}`,
     );
   }
-  return { name, dtype, shape: dims, begin, end };
+  return { name, code, dtype, shape: dims, begin, end };
 }

@@ -4,8 +4,10 @@
  * theirs load here. Imports module.ts, optim.ts, safetensors.ts and the public API of
  * @chainrule/autograd.
  *
- * A model file holds one tensor per parameter, named by `namedParameters()` (`layers.0.weight`,
- * [out, in] as torch.nn.Linear), in the parameter's dtype (F64 or F32), and this `__metadata__`:
+ * A model file holds one tensor per parameter and buffer, named by `namedState()` as PyTorch's
+ * state_dict names them (`layers.0.weight`, [out, in] as torch.nn.Linear; `bn.running_mean`), in
+ * the tensor's dtype (F64 or F32; PyTorch's I64 buffers are read as float64), and this
+ * `__metadata__`:
  *
  *   "format": "pt"                                   what Hugging Face loaders expect of a
  *                                                    PyTorch-layout state dict
@@ -155,7 +157,7 @@ function modelTensors(op: string, model: Module): { tensors: Map<string, StoredT
     throw new ChainruleError(op, `expected a Module, got ${describe(model)}`);
   }
   const tensors = new Map<string, StoredTensor>();
-  for (const [name, p] of model.namedParameters()) tensors.set(name, stored(p));
+  for (const [name, p] of model.namedState()) tensors.set(name, stored(p)); // parameters and buffers
   return { tensors, config: JSON.stringify(model.config()) };
 }
 
