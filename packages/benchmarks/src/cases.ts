@@ -4,6 +4,7 @@
  */
 
 import type { CaseSpec } from "./case.js";
+import { pytorch } from "./peers/pytorch.js";
 import { tfjs } from "./peers/tfjs.js";
 import type { Engine, WorkloadId } from "./result.js";
 import { w1 } from "./workloads/w1.js";
@@ -14,13 +15,23 @@ import { w5 } from "./workloads/w5.js";
 
 export const WORKLOADS: readonly WorkloadId[] = ["W1", "W2", "W3", "W4", "W5"];
 
-/** chainrule first, then its peer, workload by workload. */
+/** chainrule first, then its peers, workload by workload. */
 export const CASES: readonly CaseSpec[] = WORKLOADS.flatMap((w) =>
-  [...w1, ...w2, ...w3, ...w4, ...w5, ...tfjs].filter((c) => c.workload === w),
+  [...w1, ...w2, ...w3, ...w4, ...w5, ...tfjs, ...pytorch].filter((c) => c.workload === w),
 );
 
 /** Cases too large for --quick: the 10⁶-op chains (the 10⁵ ones carry the same check). */
-const NOT_QUICK = new Set(["W5/chainrule/Value/N=1e6", "W5/chainrule/Tensor0d/N=1e6"]);
+const NOT_QUICK = new Set(["W5/chainrule/Value/N=1e6", "W5/chainrule/Tensor0d/N=1e6", "W5/pytorch/N=1e6"]);
+
+/**
+ * The cases that run side by side with a PyTorch peer, in alternating rounds: chainrule's and
+ * PyTorch's cases of one workload, dtype and (W5) chain length share a key.
+ */
+export function pairKey(c: CaseSpec): string | null {
+  if (c.engine === "tfjs" || c.workload === "W1") return null;
+  const n = c.workload === "W5" ? c.id.split("/").pop() : "";
+  return `${c.workload}/${c.dtype}/${n}`;
+}
 
 export interface Selection {
   workloads: readonly WorkloadId[];

@@ -22,7 +22,7 @@ export interface PeerFigure {
 /** Peers as measured for the issue: CPython micrograd; PyTorch 1.13, OpenBLAS, one thread; TF.js wasm. */
 export const PEER_DESCRIPTIONS: Record<Peer, string> = {
   micrograd: "micrograd on CPython",
-  PyTorch: "PyTorch 1.13, OpenBLAS, one thread",
+  PyTorch: "PyTorch 1.13, OpenBLAS, one thread, as measured for the issue",
   "TF.js": "TensorFlow.js wasm backend, as measured for the issue",
 };
 

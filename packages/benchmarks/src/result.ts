@@ -4,7 +4,7 @@
  */
 
 export type WorkloadId = "W1" | "W2" | "W3" | "W4" | "W5";
-export type Engine = "chainrule" | "tfjs";
+export type Engine = "chainrule" | "tfjs" | "pytorch";
 export type Dtype = "float64" | "float32";
 
 /** One measured quantity: every sample, in seconds per unit (or GFLOP/s for W4). */
