@@ -35,6 +35,8 @@ export interface CaseSpec {
    * which the suite runs under /usr/bin/time instead of a Node child (null: not available here).
    */
   external?: (options: Pick<RunOptions, "quick" | "samples">) => ExternalCommand | null;
+  /** Flags for the Node child process that runs the case (e.g. to enable relaxed SIMD). */
+  nodeFlags?: string[];
 }
 
 /** The number of samples: --samples if given (at least 3, the workloads' minimum), else `fallback`. */

@@ -176,6 +176,7 @@ export async function runCaseInChild(
   // --expose-gc lets W5 release the previous graph between reps, outside its timed region.
   const outcome = await runMeasured([
     "--expose-gc",
+    ...(spec.nodeFlags ?? []),
     ...profileFlags,
     child,
     spec.id,

@@ -12,7 +12,12 @@
 
 import { ChainruleError } from "../errors.js";
 import type { FloatArray } from "../ndarray.js";
-import { gemmWasmBase64, gemmWasmSharedBase64 } from "./gemm-wasm.generated.js";
+import {
+  gemmWasmBase64,
+  gemmWasmRelaxedBase64,
+  gemmWasmRelaxedSharedBase64,
+  gemmWasmSharedBase64,
+} from "./gemm-wasm.generated.js";
 
 export type { FloatArray };
 
@@ -44,7 +49,10 @@ export type Gemm = (
  * // c = [-2, -2]
  */
 export const gemm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOff) => {
-  const useWasm = backend === "wasm" || (backend === "auto" && m * n * k >= WASM_MIN_WORK && wasmGemm() !== null);
+  const useWasm =
+    backend === "wasm" ||
+    backend === "wasm-fused" ||
+    (backend === "auto" && m * n * k >= WASM_MIN_WORK && wasmGemm() !== null);
   (useWasm ? gemmWasm : gemmJs)(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff);
 };
 
@@ -52,8 +60,14 @@ export const gemm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOff) =
 // Choosing a backend
 // ---------------------------------------------------------------------------------------------
 
-/** "auto": WebAssembly for large products when the engine has SIMD, plain loops otherwise. */
-export type GemmBackend = "auto" | "js" | "wasm";
+/**
+ * "auto": WebAssembly for large products when the engine has SIMD (with fused multiply-adds where
+ * it has relaxed SIMD), plain loops otherwise. "wasm": the SIMD kernel without fused
+ * multiply-adds for every product, whose sums are bit for bit the textbook loop's. "wasm-fused":
+ * the fused kernel for every product where the engine has relaxed SIMD (else "wasm"). "js": the
+ * plain loops.
+ */
+export type GemmBackend = "auto" | "js" | "wasm" | "wasm-fused";
 
 let backend: GemmBackend = "auto";
 
@@ -284,6 +298,8 @@ interface WasmApi {
 /** The one instance, with views of its memory that are rebuilt whenever the memory grows. */
 interface WasmGemm {
   exports: GemmExports;
+  /** The same kernels with fused multiply-adds (relaxed SIMD), on the same memory; null without. */
+  fused: Pick<GemmExports, "gemm_f32" | "gemm_f64"> | null;
   f32: Float32Array;
   f64: Float64Array;
 }
@@ -312,8 +328,28 @@ function decode(base64: string): Uint8Array {
 }
 
 /** An instance with views of its memory (views must be made again after the memory grows). */
-function withViews(exports: GemmExports): WasmGemm {
-  return { exports, f32: new Float32Array(exports.memory.buffer), f64: new Float64Array(exports.memory.buffer) };
+function withViews(exports: GemmExports, fused: WasmGemm["fused"]): WasmGemm {
+  return {
+    exports,
+    fused,
+    f32: new Float32Array(exports.memory.buffer),
+    f64: new Float64Array(exports.memory.buffer),
+  };
+}
+
+/**
+ * The fused kernels on `memory`, from the relaxed-SIMD build of gemm.wat: null where the engine
+ * lacks relaxed SIMD (WebAssembly.validate is false: Node before 22 without
+ * --experimental-wasm-relaxed-simd, browsers before 2023).
+ */
+function fusedOn(api: WasmApi, base64: string, memory: object): WasmGemm["fused"] {
+  const bytes = decode(base64);
+  try {
+    if (!api.validate(bytes)) return null;
+    return new api.Instance(new api.Module(bytes), { env: { memory } }).exports as WasmGemm["fused"];
+  } catch {
+    return null;
+  }
 }
 
 /** The instantiated module, or null when WebAssembly or its SIMD extension is missing. */
@@ -328,7 +364,8 @@ function wasmGemm(): WasmGemm | null {
     // NOTE: Chromium before about version 115 refuses it on the main thread for modules over
     // 4 KB (ours is about 6 KB), so there the constructor throws and gemm uses gemmJs.
     if (api.validate(bytes)) {
-      instance = withViews(new api.Instance(new api.Module(bytes)).exports as GemmExports);
+      const exports = new api.Instance(new api.Module(bytes)).exports as GemmExports;
+      instance = withViews(exports, fusedOn(api, gemmWasmRelaxedBase64, exports.memory));
     }
   } catch {
     instance = null;
@@ -339,6 +376,11 @@ function wasmGemm(): WasmGemm | null {
 /** Whether `gemmWasm` can run here (WebAssembly with SIMD). */
 export function hasWasmGemm(): boolean {
   return wasmGemm() !== null;
+}
+
+/** Whether the fused kernel can run here (WebAssembly with relaxed SIMD). */
+export function hasFusedGemm(): boolean {
+  return wasmGemm()?.fused != null;
 }
 
 const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
@@ -410,10 +452,13 @@ export const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOf
     // k, a, ars, acs, b, brs, bcs, c, ldc, then KC, MC, NC (the buffers are each thread's own)
     args: [k, aAt, transA ? 1 : k, transA ? m : 1, bAt, transB ? k : 1, transB ? 1 : n, cAt, n, KC, MC, NC],
   };
-  const kernel = f64 ? w.exports.gemm_f64 : w.exports.gemm_f32;
+  // the fused kernel unless the plain one is asked for (see GemmBackend)
+  const fused = backend !== "wasm" && w.fused !== null;
+  const kernels = fused ? (w.fused as NonNullable<WasmGemm["fused"]>) : w.exports;
+  const kernel = f64 ? kernels.gemm_f64 : kernels.gemm_f32;
   let taken: number[] = [];
   if (shared === null) kernel(...bandArgs(job, 0, 0));
-  else taken = runShared(shared, job, bands, f64, kernel, end);
+  else taken = runShared(shared, job, bands, (f64 ? 1 : 0) | (fused ? 2 : 0), kernel, end);
   c.set(heap.subarray(cAt / size, cAt / size + m * n), cOff);
   // the bands taken over from a late worker were computed into the second C: copy those instead
   const cmAt = (cAt + roundUp(m * n * size, 64)) / size;
@@ -435,7 +480,7 @@ function reserve(w: WasmGemm, bytes: number): boolean {
   // if the engine cannot give that much, ask for just what is needed
   const doubled = Math.max(needed, Math.min(have, MAX_BYTES - have) / PAGE);
   if (!tryGrow(w, doubled) && !tryGrow(w, needed)) return false;
-  Object.assign(w, withViews(w.exports));
+  Object.assign(w, withViews(w.exports, w.fused));
   return true;
 }
 
@@ -545,13 +590,13 @@ let pool: Pool | null = null;
 let settingThreads: Promise<unknown> = Promise.resolve();
 
 // The shared control block: the number of the job posted; the next band to claim; whether a band
-// failed; the dtype; the number of bands; bytes of buffers per thread; the worker that tests ask to
+// failed; the kernel (1: float64, 2: fused); the number of bands; bytes of buffers per thread; the worker that tests ask to
 // stall; per thread, the job whose band it is computing (0: none); per band, its state; then the
 // 19 arguments of gemm_f32/f64 for each band, with thread 0's buffers (a worker adds its offset).
 const JOB = 0;
 const NEXT = 1;
 const FAILED = 2;
-const F64 = 3;
+const KIND = 3;
 const BANDS = 4;
 const PER_THREAD = 5;
 const STALL = 6;
@@ -597,8 +642,9 @@ const now = () => performance.timeOrigin + performance.now();
  */
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require("node:worker_threads");
-const { module, memory, control, started, index } = workerData;
+const { module, fusedModule, memory, control, started, index } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const fused = fusedModule && new WebAssembly.Instance(fusedModule, { env: { memory } }).exports;
 const ctl = new Int32Array(control);
 const startedAt = new Float64Array(started);
 parentPort.postMessage("ready");
@@ -626,13 +672,14 @@ for (;;) {
     args[13] += own;
     args[14] += own;
     args[15] += own;
-    const f64 = ctl[${F64}] === 1;
+    const kind = ctl[${KIND}];
     startedAt[t] = performance.timeOrigin + performance.now();
     if (Atomics.compareExchange(ctl, ${STATE} + t, job * 4 + ${FREE}, job * 4 + ${HELD}) === job * 4 + ${FREE}) {
       // tests stall a worker here, holding a band it does not compute
       if (Atomics.load(ctl, ${STALL}) === index) Atomics.wait(ctl, ${STALL}, index);
       try {
-        (f64 ? kernels.gemm_f64 : kernels.gemm_f32)(...args);
+        const k = kind & 2 ? fused : kernels;
+        (kind & 1 ? k.gemm_f64 : k.gemm_f32)(...args);
       } catch {
         Atomics.store(ctl, ${FAILED}, 1);
       }
@@ -651,7 +698,7 @@ for (;;) {
  * second C (the worker may still be writing the first). Returns the bands taken over. A worker
  * that dies or hangs thus costs this product at most a little waiting, never the result.
  */
-function runShared(p: Pool, job: Job, bands: number, f64: boolean, kernel: BlockedGemm, end: number): number[] {
+function runShared(p: Pool, job: Job, bands: number, kind: number, kernel: BlockedGemm, end: number): number[] {
   const ctl = p.control;
   p.job = p.job === MAX_JOB ? 1 : p.job + 1;
   const tag = p.job * 4;
@@ -659,7 +706,7 @@ function runShared(p: Pool, job: Job, bands: number, f64: boolean, kernel: Block
     ctl.set(bandArgs(job, t, 0), ARGS + 19 * t); // addresses past 2³¹ wrap to the same i32 bits
     Atomics.store(ctl, STATE + t, tag + FREE);
   }
-  ctl[F64] = f64 ? 1 : 0;
+  ctl[KIND] = kind;
   ctl[BANDS] = bands;
   ctl[PER_THREAD] = job.perThread;
   Atomics.store(ctl, FAILED, 0);
@@ -687,7 +734,7 @@ function runShared(p: Pool, job: Job, bands: number, f64: boolean, kernel: Block
   // the bands the workers claimed: wait for each, or take it over once its worker is late
   // (the shortest: a band during which this thread lost its core says nothing about the work)
   const unit = Number.isFinite(shortest) ? shortest : now() - posted;
-  const secondC = job.args[7]! + roundUp(job.m * job.n * (f64 ? 8 : 4), 64);
+  const secondC = job.args[7]! + roundUp(job.m * job.n * (kind & 1 ? 8 : 4), 64);
   const taken: number[] = [];
   for (let t = 0; t < bands; t++) {
     let seen = now(); // a band claimed but not started yet counts from when it was first seen
@@ -791,10 +838,16 @@ class GemmWorker {
   /** False once the thread has exited or failed (seen when this thread's event loop runs). */
   alive = true;
 
-  constructor(threads: WorkerThreads, module: object, memory: object, pool: Pool, index: number) {
+  constructor(
+    threads: WorkerThreads,
+    modules: { module: object; fusedModule: object | null },
+    memory: object,
+    pool: Pool,
+    index: number,
+  ) {
     this.thread = new threads.Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { module, memory, control: pool.control.buffer, started: pool.started.buffer, index },
+      workerData: { ...modules, memory, control: pool.control.buffer, started: pool.started.buffer, index },
     });
     this.ready = new Promise((resolve, reject) => {
       this.thread.once("message", () => {
@@ -895,7 +948,13 @@ async function startThreads(count: number): Promise<number> {
   } catch (error) {
     throw new ChainruleError("setGemmThreads", `could not make a shared WebAssembly memory: ${String(error)}`);
   }
-  const shared = withViews(new api.Instance(module, { env: { memory } }).exports as GemmExports);
+  // the fused kernels where the engine has relaxed SIMD (then the workers have them too)
+  const fusedBytes = decode(gemmWasmRelaxedSharedBase64);
+  const fusedModule = single.fused !== null && api.validate(fusedBytes) ? new api.Module(fusedBytes) : null;
+  const shared = withViews(
+    new api.Instance(module, { env: { memory } }).exports as GemmExports,
+    fusedModule === null ? null : (new api.Instance(fusedModule, { env: { memory } }).exports as WasmGemm["fused"]),
+  );
   const next: Pool = {
     workers: [],
     single,
@@ -905,7 +964,8 @@ async function startThreads(count: number): Promise<number> {
     fences: [],
   };
   try {
-    for (let i = 1; i < count; i++) next.workers.push(new GemmWorker(threads, module, memory, next, i));
+    for (let i = 1; i < count; i++)
+      next.workers.push(new GemmWorker(threads, { module, fusedModule }, memory, next, i));
     await Promise.all(next.workers.map((w) => w.ready));
   } catch (error) {
     await stopWorkers(next);
