@@ -24,7 +24,7 @@ export {
   type Tolerance,
 } from "./gradcheck.js";
 export { type GraphNode, topoSort } from "./graph.js";
-export { gemmThreads, setGemmThreads } from "./kernels/matmul.js";
+export { type GemmBackend, gemmThreads, setGemmBackend, setGemmThreads } from "./kernels/matmul.js";
 export type { Dtype as TensorDtype, FloatArray } from "./ndarray.js";
 export { mm } from "./ops/matmul.js";
 export type { IndexLike, SliceRange } from "./ops/movement.js";

@@ -71,7 +71,13 @@ export type GemmBackend = "auto" | "js" | "wasm" | "wasm-fused";
 
 let backend: GemmBackend = "auto";
 
-/** Force one implementation (tests, benchmarks), or return to "auto"; returns the previous one. */
+/**
+ * Force one implementation, or return to "auto"; returns the previous one. "wasm" gives results
+ * bit for bit those of the textbook loop on every engine (no fused multiply-adds).
+ *
+ * @example
+ * setGemmBackend("wasm"); // reproducible to the bit across engines, relaxed SIMD or not
+ */
 export function setGemmBackend(next: GemmBackend): GemmBackend {
   const previous = backend;
   backend = next;
@@ -413,8 +419,8 @@ export const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOf
   const byRows = m > n;
   const span = byRows ? m : n;
   const step = byRows ? MR : 64 / size;
-  const wanted = threads === 1 ? 1 : threads * BANDS_PER_THREAD;
-  const band = roundUp(Math.ceil(span / wanted), step);
+  const wanted = threads === 1 ? 1 : Math.min(threads * BANDS_PER_THREAD, Math.floor(span / MIN_BAND));
+  const band = roundUp(Math.ceil(span / Math.max(1, wanted)), step);
   const bands = Math.ceil(span / band);
   const bandM = byRows ? band : m;
   const bandN = byRows ? n : band;
@@ -457,7 +463,7 @@ export const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOf
   const kernels = fused ? (w.fused as NonNullable<WasmGemm["fused"]>) : w.exports;
   const kernel = f64 ? kernels.gemm_f64 : kernels.gemm_f32;
   let taken: number[] = [];
-  if (shared === null) kernel(...bandArgs(job, 0, 0));
+  if (shared === null || bands === 1) kernel(...bandArgs(job, 0, 0));
   else taken = runShared(shared, job, bands, (f64 ? 1 : 0) | (fused ? 2 : 0), kernel, end);
   c.set(heap.subarray(cAt / size, cAt / size + m * n), cOff);
   // the bands taken over from a late worker were computed into the second C: copy those instead
@@ -508,10 +514,18 @@ const THREADS_MIN_WORK = 2 ** 21;
  * Bands per thread of a shared product. The threads claim bands one at a time, so a thread that
  * is late (asleep, or sharing its core with another process) takes fewer of them, and this thread
  * takes over a band that a worker holds for too long (see runShared). More bands balance better
- * and make a band taken over cheaper, but pack the other operand once per band. NOTE: measured
- * with scripts/bench-threads.mjs on 2 cores of Zen 4.
+ * and make a band taken over cheaper, but pack the other operand once per band (see MIN_BAND).
  */
 const BANDS_PER_THREAD = 4;
+
+/**
+ * The narrowest band, in columns (or rows) of C: each band packs all of the other operand again,
+ * about as costly as 1/MIN_BAND of the band's multiply-adds times a few, so narrower bands lose
+ * more to packing than they gain in balance. NOTE: measured with scripts/bench-threads.mjs on 2
+ * cores of a Xeon: with 64, two threads gave 1.74× one thread at n = 512 and 1.79× at 1024; with
+ * 32 or 128, 0.5–1.7× in rounds of the same runs (a busy host; 64 was best in each).
+ */
+const MIN_BAND = 64;
 
 /**
  * How long this thread waits for a band that a worker holds, in units of the shortest band it
@@ -590,9 +604,10 @@ let pool: Pool | null = null;
 let settingThreads: Promise<unknown> = Promise.resolve();
 
 // The shared control block: the number of the job posted; the next band to claim; whether a band
-// failed; the kernel (1: float64, 2: fused); the number of bands; bytes of buffers per thread; the worker that tests ask to
-// stall; per thread, the job whose band it is computing (0: none); per band, its state; then the
-// 19 arguments of gemm_f32/f64 for each band, with thread 0's buffers (a worker adds its offset).
+// failed; the kernel (1: float64, 2: fused); the number of bands; bytes of buffers per thread;
+// the worker that tests ask to stall; the number of threads; per thread, the job whose band it is
+// computing (0: none); per band, its state; then the 19 arguments of gemm_f32/f64 for each band,
+// with thread 0's buffers (a worker adds its offset).
 const JOB = 0;
 const NEXT = 1;
 const FAILED = 2;
@@ -600,9 +615,10 @@ const KIND = 3;
 const BANDS = 4;
 const PER_THREAD = 5;
 const STALL = 6;
+const THREADS = 7;
 const MAX_THREADS = 64; // setGemmThreads accepts up to 64
 const MAX_BANDS = MAX_THREADS * BANDS_PER_THREAD;
-const WORKING = 7;
+const WORKING = 8;
 const STATE = WORKING + MAX_THREADS;
 const ARGS = STATE + MAX_BANDS;
 /**
@@ -651,9 +667,10 @@ parentPort.postMessage("ready");
 let job = 0;
 let computed = 0;
 for (;;) {
-  // spin a while before sleeping (see SPIN), but only after a job in which this worker computed a
-  // band: one that came too late to get any (its core is busy) would only take time from others
-  const spins = computed > 0 ? ${SPIN} : 0;
+  // spin a while before sleeping (see SPIN), but only after a job in which this worker computed at
+  // least half its share of the bands: one that comes late (its core is busy, or it slept) would
+  // only take time from the other threads, this process's among them
+  const spins = 2 * computed * ctl[${THREADS}] >= ctl[${BANDS}] ? ${SPIN} : 0;
   for (let spin = 0; spin < spins && Atomics.load(ctl, ${JOB}) === job; spin++);
   Atomics.wait(ctl, ${JOB}, job);
   job = Atomics.load(ctl, ${JOB});
@@ -708,6 +725,7 @@ function runShared(p: Pool, job: Job, bands: number, kind: number, kernel: Block
   }
   ctl[KIND] = kind;
   ctl[BANDS] = bands;
+  ctl[THREADS] = p.workers.length + 1;
   ctl[PER_THREAD] = job.perThread;
   Atomics.store(ctl, FAILED, 0);
   Atomics.store(ctl, NEXT, p.job << BAND_BITS);
