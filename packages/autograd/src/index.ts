@@ -37,7 +37,7 @@ export {
   type Tolerance,
 } from "./gradcheck.js";
 export { type GraphNode, topoSort } from "./graph.js";
-export { gemmThreads, setGemmThreads } from "./kernels/matmul.js";
+export { type GemmBackend, gemmThreads, setGemmBackend, setGemmThreads } from "./kernels/matmul.js";
 export type { Dtype as TensorDtype, FloatArray, FloatDtype, Storage } from "./ndarray.js";
 export { cumprod, cumsum, logcumsumexp } from "./ops/cumulative.js";
 export { einsum } from "./ops/einsum.js";

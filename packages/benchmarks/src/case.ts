@@ -14,6 +14,13 @@ export interface RunOptions {
   log: (line: string) => void;
 }
 
+/** A case that runs as a process of another language (the PyTorch peer): what to start. */
+export interface ExternalCommand {
+  command: string;
+  args: string[];
+  env: NodeJS.ProcessEnv;
+}
+
 export interface CaseSpec {
   /** e.g. "W2/chainrule/float32", "W5/chainrule/Value/N=1e6". */
   id: string;
@@ -23,6 +30,13 @@ export interface CaseSpec {
   variant: string;
   dtype: Dtype;
   run(options: RunOptions): Promise<CaseOutput>;
+  /**
+   * For a case of another runtime: the process that prints its CaseOutput as JSON on stdout,
+   * which the suite runs under /usr/bin/time instead of a Node child (null: not available here).
+   */
+  external?: (options: Pick<RunOptions, "quick" | "samples">) => ExternalCommand | null;
+  /** Flags for the Node child process that runs the case (e.g. to enable relaxed SIMD). */
+  nodeFlags?: string[];
 }
 
 /** The number of samples: --samples if given (at least 3, the workloads' minimum), else `fallback`. */

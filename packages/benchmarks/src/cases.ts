@@ -4,6 +4,7 @@
  */
 
 import type { CaseSpec } from "./case.js";
+import { pytorch } from "./peers/pytorch.js";
 import { tfjs } from "./peers/tfjs.js";
 import type { Engine, WorkloadId } from "./result.js";
 import { w1 } from "./workloads/w1.js";
@@ -11,17 +12,32 @@ import { w2 } from "./workloads/w2.js";
 import { w3 } from "./workloads/w3.js";
 import { w4 } from "./workloads/w4.js";
 import { w5 } from "./workloads/w5.js";
-import { w6 } from "./workloads/w6.js";
+import { w7 } from "./workloads/w7.js";
 
-export const WORKLOADS: readonly WorkloadId[] = ["W1", "W2", "W3", "W4", "W5", "W6"];
+export const WORKLOADS: readonly WorkloadId[] = ["W1", "W2", "W3", "W4", "W5", "W7"];
 
-/** chainrule first, then its peer, workload by workload. */
+/** chainrule first, then its peers, workload by workload. */
 export const CASES: readonly CaseSpec[] = WORKLOADS.flatMap((w) =>
-  [...w1, ...w2, ...w3, ...w4, ...w5, ...tfjs, ...w6].filter((c) => c.workload === w),
+  [...w1, ...w2, ...w3, ...w4, ...w5, ...tfjs, ...pytorch, ...w7].filter((c) => c.workload === w),
 );
 
 /** Cases too large for --quick: the 10⁶-op chains (the 10⁵ ones carry the same check). */
-const NOT_QUICK = new Set(["W5/chainrule/Value/N=1e6", "W5/chainrule/Tensor0d/N=1e6"]);
+const NOT_QUICK = new Set([
+  "W5/chainrule/Value/N=1e6",
+  "W5/chainrule/Tensor0d/N=1e6",
+  "W5/pytorch/N=1e6",
+  "W4/chainrule/float32/fused", // needs its own process flags
+]);
+
+/**
+ * The cases that run side by side with a PyTorch peer, in alternating rounds: chainrule's and
+ * PyTorch's cases of one workload, dtype and (W5) chain length share a key.
+ */
+export function pairKey(c: CaseSpec): string | null {
+  if (c.engine === "tfjs" || c.workload === "W1") return null;
+  const n = c.workload === "W5" ? c.id.split("/").pop() : "";
+  return `${c.workload}/${c.dtype}/${n}`;
+}
 
 export interface Selection {
   workloads: readonly WorkloadId[];

@@ -3,8 +3,8 @@
  * samples, reference checks, and the per-case record written to JSON. Imports nothing.
  */
 
-export type WorkloadId = "W1" | "W2" | "W3" | "W4" | "W5" | "W6";
-export type Engine = "chainrule" | "tfjs";
+export type WorkloadId = "W1" | "W2" | "W3" | "W4" | "W5" | "W7";
+export type Engine = "chainrule" | "tfjs" | "pytorch";
 export type Dtype = "float64" | "float32";
 
 /** One measured quantity: every sample, in seconds per unit (or GFLOP/s for W4). */

@@ -1,7 +1,8 @@
 /**
- * @file The command line: `node dist/run.js [W1 … W6] [--quick] [--json file] [--samples n]
- * [--engine chainrule|tfjs] [--in-process]`. Runs the chosen workloads (all by default) for
- * chainrule and TF.js, each case in its own child process, prints the table to stdout, writes
+ * @file The command line: `node dist/run.js [W1 … W7] [--quick] [--json file] [--samples n]
+ * [--engine chainrule|tfjs|pytorch] [--rounds n] [--in-process]`. Runs the chosen workloads (all
+ * by default) for chainrule, TF.js and (when torch is importable) PyTorch, each case in its own
+ * process, prints the table to stdout, writes
  * the JSON, and exits 1 if any case failed a check or crashed. Imports cases.ts, result.ts,
  * suite.ts, table.ts.
  */
@@ -18,10 +19,13 @@ export interface CliOptions extends Omit<SuiteOptions, "log"> {
   json: string;
 }
 
-const USAGE = `usage: run.js [W1 … W6] [--quick] [--json file] [--samples n] [--engine chainrule|tfjs]
-              [--in-process] [--profile dir]
-  no workload named: all six; --json defaults to .bench-results/latest.json;
+const USAGE = `usage: run.js [W1 … W7] [--quick] [--json file] [--samples n] [--engine chainrule|tfjs|pytorch]
+              [--rounds n] [--in-process] [--profile dir]
+  no workload named: all of them; --json defaults to .bench-results/latest.json;
+  --rounds: rounds of the cases with a PyTorch peer, alternating with it (default 3; 1: once each);
   --profile writes each case's V8 CPU profile under dir and lists its top self-time functions`;
+
+const ENGINES: readonly Engine[] = ["chainrule", "tfjs", "pytorch"];
 
 /** Parse the arguments; throws with the usage text on anything unknown. */
 export function parseArgs(argv: readonly string[]): CliOptions {
@@ -32,6 +36,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
   let samples: number | null = null;
   let json = ".bench-results/latest.json";
   let profileDir: string | null = null;
+  let rounds = 3;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i]!;
     const value = () => {
@@ -48,20 +53,24 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     else if (arg === "--samples") {
       samples = Number(value());
       if (!Number.isInteger(samples) || samples < 1) throw new Error(`--samples needs a positive integer\n${USAGE}`);
+    } else if (arg === "--rounds") {
+      rounds = Number(value());
+      if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds needs a positive integer\n${USAGE}`);
     } else if (arg === "--engine") {
-      const e = value();
-      if (e !== "chainrule" && e !== "tfjs") throw new Error(`--engine must be chainrule or tfjs\n${USAGE}`);
+      const e = value() as Engine;
+      if (!ENGINES.includes(e)) throw new Error(`--engine must be chainrule, tfjs or pytorch\n${USAGE}`);
       engines.push(e);
     } else throw new Error(`unknown argument ${JSON.stringify(arg)}\n${USAGE}`);
   }
   return {
     workloads: workloads.length > 0 ? workloads : WORKLOADS,
-    engines: engines.length > 0 ? engines : ["chainrule", "tfjs"],
+    engines: engines.length > 0 ? engines : ENGINES,
     quick,
     samples,
     isolate,
     json,
     profileDir,
+    rounds,
   };
 }
 

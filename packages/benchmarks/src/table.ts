@@ -35,11 +35,19 @@ function ratio(x: number): string {
   return x >= 10 ? `${x.toFixed(0)}×` : `${x.toFixed(2)}×`;
 }
 
-/** The TF.js row measured in this run that compares with this chainrule row, if any. */
-function tfjsHere(suite: SuiteResult, r: CaseResult, key: string): Summary | null {
+/**
+ * The peer's row measured in this run that compares with this chainrule row, if any: TF.js's of
+ * the workload (float32 only, so float64 rows compare with it too), PyTorch's of the same dtype;
+ * in W5, of the same chain length.
+ */
+function peerHere(suite: SuiteResult, r: CaseResult, key: string, engine: "tfjs" | "pytorch"): Summary | null {
   if (r.engine !== "chainrule") return null;
   const peer = suite.cases.find(
-    (c) => c.engine === "tfjs" && c.workload === r.workload && (r.workload !== "W5" || c.details.n === r.details.n),
+    (c) =>
+      c.engine === engine &&
+      c.workload === r.workload &&
+      (engine === "tfjs" || c.dtype === r.dtype) &&
+      (r.workload !== "W5" || c.details.n === r.details.n),
   );
   return peer?.metrics.find((m) => m.key === key)?.summary ?? null;
 }
@@ -64,6 +72,7 @@ export const COLUMNS = [
   "vs PyTorch",
   "vs TF.js (ref)",
   "vs TF.js (this run)",
+  "vs PyTorch (this run)",
   "peak RSS",
   "check",
 ] as const;
@@ -91,11 +100,11 @@ export function tableRows(suite: SuiteResult): string[][] {
         const value = formatValue(figure.value, m.unit);
         return s === null ? value : `${value} · ${ratio(speedup(m.unit, s.median, figure.value))}`;
       });
-      const here = suite.quick ? null : tfjsHere(suite, r, m.key);
-      const hereCell =
-        here === null
-          ? ""
-          : `${formatValue(here.median, m.unit)}${s === null ? "" : ` · ${ratio(speedup(m.unit, s.median, here.median))}`}`;
+      const hereCell = (engine: "tfjs" | "pytorch") => {
+        const here = suite.quick ? null : peerHere(suite, r, m.key, engine);
+        if (here === null) return "";
+        return `${formatValue(here.median, m.unit)}${s === null ? "" : ` · ${ratio(speedup(m.unit, s.median, here.median))}`}`;
+      };
       const rssTarget = suite.quick ? null : rssTargetFor(r);
       const rss =
         r.peakRssMB === null
@@ -109,7 +118,8 @@ export function tableRows(suite: SuiteResult): string[][] {
         s === null ? (failed === null ? "—" : "FAILED") : formatSummary(s, m.unit),
         targetCell,
         ...peerCells,
-        hereCell,
+        hereCell("tfjs"),
+        hereCell("pytorch"),
         rss,
         failed ?? "ok",
       ]);
@@ -151,6 +161,7 @@ export function renderReport(suite: SuiteResult): string {
     "Peer cells: the peer's figure · speed-up of the row over it (> 1: the row is faster).",
     ...PEERS.map((p) => `${p}: ${PEER_DESCRIPTIONS[p]}.`),
     '"TF.js (this run)": @tensorflow/tfjs 4.22.0 with the wasm backend, measured by this suite just now.',
+    '"PyTorch (this run)": src/peers/pytorch.py on one thread, run by this suite just now in alternating rounds with the chainrule rows of the same workload, dtype and size (samples pooled over the rounds; per-round medians in the details).',
     "Peak RSS: max resident set of the process that ran the case (node itself included).",
   ];
   const details = suite.cases.flatMap((r) => [`- ${r.id}`, ...detailLines(r).map((l) => `  - ${l}`)]);

@@ -13,14 +13,14 @@ import type { CaseSpec } from "../src/case.js";
 import { CASES, selectCases } from "../src/cases.js";
 import type { SuiteResult } from "../src/result.js";
 import { parseArgs } from "../src/run.js";
-import { runMeasured, runSuite, toResult } from "../src/suite.js";
+import { mergeRounds, runMeasured, runSuite, schedule, toResult } from "../src/suite.js";
 import { allPassed, COLUMNS, renderReport, tableRows } from "../src/table.js";
 
 describe("--quick, every case in process", () => {
   let suite: SuiteResult;
   beforeAll(async () => {
     suite = await runSuite({
-      workloads: ["W1", "W2", "W3", "W4", "W5", "W6"],
+      workloads: ["W1", "W2", "W3", "W4", "W5", "W7"],
       engines: ["chainrule", "tfjs"],
       quick: true,
       samples: null,
@@ -32,11 +32,11 @@ describe("--quick, every case in process", () => {
   test("runs the quick selection: both engines on every workload", () => {
     const ids = suite.cases.map((c) => c.id);
     expect(ids).toEqual(
-      selectCases({ workloads: ["W1", "W2", "W3", "W4", "W5", "W6"], engines: ["chainrule", "tfjs"], quick: true }).map(
+      selectCases({ workloads: ["W1", "W2", "W3", "W4", "W5", "W7"], engines: ["chainrule", "tfjs"], quick: true }).map(
         (c) => c.id,
       ),
     );
-    for (const w of ["W1", "W2", "W3", "W4", "W5", "W6"]) {
+    for (const w of ["W1", "W2", "W3", "W4", "W5", "W7"]) {
       expect(ids.some((id) => id.startsWith(`${w}/chainrule`))).toBe(true);
       expect(ids.some((id) => id.startsWith(`${w}/tfjs`))).toBe(true);
     }
@@ -108,7 +108,15 @@ test("a failed reference check hides the time and the table says FAILED", () => 
 });
 
 test("the command line", () => {
-  expect(parseArgs(["W2"])).toMatchObject({ workloads: ["W2"], engines: ["chainrule", "tfjs"], quick: false });
+  expect(parseArgs(["W2"])).toMatchObject({
+    workloads: ["W2"],
+    engines: ["chainrule", "tfjs", "pytorch"],
+    quick: false,
+    rounds: 3,
+  });
+  expect(parseArgs(["--engine", "pytorch", "--rounds", "5"])).toMatchObject({ engines: ["pytorch"], rounds: 5 });
+  expect(() => parseArgs(["--rounds", "0"])).toThrow(/positive integer/);
+  expect(() => parseArgs(["--engine", "numpy"])).toThrow(/chainrule, tfjs or pytorch/);
   expect(parseArgs(["--quick", "w5", "--json", "out.json", "--samples", "4", "--engine", "tfjs"])).toMatchObject({
     workloads: ["W5"],
     engines: ["tfjs"],
@@ -117,8 +125,8 @@ test("the command line", () => {
     samples: 4,
     isolate: true,
   });
-  expect(parseArgs([]).workloads).toEqual(["W1", "W2", "W3", "W4", "W5", "W6"]);
-  expect(() => parseArgs(["W7"])).toThrow(/unknown argument/);
+  expect(parseArgs([]).workloads).toEqual(["W1", "W2", "W3", "W4", "W5", "W7"]);
+  expect(() => parseArgs(["W9"])).toThrow(/unknown argument/);
   expect(() => parseArgs(["--samples", "0"])).toThrow(/positive integer/);
 });
 
@@ -145,10 +153,85 @@ test("the README's table covers every case of a full run", () => {
   if (!existsSync(readme)) return;
   const text = readFileSync(readme, "utf8");
   for (const c of selectCases({
-    workloads: ["W1", "W2", "W3", "W4", "W5", "W6"],
-    engines: ["chainrule", "tfjs"],
+    workloads: ["W1", "W2", "W3", "W4", "W5", "W7"],
+    engines: ["chainrule", "tfjs", "pytorch"],
     quick: false,
   })) {
     expect(text, c.id).toContain(`${c.engine} (${c.variant})`);
   }
+});
+
+test("without a python3 that imports torch, the suite says so and runs the rest", async () => {
+  const saved = process.env.CHAINRULE_BENCH_PYTHON;
+  process.env.CHAINRULE_BENCH_PYTHON = "/nonexistent/python3";
+  try {
+    const suite = await runSuite({
+      workloads: ["W5"],
+      engines: ["chainrule", "pytorch"],
+      quick: true,
+      samples: null,
+      isolate: false,
+      log: () => {},
+    });
+    expect(suite.environment.pytorch).toMatch(/^not run: no python3 that can import torch/);
+    expect(suite.cases.map((c) => c.id)).toEqual(["W5/chainrule/Value/N=1e5", "W5/chainrule/Tensor0d/N=1e5"]);
+    expect(allPassed(suite)).toBe(true);
+  } finally {
+    if (saved === undefined) delete process.env.CHAINRULE_BENCH_PYTHON;
+    else process.env.CHAINRULE_BENCH_PYTHON = saved;
+  }
+});
+
+test("cases with a PyTorch peer run in alternating rounds; the rounds pool their samples", () => {
+  const cases = selectCases({ workloads: ["W3", "W5"], engines: ["chainrule", "tfjs", "pytorch"], quick: true });
+  const order = schedule(cases, 2).map(({ spec, round }) => `${round}:${spec.id}`);
+  expect(order).toEqual([
+    "0:W3/chainrule/float32",
+    "0:W3/chainrule/float32/2-threads",
+    "0:W3/pytorch/float32",
+    "1:W3/pytorch/float32",
+    "1:W3/chainrule/float32/2-threads",
+    "1:W3/chainrule/float32",
+    "0:W3/tfjs/float32",
+    "0:W5/chainrule/Value/N=1e5",
+    "0:W5/chainrule/Tensor0d/N=1e5",
+    "0:W5/pytorch/N=1e5",
+    "1:W5/pytorch/N=1e5",
+    "1:W5/chainrule/Tensor0d/N=1e5",
+    "1:W5/chainrule/Value/N=1e5",
+    "0:W5/tfjs/scalar/N=1e5",
+  ]);
+  // without PyTorch cases, every case runs once
+  expect(
+    schedule(
+      cases.filter((c) => c.engine !== "pytorch"),
+      3,
+    ).every((r) => r.round === 0),
+  ).toBe(true);
+
+  const spec = CASES.find((c) => c.id === "W2/chainrule/float64") as CaseSpec;
+  const round = (samples: number[], ok: boolean, rss: number) => {
+    const r = toResult(
+      spec,
+      {
+        metrics: [{ key: "epoch", unit: "s", per: "epoch", samples }],
+        checks: [{ name: "test accuracy after epoch 1", measured: 0.7245, expected: "0.7245", ok }],
+        details: {},
+        notes: [],
+      },
+      null,
+      1,
+    );
+    r.peakRssMB = rss;
+    return r;
+  };
+  const merged = mergeRounds([round([0.3, 0.1], true, 100), round([0.2], true, 120)]);
+  expect(merged.metrics[0]!.samples).toEqual([0.3, 0.1, 0.2]);
+  expect(merged.metrics[0]!.summary).toEqual({ median: 0.2, min: 0.1, max: 0.3, n: 3 });
+  expect(merged.peakRssMB).toBe(120);
+  expect(merged.details.roundMedians).toEqual({ epoch: [0.2, 0.2] });
+  // one failed round fails the case, and hides the time
+  const failed = mergeRounds([round([0.3], false, 100), round([0.2], true, 100)]);
+  expect(failed.checks[0]!.ok).toBe(false);
+  expect(failed.metrics[0]!.summary).toBeNull();
 });

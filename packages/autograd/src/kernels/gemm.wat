@@ -21,6 +21,13 @@
 ;; starts from the C left by the earlier ones): the result is bit for bit that of the textbook
 ;; loop `s += a·b` in the same dtype.
 ;;
+;; Fused variant: scripts/build-wasm.mjs also assembles this text with each `cRJ + x·bJ` of the two
+;; micro-kernels written as `f32x4.relaxed_madd (x, bJ, cRJ)` (f64x2 likewise), for engines with
+;; relaxed SIMD. The engine may run it fused (one rounding per multiply-add: the x64 and arm64
+;; engines do where the CPU has FMA) or not (then the same bits as here); either way the order of
+;; the sums is the same, and the error stays within the textbook bound (k + 1)·ε·Σ|a·b|. The
+;; register budget is then one vector lighter (no product register).
+;;
 ;; Register budget: x64 engines have 16 xmm registers and V8 keeps one as scratch. 8 accumulators,
 ;; 2 B vectors, one broadcast A value and one product fit; a 5×8 or 6×8 tile spills to the stack.
 ;; Eight independent accumulators also hide the 3-cycle latency of the adds on two add pipes.

@@ -13,7 +13,12 @@
 import { workerThreads } from "#worker-threads";
 import { ChainruleError } from "../errors.js";
 import type { FloatArray } from "../ndarray.js";
-import { gemmWasmBase64, gemmWasmSharedBase64 } from "./gemm-wasm.generated.js";
+import {
+  gemmWasmBase64,
+  gemmWasmRelaxedBase64,
+  gemmWasmRelaxedSharedBase64,
+  gemmWasmSharedBase64,
+} from "./gemm-wasm.generated.js";
 
 export type { FloatArray };
 
@@ -45,7 +50,10 @@ export type Gemm = (
  * // c = [-2, -2]
  */
 export const gemm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOff) => {
-  const useWasm = backend === "wasm" || (backend === "auto" && m * n * k >= WASM_MIN_WORK && wasmGemm() !== null);
+  const useWasm =
+    backend === "wasm" ||
+    backend === "wasm-fused" ||
+    (backend === "auto" && m * n * k >= WASM_MIN_WORK && wasmGemm() !== null);
   (useWasm ? gemmWasm : gemmJs)(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff);
 };
 
@@ -53,12 +61,24 @@ export const gemm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOff) =
 // Choosing a backend
 // ---------------------------------------------------------------------------------------------
 
-/** "auto": WebAssembly for large products when the engine has SIMD, plain loops otherwise. */
-export type GemmBackend = "auto" | "js" | "wasm";
+/**
+ * "auto": WebAssembly for large products when the engine has SIMD (with fused multiply-adds where
+ * it has relaxed SIMD), plain loops otherwise. "wasm": the SIMD kernel without fused
+ * multiply-adds for every product, whose sums are bit for bit the textbook loop's. "wasm-fused":
+ * the fused kernel for every product where the engine has relaxed SIMD (else "wasm"). "js": the
+ * plain loops.
+ */
+export type GemmBackend = "auto" | "js" | "wasm" | "wasm-fused";
 
 let backend: GemmBackend = "auto";
 
-/** Force one implementation (tests, benchmarks), or return to "auto"; returns the previous one. */
+/**
+ * Force one implementation, or return to "auto"; returns the previous one. "wasm" gives results
+ * bit for bit those of the textbook loop on every engine (no fused multiply-adds).
+ *
+ * @example
+ * setGemmBackend("wasm"); // reproducible to the bit across engines, relaxed SIMD or not
+ */
 export function setGemmBackend(next: GemmBackend): GemmBackend {
   const previous = backend;
   backend = next;
@@ -285,6 +305,8 @@ interface WasmApi {
 /** The one instance, with views of its memory that are rebuilt whenever the memory grows. */
 interface WasmGemm {
   exports: GemmExports;
+  /** The same kernels with fused multiply-adds (relaxed SIMD), on the same memory; null without. */
+  fused: Pick<GemmExports, "gemm_f32" | "gemm_f64"> | null;
   f32: Float32Array;
   f64: Float64Array;
 }
@@ -313,8 +335,28 @@ function decode(base64: string): Uint8Array {
 }
 
 /** An instance with views of its memory (views must be made again after the memory grows). */
-function withViews(exports: GemmExports): WasmGemm {
-  return { exports, f32: new Float32Array(exports.memory.buffer), f64: new Float64Array(exports.memory.buffer) };
+function withViews(exports: GemmExports, fused: WasmGemm["fused"]): WasmGemm {
+  return {
+    exports,
+    fused,
+    f32: new Float32Array(exports.memory.buffer),
+    f64: new Float64Array(exports.memory.buffer),
+  };
+}
+
+/**
+ * The fused kernels on `memory`, from the relaxed-SIMD build of gemm.wat: null where the engine
+ * lacks relaxed SIMD (WebAssembly.validate is false: Node before 22 without
+ * --experimental-wasm-relaxed-simd, browsers before 2023).
+ */
+function fusedOn(api: WasmApi, base64: string, memory: object): WasmGemm["fused"] {
+  const bytes = decode(base64);
+  try {
+    if (!api.validate(bytes)) return null;
+    return new api.Instance(new api.Module(bytes), { env: { memory } }).exports as WasmGemm["fused"];
+  } catch {
+    return null;
+  }
 }
 
 /** The instantiated module, or null when WebAssembly or its SIMD extension is missing. */
@@ -329,7 +371,8 @@ function wasmGemm(): WasmGemm | null {
     // NOTE: Chromium before about version 115 refuses it on the main thread for modules over
     // 4 KB (ours is about 6 KB), so there the constructor throws and gemm uses gemmJs.
     if (api.validate(bytes)) {
-      instance = withViews(new api.Instance(new api.Module(bytes)).exports as GemmExports);
+      const exports = new api.Instance(new api.Module(bytes)).exports as GemmExports;
+      instance = withViews(exports, fusedOn(api, gemmWasmRelaxedBase64, exports.memory));
     }
   } catch {
     instance = null;
@@ -340,6 +383,11 @@ function wasmGemm(): WasmGemm | null {
 /** Whether `gemmWasm` can run here (WebAssembly with SIMD). */
 export function hasWasmGemm(): boolean {
   return wasmGemm() !== null;
+}
+
+/** Whether the fused kernel can run here (WebAssembly with relaxed SIMD). */
+export function hasFusedGemm(): boolean {
+  return wasmGemm()?.fused != null;
 }
 
 const roundUp = (x: number, to: number) => Math.ceil(x / to) * to;
@@ -356,33 +404,40 @@ export const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOf
     c.fill(0, cOff, cOff + m * n); // every entry is an empty sum
     return;
   }
+  // a pool whose worker has exited, or has held a band for over STALL_MS, is retired first
+  if (pool !== null) checkPool(pool);
   const w = wasmGemm();
   const f64 = c instanceof Float64Array;
   const size = f64 ? 8 : 4;
   const blocking = f64 ? BLOCKING.f64 : BLOCKING.f32;
   const { MR, NR, KC, MC, NC } = blocking;
 
-  // C is cut into bands, one per thread (one band without worker threads): bands of columns
-  // whose edges fall on multiples of 64 bytes within a row, or bands of rows when C is taller
-  // than wide. A pool with a dead worker is not used (the products stay right, on one thread).
-  const workers =
-    pool !== null && m * n * k >= THREADS_MIN_WORK && pool.workers.every((w) => w.alive) ? pool.workers : [];
+  // C is cut into bands: bands of columns whose edges fall on multiples of 64 bytes within a row,
+  // or bands of rows when C is taller than wide. One band without worker threads; with them, a
+  // few bands per thread, which the threads claim one at a time (see runShared).
+  const shared = pool !== null && m * n * k >= THREADS_MIN_WORK ? pool : null;
+  const threads = shared === null ? 1 : shared.workers.length + 1;
   const byRows = m > n;
   const span = byRows ? m : n;
   const step = byRows ? MR : 64 / size;
-  const band = roundUp(Math.ceil(span / (workers.length + 1)), step);
+  const wanted = threads === 1 ? 1 : Math.min(threads * BANDS_PER_THREAD, Math.floor(span / MIN_BAND));
+  const band = roundUp(Math.ceil(span / Math.max(1, wanted)), step);
   const bands = Math.ceil(span / band);
   const bandM = byRows ? band : m;
   const bandN = byRows ? n : band;
 
-  // memory: per band, scratch tile | packed A block | packed B slab; then A | B | C; 64-byte aligned
+  // memory from `base` on (above what a late worker may still write): per thread, scratch tile |
+  // packed A block | packed B slab; then A | B | C, and with threads a second C for the bands
+  // this thread takes over from a late worker; all 64-byte aligned
+  const base = memoryBase();
   const apBytes = roundUp(roundUp(Math.min(MC, bandM), MR) * Math.min(KC, k) * size, 64);
   const bpBytes = roundUp(roundUp(Math.min(NC, bandN), NR) * Math.min(KC, k) * size, 64);
-  const perBand = SCRATCH_BYTES + apBytes + bpBytes;
-  const aAt = perBand * bands;
+  const perThread = SCRATCH_BYTES + apBytes + bpBytes;
+  const aAt = base + perThread * threads;
   const bAt = aAt + roundUp(m * k * size, 64);
   const cAt = bAt + roundUp(k * n * size, 64);
-  if (w === null || !reserve(w, cAt + m * n * size)) {
+  const end = cAt + roundUp(m * n * size, 64) * (threads === 1 ? 1 : 2);
+  if (w === null || !reserve(w, end)) {
     gemmJs(transA, transB, m, n, k, a, aOff, b, bOff, c, cOff);
     return;
   }
@@ -392,47 +447,34 @@ export const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOf
 
   // op(A)(i, p) is at aAt + (i·ars + p·acs)·size. B is packed as the [n×k] matrix op(B)ᵀ, whose
   // rows j are the columns of C: op(B)(p, j) is at bAt + (j·brs + p·bcs)·size.
-  const ars = transA ? 1 : k;
-  const acs = transA ? m : 1;
-  const brs = transB ? k : 1;
-  const bcs = transB ? 1 : n;
-  const argsOf = (t: number): GemmArgs => {
+  const job: Job = {
+    byRows,
+    band,
+    span,
+    m,
+    n,
+    perThread,
+    base,
+    apBytes,
+    // k, a, ars, acs, b, brs, bcs, c, ldc, then KC, MC, NC (the buffers are each thread's own)
+    args: [k, aAt, transA ? 1 : k, transA ? m : 1, bAt, transB ? k : 1, transB ? 1 : n, cAt, n, KC, MC, NC],
+  };
+  // the fused kernel unless the plain one is asked for (see GemmBackend)
+  const fused = backend !== "wasm" && w.fused !== null;
+  const kernels = fused ? (w.fused as NonNullable<WasmGemm["fused"]>) : w.exports;
+  const kernel = f64 ? kernels.gemm_f64 : kernels.gemm_f32;
+  let taken: number[] = [];
+  if (shared === null || bands === 1) kernel(...bandArgs(job, 0, 0));
+  else taken = runShared(shared, job, bands, (f64 ? 1 : 0) | (fused ? 2 : 0), kernel, end);
+  c.set(heap.subarray(cAt / size, cAt / size + m * n), cOff);
+  // the bands taken over from a late worker were computed into the second C: copy those instead
+  const cmAt = (cAt + roundUp(m * n * size, 64)) / size;
+  for (const t of taken) {
     const from = t * band;
     const to = Math.min(span, from + band);
-    const at = t * perBand;
-    return [
-      byRows ? from : 0,
-      byRows ? to : m,
-      byRows ? 0 : from,
-      byRows ? n : to,
-      k,
-      aAt,
-      ars,
-      acs,
-      bAt,
-      brs,
-      bcs,
-      cAt,
-      n,
-      at + SCRATCH_BYTES,
-      at + SCRATCH_BYTES + apBytes,
-      at,
-      KC,
-      MC,
-      NC,
-    ];
-  };
-  // bands 1, 2, … go to the workers; this thread computes band 0, then waits for all of them
-  // (also when its own band throws: nothing may still write to the memory once gemm returns)
-  for (let t = 1; t < bands; t++) (workers[t - 1] as GemmWorker).post(f64, argsOf(t));
-  let failed = false;
-  try {
-    (f64 ? w.exports.gemm_f64 : w.exports.gemm_f32)(...argsOf(0));
-  } finally {
-    for (let t = 1; t < bands; t++) failed = (workers[t - 1] as GemmWorker).wait() || failed;
+    if (byRows) c.set(heap.subarray(cmAt + from * n, cmAt + to * n), cOff + from * n);
+    else for (let i = 0; i < m; i++) c.set(heap.subarray(cmAt + i * n + from, cmAt + i * n + to), cOff + i * n + from);
   }
-  if (failed) throw new ChainruleError("matmul", "a worker thread failed to compute its band of a product");
-  c.set(heap.subarray(cAt / size, cAt / size + m * n), cOff);
 };
 
 /** Grow the module's memory to at least `bytes` (views included); false if that is impossible. */
@@ -445,7 +487,7 @@ function reserve(w: WasmGemm, bytes: number): boolean {
   // if the engine cannot give that much, ask for just what is needed
   const doubled = Math.max(needed, Math.min(have, MAX_BYTES - have) / PAGE);
   if (!tryGrow(w, doubled) && !tryGrow(w, needed)) return false;
-  Object.assign(w, withViews(w.exports));
+  Object.assign(w, withViews(w.exports, w.fused));
   return true;
 }
 
@@ -469,24 +511,134 @@ function tryGrow(w: WasmGemm, pages: number): boolean {
  */
 const THREADS_MIN_WORK = 2 ** 21;
 
+/**
+ * Bands per thread of a shared product. The threads claim bands one at a time, so a thread that
+ * is late (asleep, or sharing its core with another process) takes fewer of them, and this thread
+ * takes over a band that a worker holds for too long (see runShared). More bands balance better
+ * and make a band taken over cheaper, but pack the other operand once per band (see MIN_BAND).
+ */
+const BANDS_PER_THREAD = 4;
+
+/**
+ * The narrowest band, in columns (or rows) of C: each band packs all of the other operand again,
+ * about as costly as 1/MIN_BAND of the band's multiply-adds times a few, so narrower bands lose
+ * more to packing than they gain in balance. NOTE: measured with scripts/bench-threads.mjs on 2
+ * cores of a Xeon: with 64, two threads gave 1.74× one thread at n = 512 and 1.79× at 1024; with
+ * 32 or 128, 0.5–1.7× in rounds of the same runs (a busy host; 64 was best in each).
+ */
+const MIN_BAND = 64;
+
+/**
+ * How long this thread waits for a band that a worker holds, in units of the shortest band it
+ * computed itself, counted from when the worker started it: a worker running at full speed is
+ * done within one unit; one that has not finished after PATIENCE units is late (its core is
+ * busy, or it sleeps, hangs or died), and this thread computes the band itself.
+ */
+const PATIENCE = 2;
+
+/**
+ * A worker that is still inside a band this long after it was taken over has stopped answering:
+ * the pool is retired at the next product. NOTE: a worker sharing its core with another process
+ * is back within a few scheduler slices (milliseconds).
+ */
+const STALL_MS = 1000;
+
+/** A product cut into bands, as runShared hands it out. */
+interface Job {
+  byRows: boolean;
+  band: number;
+  span: number;
+  m: number;
+  n: number;
+  /** Where thread 0's scratch tile and packing buffers start; thread t's are t·perThread bytes on. */
+  base: number;
+  perThread: number;
+  apBytes: number;
+  /** k, a, ars, acs, b, brs, bcs, c, ldc, KC, MC, NC: what every band shares. */
+  args: number[];
+}
+
+/** The arguments of gemm_f32/f64 for band t of a job, with the buffers of thread `thread`. */
+function bandArgs(job: Job, t: number, thread: number): GemmArgs {
+  const from = t * job.band;
+  const to = Math.min(job.span, from + job.band);
+  const at = job.base + thread * job.perThread;
+  const [k, a, ars, acs, b, brs, bcs, c, ldc, KC, MC, NC] = job.args as [
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+    number,
+  ];
+  const [m0, m1, n0, n1] = job.byRows ? [from, to, 0, job.n] : [0, job.m, from, to];
+  const ap = at + SCRATCH_BYTES;
+  return [m0, m1, n0, n1, k, a, ars, acs, b, brs, bcs, c, ldc, ap, ap + job.apBytes, at, KC, MC, NC];
+}
+
 /** Worker threads that share the kernels' memory with this thread's `instance`. */
 interface Pool {
   workers: GemmWorker[];
   /** The instance with a memory of its own, restored when the threads are stopped. */
   single: WasmGemm | null;
+  /** The block of Int32s that every thread of the pool shares (layout below). */
+  control: Int32Array;
+  /** When each band was started by the worker that holds it (ms, on a clock all threads share). */
+  started: Float64Array;
+  /** The number of the last job posted: 1, 2, …, MAX_JOB, 1, … */
+  job: number;
+  /**
+   * Jobs with a band taken over from a worker that may still be computing it: until that worker
+   * is done, it writes below `end`, so the memory is used only from there on. `at`: since when.
+   */
+  fences: Array<{ job: number; end: number; at: number }>;
 }
 
 let pool: Pool | null = null;
 /** The last call of setGemmThreads: each call waits for the one before it. */
 let settingThreads: Promise<unknown> = Promise.resolve();
 
-// Each worker has a block of Int32s shared with this thread: the number of the job posted, the
-// number of the job done, whether it failed, the dtype, and the arguments of gemm_f32/f64.
+// The shared control block: the number of the job posted; the next band to claim; whether a band
+// failed; the kernel (1: float64, 2: fused); the number of bands; bytes of buffers per thread;
+// the worker that tests ask to stall; the number of threads; per thread, the job whose band it is
+// computing (0: none); per band, its state; then the 19 arguments of gemm_f32/f64 for each band,
+// with thread 0's buffers (a worker adds its offset).
 const JOB = 0;
-const DONE = 1;
+const NEXT = 1;
 const FAILED = 2;
-const F64 = 3;
-const ARGS = 4;
+const KIND = 3;
+const BANDS = 4;
+const PER_THREAD = 5;
+const STALL = 6;
+const THREADS = 7;
+const MAX_THREADS = 64; // setGemmThreads accepts up to 64
+const MAX_BANDS = MAX_THREADS * BANDS_PER_THREAD;
+const WORKING = 8;
+const STATE = WORKING + MAX_THREADS;
+const ARGS = STATE + MAX_BANDS;
+/**
+ * NEXT holds job·4096 + band: a thread claims band t of job j by moving NEXT from j·4096 + t to
+ * j·4096 + t + 1 with compareExchange. A worker that wakes late, after its job was finished and
+ * another posted, sees another job number and cannot claim a band of a job it has not read.
+ */
+const BAND_BITS = 12;
+const MAX_JOB = 2 ** (31 - BAND_BITS - 1) - 1;
+/**
+ * A band's state is job·4 + one of these: claimed but not started yet (FREE), being computed by
+ * the worker that claimed it (HELD), finished by it (DONE), or computed by this thread (MINE,
+ * its own bands and those it took over). Each change is a compareExchange, so a worker and this
+ * thread never both compute a band into C.
+ */
+const FREE = 0;
+const HELD = 1;
+const DONE = 2;
+const MINE = 3;
 /**
  * Checks of a flag before sleeping on it, a few milliseconds: a worker that went to sleep takes
  * tens of microseconds to wake, and in a training step the next product follows within a few
@@ -495,31 +647,198 @@ const ARGS = 4;
  */
 const SPIN = 2_000_000;
 
-/** A worker's source (CommonJS, run with `eval`): wait for a job, run it, say so, repeat. */
+/** How long this thread spins instead of sleeping while it waits for a worker's band, ms. */
+const SPIN_MS = 1;
+
+/** Milliseconds on a clock that every thread of the process reads alike. */
+const now = () => performance.timeOrigin + performance.now();
+
+/**
+ * A worker's source (CommonJS, run with `eval`): wait for a job, claim its bands one at a time
+ * until none is left, and compute each unless this thread took it over first; repeat.
+ */
 const WORKER_SOURCE = `
 const { workerData, parentPort } = require("node:worker_threads");
-const { module, memory, control } = workerData;
+const { module, fusedModule, memory, control, started, index } = workerData;
 const kernels = new WebAssembly.Instance(module, { env: { memory } }).exports;
+const fused = fusedModule && new WebAssembly.Instance(fusedModule, { env: { memory } }).exports;
 const ctl = new Int32Array(control);
+const startedAt = new Float64Array(started);
 parentPort.postMessage("ready");
 let job = 0;
+let computed = 0;
 for (;;) {
-  // spin a while before sleeping (see SPIN)
-  for (let spin = 0; spin < ${SPIN} && Atomics.load(ctl, ${JOB}) === job; spin++);
+  // spin a while before sleeping (see SPIN), but only after a job in which this worker computed at
+  // least half its share of the bands: one that comes late (its core is busy, or it slept) would
+  // only take time from the other threads, this process's among them
+  const spins = 2 * computed * ctl[${THREADS}] >= ctl[${BANDS}] ? ${SPIN} : 0;
+  for (let spin = 0; spin < spins && Atomics.load(ctl, ${JOB}) === job; spin++);
   Atomics.wait(ctl, ${JOB}, job);
   job = Atomics.load(ctl, ${JOB});
   if (job < 0) break;
-  try {
-    const args = Array.from(ctl.subarray(${ARGS}, ${ARGS + 19}));
-    (ctl[${F64}] === 1 ? kernels.gemm_f64 : kernels.gemm_f32)(...args);
-    ctl[${FAILED}] = 0;
-  } catch {
-    ctl[${FAILED}] = 1;
+  computed = 0;
+  for (;;) {
+    const word = Atomics.load(ctl, ${NEXT});
+    const t = word & ${2 ** BAND_BITS - 1};
+    if (word >>> ${BAND_BITS} !== job || t >= Atomics.load(ctl, ${BANDS})) break;
+    if (Atomics.compareExchange(ctl, ${NEXT}, word, word + 1) !== word) continue;
+    Atomics.store(ctl, ${WORKING} + index, job);
+    // the arguments are read before the band is marked held: once it is, the job may be finished
+    // without this worker (the band taken over) and the next job's arguments written in their place
+    const args = Array.from(ctl.subarray(${ARGS} + 19 * t, ${ARGS} + 19 * t + 19));
+    const own = index * ctl[${PER_THREAD}];
+    args[13] += own;
+    args[14] += own;
+    args[15] += own;
+    const kind = ctl[${KIND}];
+    startedAt[t] = performance.timeOrigin + performance.now();
+    if (Atomics.compareExchange(ctl, ${STATE} + t, job * 4 + ${FREE}, job * 4 + ${HELD}) === job * 4 + ${FREE}) {
+      // tests stall a worker here, holding a band it does not compute
+      if (Atomics.load(ctl, ${STALL}) === index) Atomics.wait(ctl, ${STALL}, index);
+      try {
+        const k = kind & 2 ? fused : kernels;
+        (kind & 1 ? k.gemm_f64 : k.gemm_f32)(...args);
+      } catch {
+        Atomics.store(ctl, ${FAILED}, 1);
+      }
+      if (Atomics.compareExchange(ctl, ${STATE} + t, job * 4 + ${HELD}, job * 4 + ${DONE}) === job * 4 + ${HELD}) computed++;
+      Atomics.notify(ctl, ${STATE} + t);
+    }
+    Atomics.store(ctl, ${WORKING} + index, 0);
   }
-  Atomics.store(ctl, ${DONE}, job);
-  Atomics.notify(ctl, ${DONE});
 }
 `;
+
+/**
+ * Compute the `bands` bands of `job` on the pool. This thread posts the job, claims bands too
+ * until none is left, then waits for the bands the workers hold; a band still unfinished
+ * PATIENCE band-times after its worker started it is taken over and computed here, into the
+ * second C (the worker may still be writing the first). Returns the bands taken over. A worker
+ * that dies or hangs thus costs this product at most a little waiting, never the result.
+ */
+function runShared(p: Pool, job: Job, bands: number, kind: number, kernel: BlockedGemm, end: number): number[] {
+  const ctl = p.control;
+  p.job = p.job === MAX_JOB ? 1 : p.job + 1;
+  const tag = p.job * 4;
+  for (let t = 0; t < bands; t++) {
+    ctl.set(bandArgs(job, t, 0), ARGS + 19 * t); // addresses past 2³¹ wrap to the same i32 bits
+    Atomics.store(ctl, STATE + t, tag + FREE);
+  }
+  ctl[KIND] = kind;
+  ctl[BANDS] = bands;
+  ctl[THREADS] = p.workers.length + 1;
+  ctl[PER_THREAD] = job.perThread;
+  Atomics.store(ctl, FAILED, 0);
+  Atomics.store(ctl, NEXT, p.job << BAND_BITS);
+  const posted = now();
+  Atomics.store(ctl, JOB, p.job);
+  Atomics.notify(ctl, JOB);
+
+  let failed = false;
+  const compute = (args: GemmArgs) => {
+    try {
+      kernel(...args);
+    } catch {
+      failed = true; // the other bands still finish: nothing may write to the memory once gemm returns
+    }
+  };
+  let shortest = Number.POSITIVE_INFINITY;
+  for (let t = claim(ctl, p.job, bands); t >= 0; t = claim(ctl, p.job, bands)) {
+    Atomics.store(ctl, STATE + t, tag + MINE);
+    const t0 = now();
+    compute(bandArgs(job, t, 0));
+    shortest = Math.min(shortest, now() - t0);
+  }
+
+  // the bands the workers claimed: wait for each, or take it over once its worker is late
+  // (the shortest: a band during which this thread lost its core says nothing about the work)
+  const unit = Number.isFinite(shortest) ? shortest : now() - posted;
+  const secondC = job.args[7]! + roundUp(job.m * job.n * (kind & 1 ? 8 : 4), 64);
+  const taken: number[] = [];
+  for (let t = 0; t < bands; t++) {
+    let seen = now(); // a band claimed but not started yet counts from when it was first seen
+    for (;;) {
+      const state = Atomics.load(ctl, STATE + t);
+      if (state === tag + DONE || state === tag + MINE) break;
+      const since = state === tag + HELD ? (p.started[t] as number) : seen;
+      const left = since + PATIENCE * unit - now();
+      if (left > 0) {
+        // spin while the wait is short (waking from Atomics.wait takes tens of microseconds)
+        if (left > SPIN_MS) Atomics.wait(ctl, STATE + t, state, left - SPIN_MS);
+        else while (Atomics.load(ctl, STATE + t) === state && now() < since + PATIENCE * unit);
+        continue;
+      }
+      if (Atomics.compareExchange(ctl, STATE + t, state, tag + MINE) === state) {
+        const args = bandArgs(job, t, 0);
+        args[11] = secondC;
+        compute(args);
+        taken.push(t);
+        break;
+      }
+      seen = now();
+    }
+  }
+  if (taken.length > 0) p.fences.push({ job: p.job, end, at: now() });
+  if (failed || ctl[FAILED] === 1) {
+    throw new ChainruleError("matmul", "a thread failed to compute its band of a product");
+  }
+  return taken;
+}
+
+/** Claim the next band of job `job` for this thread; −1 when none is left. */
+function claim(ctl: Int32Array, job: number, bands: number): number {
+  for (;;) {
+    const word = Atomics.load(ctl, NEXT);
+    const t = word & (2 ** BAND_BITS - 1);
+    if (word >>> BAND_BITS !== job || t >= bands) return -1;
+    if (Atomics.compareExchange(ctl, NEXT, word, word + 1) === word) return t;
+  }
+}
+
+/**
+ * The first byte of the kernels' memory that no late worker can still write: 0, unless a worker
+ * is still computing a band taken over from it, whose product's memory it may write up to its end.
+ */
+function memoryBase(): number {
+  const p = pool;
+  if (p === null || p.fences.length === 0) return 0;
+  p.fences = p.fences.filter((f) => p.workers.some((_, i) => Atomics.load(p.control, WORKING + i + 1) === f.job));
+  return p.fences.reduce((most, f) => Math.max(most, f.end), 0);
+}
+
+/** Retire the pool, with a warning, if a worker has exited or has been inside a band for STALL_MS. */
+function checkPool(p: Pool): void {
+  if (!p.workers.every((worker) => worker.alive)) {
+    retirePool("a worker thread of setGemmThreads exited");
+  } else if (memoryBase() > 0 && p.fences.some((f) => now() - f.at > STALL_MS)) {
+    retirePool("a worker thread of setGemmThreads stopped answering");
+  }
+}
+
+/**
+ * Stop using the pool: products run on this thread, in the instance with a memory of its own,
+ * from now on; the workers are told to stop and terminated, and a warning says why.
+ */
+function retirePool(reason: string): void {
+  const p = pool;
+  if (p === null) return;
+  pool = null;
+  instance = p.single;
+  stopWorkers(p).catch(() => {});
+  const message = `${reason}; matrix products run on one thread from now on (setGemmThreads starts new workers)`;
+  const host = (globalThis as { process?: { emitWarning?: (message: string, type: string) => void } }).process;
+  if (typeof host?.emitWarning === "function") host.emitWarning(message, "ChainruleWarning");
+  else console.warn(`ChainruleWarning: ${message}`);
+}
+
+/** Tell every worker of the pool to stop (also one a test stalled), and end their threads. */
+function stopWorkers(p: Pool): Promise<number[]> {
+  Atomics.store(p.control, JOB, -1);
+  Atomics.notify(p.control, JOB);
+  Atomics.store(p.control, STALL, -1);
+  Atomics.notify(p.control, STALL);
+  return Promise.all(p.workers.map((w) => w.terminate()));
+}
 
 /** The part of node:worker_threads used here. */
 interface WorkerThreads {
@@ -532,18 +851,22 @@ interface Thread {
 }
 
 class GemmWorker {
-  private readonly ctl = new Int32Array(new SharedArrayBuffer(4 * (ARGS + 19)));
-  private job = 0;
   private readonly thread: Thread;
   /** Settles once the worker has instantiated the kernels (or failed to start). */
   readonly ready: Promise<void>;
-  /** False once the thread has exited or failed: it takes no more jobs. */
+  /** False once the thread has exited or failed (seen when this thread's event loop runs). */
   alive = true;
 
-  constructor(threads: WorkerThreads, module: object, memory: object) {
+  constructor(
+    threads: WorkerThreads,
+    modules: { module: object; fusedModule: object | null },
+    memory: object,
+    pool: Pool,
+    index: number,
+  ) {
     this.thread = new threads.Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { module, memory, control: this.ctl.buffer },
+      workerData: { ...modules, memory, control: pool.control.buffer, started: pool.started.buffer, index },
     });
     this.ready = new Promise((resolve, reject) => {
       this.thread.once("message", () => {
@@ -562,41 +885,47 @@ class GemmWorker {
     this.ready.catch(() => {}); // after start-up a rejection only marks the worker dead
   }
 
-  /** Hand this worker one band of a product. */
-  post(f64: boolean, args: GemmArgs): void {
-    this.ctl[F64] = f64 ? 1 : 0;
-    this.ctl.set(args, ARGS); // addresses past 2³¹ wrap to negative Int32s: the same i32 bits
-    this.job = this.job === 0x7fffffff ? 1 : this.job + 1; // job numbers stay positive Int32s
-    Atomics.store(this.ctl, JOB, this.job);
-    Atomics.notify(this.ctl, JOB);
-  }
-
-  /** Block until the band posted last is done; true if it failed. */
-  wait(): boolean {
-    for (let spin = 0; spin < SPIN && Atomics.load(this.ctl, DONE) !== this.job; spin++);
-    for (;;) {
-      const done = Atomics.load(this.ctl, DONE);
-      if (done === this.job) break;
-      Atomics.wait(this.ctl, DONE, done);
-    }
-    return this.ctl[FAILED] === 1;
-  }
-
-  stop(): Promise<number> {
-    Atomics.store(this.ctl, JOB, -1);
-    Atomics.notify(this.ctl, JOB);
+  terminate(): Promise<number> {
     return this.thread.terminate();
   }
 }
 
 /**
+ * For tests of the pool's failure handling only: make worker `index` (1, 2, …) hold the next band
+ * it claims without computing it until released, or end its thread now (its exit is seen once the
+ * event loop runs). False when there is no such worker.
+ */
+export const gemmPoolForTesting = {
+  stallWorker(index: number): boolean {
+    if (pool === null || index < 1 || index > pool.workers.length) return false;
+    Atomics.store(pool.control, STALL, index);
+    return true;
+  },
+  releaseWorker(): void {
+    if (pool === null) return;
+    Atomics.store(pool.control, STALL, 0);
+    Atomics.notify(pool.control, STALL);
+  },
+  terminateWorker(index: number): boolean {
+    const worker = pool?.workers[index - 1];
+    if (worker === undefined) return false;
+    worker.terminate().catch(() => {});
+    return true;
+  },
+};
+
+/**
  * Compute large matrix products (and their gradients) on `count` threads: this one and
- * `count − 1` worker threads that share the kernels' WebAssembly memory, each computing a band of
- * the result. Every entry is still computed by one thread in the same order, so results are bit
- * for bit those of one thread. Products under about 2²¹ multiply-adds stay on this thread.
- * `setGemmThreads(1)` stops the workers. Node only (worker_threads; this thread blocks on
- * Atomics.wait while the workers finish, which browsers forbid on their main thread).
- * Resolves to the number of threads in use.
+ * `count − 1` worker threads that share the kernels' WebAssembly memory. Each product is cut into
+ * a few bands per thread, which the threads claim one at a time; this thread computes every band
+ * no worker has claimed, so a busy or sleeping core only means fewer bands for its worker. Every
+ * entry is still computed by one thread in the same order, so results are bit for bit those of
+ * one thread. Products under about 2²¹ multiply-adds stay on this thread. A worker that dies or
+ * stops answering while it holds a band is noticed after a bounded wait (about a second): the
+ * product is then computed again on this thread (same bits), the workers are stopped and a
+ * warning is emitted. `setGemmThreads(1)` stops the workers. Node only (worker_threads; this
+ * thread blocks on Atomics.wait while the workers finish, which browsers forbid on their main
+ * thread). Resolves to the number of threads in use.
  *
  * @example
  * await setGemmThreads(2); // a training loop's big products now use two cores
@@ -613,10 +942,10 @@ async function startThreads(count: number): Promise<number> {
     throw new ChainruleError("setGemmThreads", `count must be an integer from 1 to 64, got ${got}`);
   }
   if (pool !== null) {
-    const stopping = pool.workers.map((w) => w.stop());
+    const stopping = stopWorkers(pool);
     instance = pool.single;
     pool = null;
-    await Promise.all(stopping);
+    await stopping;
   }
   if (count === 1) return 1;
   const single = wasmGemm();
@@ -637,16 +966,30 @@ async function startThreads(count: number): Promise<number> {
   } catch (error) {
     throw new ChainruleError("setGemmThreads", `could not make a shared WebAssembly memory: ${String(error)}`);
   }
-  const shared = withViews(new api.Instance(module, { env: { memory } }).exports as GemmExports);
-  const workers: GemmWorker[] = [];
+  // the fused kernels where the engine has relaxed SIMD (then the workers have them too)
+  const fusedBytes = decode(gemmWasmRelaxedSharedBase64);
+  const fusedModule = single.fused !== null && api.validate(fusedBytes) ? new api.Module(fusedBytes) : null;
+  const shared = withViews(
+    new api.Instance(module, { env: { memory } }).exports as GemmExports,
+    fusedModule === null ? null : (new api.Instance(fusedModule, { env: { memory } }).exports as WasmGemm["fused"]),
+  );
+  const next: Pool = {
+    workers: [],
+    single,
+    control: new Int32Array(new SharedArrayBuffer(4 * (ARGS + 19 * MAX_BANDS))),
+    started: new Float64Array(new SharedArrayBuffer(8 * MAX_BANDS)),
+    job: 0,
+    fences: [],
+  };
   try {
-    for (let i = 1; i < count; i++) workers.push(new GemmWorker(threads, module, memory));
-    await Promise.all(workers.map((w) => w.ready));
+    for (let i = 1; i < count; i++)
+      next.workers.push(new GemmWorker(threads, { module, fusedModule }, memory, next, i));
+    await Promise.all(next.workers.map((w) => w.ready));
   } catch (error) {
-    await Promise.all(workers.map((w) => w.stop()));
+    await stopWorkers(next);
     throw new ChainruleError("setGemmThreads", `a worker thread did not start: ${String(error)}`);
   }
-  pool = { workers, single };
+  pool = next;
   instance = shared;
   return count;
 }
@@ -725,8 +1068,9 @@ function elementwiseWasm(
   const w = wasmGemm();
   const f64 = out instanceof Float64Array;
   const size = f64 ? 8 : 4;
-  const at = inputs.map((_, i) => i * roundUp(n * size, 64));
-  if (w === null || !reserve(w, inputs.length * roundUp(n * size, 64))) return false;
+  const base = memoryBase(); // above what a late worker thread may still write
+  const at = inputs.map((_, i) => base + i * roundUp(n * size, 64));
+  if (w === null || !reserve(w, base + inputs.length * roundUp(n * size, 64))) return false;
   const heap = f64 ? w.f64 : w.f32;
   for (let i = 0; i < inputs.length; i++) heap.set(inputs[i] as FloatArray, (at[i] as number) / size);
   run(w.exports, f64, at, n);

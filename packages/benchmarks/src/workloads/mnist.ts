@@ -37,6 +37,11 @@ function verify(images: Uint8Array, labels: Uint8Array, where: string): void {
   }
 }
 
+/** The directory of the derived byte files (for peers in other languages). */
+export function mnistCacheDir(): string {
+  return CACHE_DIR;
+}
+
 /** Write the derived byte files if they are missing (the runner calls this once, before the cases). */
 export function prepareMnistCache(): void {
   if (existsSync(IMAGES_FILE) && existsSync(LABELS_FILE)) return;

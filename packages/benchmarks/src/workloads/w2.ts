@@ -2,11 +2,13 @@
  * @file W2 with @chainrule/nn: Nielsen's 784–30–10 sigmoid network, gaussian12 weights from
  * mulberry32(2), quadratic cost, SGD with η = 3 on mini-batches of 10 in the order
  * permutation(8000, 2000 + epoch). This is the code a user of the library writes (MLP,
- * quadraticCost, SGD), timed per epoch. Imports @chainrule/autograd, @chainrule/nn,
+ * quadraticCost, SGD), timed per epoch; and the same network written with plain Tensor operations
+ * (x·Wᵀ + b, sigmoid, squared error, an update that makes new leaves), the code of a user who does
+ * not use the nn package. Imports @chainrule/autograd, @chainrule/nn,
  * mnist.ts, case.ts, stats.ts, result.ts.
  */
 
-import { noGrad, Random } from "@chainrule/autograd";
+import { fromStorage, noGrad, Random, type Tensor } from "@chainrule/autograd";
 import { mnistBatch } from "@chainrule/datasets";
 import { MLP, quadraticCost, SGD } from "@chainrule/nn";
 import { type CaseSpec, type RunOptions, sampleCount } from "../case.js";
@@ -67,11 +69,66 @@ function runW2(dtype: Dtype) {
   };
 }
 
-export const w2: CaseSpec[] = (["float64", "float32"] as const).map((dtype) => ({
-  id: `W2/chainrule/${dtype}`,
-  workload: "W2",
-  engine: "chainrule",
-  variant: "nn.MLP",
-  dtype,
-  run: runW2(dtype),
-}));
+/**
+ * W2 with plain Tensor operations: weights [out][in] drawn as WORKLOADS.md says (gaussian12 from
+ * mulberry32(2): W1, b1, W2, b2), a = σ(x·Wᵀ + b), C = ½·Σ(a² − y)²/m, and SGD as a new leaf
+ * θ − η·∂C/∂θ per parameter and step, as a first script would write it.
+ */
+function runW2Plain(dtype: Dtype) {
+  return async (options: RunOptions): Promise<CaseOutput> => {
+    const { images, labels } = canonicalMnist();
+    const testLabels = Int32Array.from(labels.subarray(8000, 10000));
+    const random = new Random(2);
+    const draw = (shape: number[]) => {
+      const values = Float64Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => random.gaussian12());
+      return fromStorage(dtype === "float32" ? Float32Array.from(values) : values, shape, { requiresGrad: true });
+    };
+    let [W1, b1, W2, b2] = [draw([30, 784]), draw([30]), draw([10, 30]), draw([10])] as [
+      Tensor,
+      Tensor,
+      Tensor,
+      Tensor,
+    ];
+    const forward = (x: Tensor) => x.matmul(W1.T).add(b1).sigmoid().matmul(W2.T).add(b2).sigmoid();
+    const sgd = (p: Tensor) => noGrad(() => p.sub(p.grad!.mul(3.0))).requireGrad();
+    const epochs = sampleCount(options, 10, 1);
+
+    const epochS: number[] = [];
+    const rssAfterEpoch: number[] = [];
+    const accuracy = new Map<number, number>();
+    for (let e = 0; e < epochs; e++) {
+      const t0 = seconds();
+      const order = new Random(2000 + e).permutation(8000);
+      for (let k = 0; k < 800; k++) {
+        const [x, y] = mnistBatch(images, labels, order.subarray(10 * k, 10 * k + 10), dtype);
+        const C = forward(x)
+          .sub(y)
+          .pow(2)
+          .sum()
+          .mul(0.5 / 10); // C = (1/m) Σₓ ½‖a²(x) − y(x)‖²
+        C.backward();
+        [W1, b1, W2, b2] = [sgd(W1), sgd(b1), sgd(W2), sgd(b2)];
+      }
+      epochS.push(seconds() - t0);
+      rssAfterEpoch.push(Math.round(rssMB()));
+      if (w2EvaluatesAfter(e, epochs)) {
+        const [x] = mnistBatch(images, labels, { start: 8000, end: 10000 }, dtype);
+        accuracy.set(e + 1, accuracyOf(noGrad(() => forward(x)).data, testLabels, 10));
+      }
+      options.log(`  epoch ${e + 1}: ${epochS[e]!.toFixed(3)} s, rss ${rssAfterEpoch[e]} MB`);
+    }
+    return w2Output(epochS, rssAfterEpoch, accuracy);
+  };
+}
+
+export const w2: CaseSpec[] = (["float64", "float32"] as const).flatMap((dtype): CaseSpec[] => [
+  { id: `W2/chainrule/${dtype}`, workload: "W2", engine: "chainrule", variant: "nn.MLP", dtype, run: runW2(dtype) },
+  {
+    id: `W2/chainrule/${dtype}/plain`,
+    workload: "W2",
+    engine: "chainrule",
+    variant: "plain Tensor ops",
+    dtype,
+    run: runW2Plain(dtype),
+  },
+]);

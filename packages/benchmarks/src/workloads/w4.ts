@@ -9,7 +9,8 @@
 import { fromStorage, Random } from "@chainrule/autograd";
 import type { CaseSpec, RunOptions } from "../case.js";
 import type { CaseOutput, Check, Dtype, Metric } from "../result.js";
-import { seconds } from "../stats.js";
+import { measureSimdPeak, type SimdPeak } from "../simd-peak.js";
+import { seconds, summarize } from "../stats.js";
 
 export const W4_SIZES = [64, 256, 512, 1024];
 
@@ -135,8 +136,23 @@ export function productChecks(
   });
 }
 
-function runW4(dtype: Dtype) {
+/**
+ * The SIMD peak of this machine (simd-peak.ts), measured before and after the products: the
+ * larger of the two (a busy host only ever lowers it), for the form the kernel uses here — fused
+ * where the engine has relaxed SIMD (the library then uses its fused kernel), else multiply + add.
+ */
+function peakOf(before: SimdPeak, after: SimdPeak, dtype: Dtype): { form: string; gflops: number } {
+  const fused = before[dtype].fused !== null;
+  const pick = (p: SimdPeak) => (fused ? (p[dtype].fused as number) : p[dtype].mulAdd);
+  return {
+    form: fused ? "fused multiply-add (relaxed SIMD)" : "multiply + add",
+    gflops: Math.max(pick(before), pick(after)),
+  };
+}
+
+function runW4(dtype: Dtype, fusedCase = false) {
   return async (options: RunOptions): Promise<CaseOutput> => {
+    const peakBefore = await measureSimdPeak();
     const sizes = options.quick ? [64] : W4_SIZES;
     const { samples, fill } = gemmSettings(options);
     const random = new Random(4);
@@ -162,15 +178,50 @@ function runW4(dtype: Dtype) {
       }
       metrics.push(...gemmMetrics(n, forward, forwardBackward, samples, fill, options));
     }
-    return { metrics, checks, details: { sizes }, notes: [] };
+    const peak = peakOf(peakBefore, await measureSimdPeak(), dtype);
+    // each figure as a share of the 128-bit SIMD peak of the form the kernel uses
+    const shareOfPeak = Object.fromEntries(
+      metrics.map((m) => [m.key, Number((summarize(m.samples).median / peak.gflops).toFixed(3))]),
+    );
+    return {
+      metrics,
+      checks,
+      details: {
+        sizes,
+        kernel: peakBefore[dtype].fused !== null ? "fused (relaxed SIMD)" : "multiply + add (SIMD)",
+        simdPeakGflops: Number(peak.gflops.toFixed(1)),
+        simdPeakForm: peak.form,
+        shareOfPeak,
+      },
+      // e.g. --in-process: this process was started without relaxed SIMD
+      notes:
+        fusedCase && peakBefore[dtype].fused === null
+          ? ["relaxed SIMD is not enabled in this process: the plain SIMD kernel was measured"]
+          : [],
+    };
   };
 }
 
-export const w4: CaseSpec[] = (["float32", "float64"] as const).map((dtype) => ({
-  id: `W4/chainrule/${dtype}`,
-  workload: "W4",
-  engine: "chainrule",
-  variant: "Tensor.matmul",
-  dtype,
-  run: runW4(dtype),
-}));
+export const w4: CaseSpec[] = [
+  ...(["float32", "float64"] as const).map(
+    (dtype): CaseSpec => ({
+      id: `W4/chainrule/${dtype}`,
+      workload: "W4",
+      engine: "chainrule",
+      variant: "Tensor.matmul",
+      dtype,
+      run: runW4(dtype),
+    }),
+  ),
+  {
+    // the fused kernel, in a process where the engine has relaxed SIMD (Node 22 ships it; Node 20
+    // has it behind a V8 flag)
+    id: "W4/chainrule/float32/fused",
+    workload: "W4",
+    engine: "chainrule",
+    variant: "Tensor.matmul, relaxed SIMD",
+    dtype: "float32",
+    run: runW4("float32", true),
+    nodeFlags: Number(process.versions.node.split(".")[0]) < 22 ? ["--experimental-wasm-relaxed-simd"] : [],
+  },
+];

@@ -1,5 +1,5 @@
 /**
- * @file W6: elementwise math on 10⁶ elements — sin, gelu (exact, with erf) and softplus, beside
+ * @file W7: elementwise math on 10⁶ elements — sin, gelu (exact, with erf) and softplus, beside
  * exp and tanh as the baselines the issue names — forward (y = f(x)) and forward + backward
  * (x.grad = f′(x)·g for a fixed cotangent g), for chainrule in float64 and float32 and for TF.js
  * (wasm, float32) in the same run. x and g are drawn uniform in [−3, 3) from a seeded stream. Each
@@ -16,8 +16,8 @@ import { loadTf, tfEnvironment } from "../peers/tfjs.js";
 import type { CaseOutput, Check, Dtype, Metric } from "../result.js";
 import { seconds } from "../stats.js";
 
-export const W6_OPS = ["exp", "tanh", "sin", "gelu", "softplus"] as const;
-type Op = (typeof W6_OPS)[number];
+export const W7_OPS = ["exp", "tanh", "sin", "gelu", "softplus"] as const;
+type Op = (typeof W7_OPS)[number];
 
 /** f and f′ in float64, written out independently of the library's rule table: the checks' oracle. */
 const REFERENCE: Record<Op, { f: (x: number) => number; df: (x: number) => number }> = {
@@ -32,7 +32,7 @@ const REFERENCE: Record<Op, { f: (x: number) => number; df: (x: number) => numbe
 };
 
 /** x and the cotangent g, uniform in [−3, 3) from seed 6. */
-export function w6Inputs(n: number): { x: Float64Array; g: Float64Array } {
+export function w7Inputs(n: number): { x: Float64Array; g: Float64Array } {
   const random = new Random(6);
   const draw = () => Float64Array.from({ length: n }, () => random.uniform(-3, 3));
   return { x: draw(), g: draw() };
@@ -89,7 +89,7 @@ function runChainrule(dtype: Dtype) {
   return async (options: RunOptions): Promise<CaseOutput> => {
     const n = sizeOf(options);
     const count = sampleCount(options, 7, 2);
-    const { x, g } = w6Inputs(n);
+    const { x, g } = w7Inputs(n);
     const cast = (a: Float64Array) => (dtype === "float32" ? Float32Array.from(a) : a.slice());
     const X = fromStorage(cast(x), [n]);
     const G = fromStorage(cast(g), [n]);
@@ -103,7 +103,7 @@ function runChainrule(dtype: Dtype) {
     };
     const metrics: Metric[] = [];
     const checks: Check[] = [];
-    for (const op of W6_OPS) {
+    for (const op of W7_OPS) {
       const f = apply[op];
       const backward = () => {
         Xg.zeroGrad();
@@ -129,7 +129,7 @@ async function runTfjs(options: RunOptions): Promise<CaseOutput> {
   const tf = await loadTf();
   const n = sizeOf(options);
   const count = sampleCount(options, 7, 2);
-  const { x, g } = w6Inputs(n);
+  const { x, g } = w7Inputs(n);
   const X = tf.tensor1d(Float32Array.from(x));
   const G = tf.tensor1d(Float32Array.from(g));
   // TF.js has no gelu op: x·½(1 + erf(x/√2)) from tf.erf, whose gradient tf.grad knows.
@@ -142,7 +142,7 @@ async function runTfjs(options: RunOptions): Promise<CaseOutput> {
   };
   const metrics: Metric[] = [];
   const checks: Check[] = [];
-  for (const op of W6_OPS) {
+  for (const op of W7_OPS) {
     const f = apply[op];
     const dfdx = tf.grad(f);
     // every timed region ends in dataSync(): nothing is left pending
@@ -171,11 +171,11 @@ async function runTfjs(options: RunOptions): Promise<CaseOutput> {
   };
 }
 
-export const w6: CaseSpec[] = [
+export const w7: CaseSpec[] = [
   ...(["float64", "float32"] as const).map(
     (dtype): CaseSpec => ({
-      id: `W6/chainrule/${dtype}`,
-      workload: "W6",
+      id: `W7/chainrule/${dtype}`,
+      workload: "W7",
       engine: "chainrule",
       variant: "Tensor elementwise",
       dtype,
@@ -183,8 +183,8 @@ export const w6: CaseSpec[] = [
     }),
   ),
   {
-    id: "W6/tfjs/float32",
-    workload: "W6",
+    id: "W7/tfjs/float32",
+    workload: "W7",
     engine: "tfjs",
     variant: "tf elementwise ops",
     dtype: "float32",
