@@ -5,18 +5,20 @@
 
 import type { CaseSpec } from "./case.js";
 import { tfjs } from "./peers/tfjs.js";
+import { tfjsW6 } from "./peers/tfjs-w6.js";
 import type { Engine, WorkloadId } from "./result.js";
 import { w1 } from "./workloads/w1.js";
 import { w2 } from "./workloads/w2.js";
 import { w3 } from "./workloads/w3.js";
 import { w4 } from "./workloads/w4.js";
 import { w5 } from "./workloads/w5.js";
+import { w6 } from "./workloads/w6.js";
 
-export const WORKLOADS: readonly WorkloadId[] = ["W1", "W2", "W3", "W4", "W5"];
+export const WORKLOADS: readonly WorkloadId[] = ["W1", "W2", "W3", "W4", "W5", "W6"];
 
 /** chainrule first, then its peer, workload by workload. */
 export const CASES: readonly CaseSpec[] = WORKLOADS.flatMap((w) =>
-  [...w1, ...w2, ...w3, ...w4, ...w5, ...tfjs].filter((c) => c.workload === w),
+  [...w1, ...w2, ...w3, ...w4, ...w5, ...w6, ...tfjs, ...tfjsW6].filter((c) => c.workload === w),
 );
 
 /** Cases too large for --quick: the 10⁶-op chains (the 10⁵ ones carry the same check). */

@@ -43,6 +43,8 @@ export function targetFor(r: CaseResult, key: string): Target | null {
     case "W5":
       if (key !== "total" || !isN(r, 1_000_000)) return null;
       return { op: "≤", value: r.variant.startsWith("Value") ? 0.5 : 2 };
+    case "W6":
+      return null; // the target is relative: faster than TF.js measured in the same run (the ratio column)
   }
 }
 
@@ -83,6 +85,8 @@ export function peersFor(r: CaseResult, key: string): PeerFigure[] {
       return key === "forward+backward n=1024" ? [{ peer: "TF.js", value: 1.1 }] : [];
     case "W5":
       return key === "total" && isN(r, 1_000_000) ? [{ peer: "PyTorch", value: 7.4 }] : [];
+    case "W6":
+      return [];
   }
 }
 

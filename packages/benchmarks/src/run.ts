@@ -1,5 +1,5 @@
 /**
- * @file The command line: `node dist/run.js [W1 … W5] [--quick] [--json file] [--samples n]
+ * @file The command line: `node dist/run.js [W1 … W6] [--quick] [--json file] [--samples n]
  * [--engine chainrule|tfjs] [--in-process]`. Runs the chosen workloads (all by default) for
  * chainrule and TF.js, each case in its own child process, prints the table to stdout, writes
  * the JSON, and exits 1 if any case failed a check or crashed. Imports cases.ts, result.ts,
@@ -18,9 +18,9 @@ export interface CliOptions extends Omit<SuiteOptions, "log"> {
   json: string;
 }
 
-const USAGE = `usage: run.js [W1 W2 W3 W4 W5] [--quick] [--json file] [--samples n] [--engine chainrule|tfjs]
+const USAGE = `usage: run.js [W1 W2 W3 W4 W5 W6] [--quick] [--json file] [--samples n] [--engine chainrule|tfjs]
               [--in-process] [--profile dir]
-  no workload named: all five; --json defaults to .bench-results/latest.json;
+  no workload named: all six; --json defaults to .bench-results/latest.json;
   --profile writes each case's V8 CPU profile under dir and lists its top self-time functions`;
 
 /** Parse the arguments; throws with the usage text on anything unknown. */

@@ -204,7 +204,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
     cases: [],
   };
   // Write the derived MNIST bytes here, once, so that no case's peak RSS includes the JSON parse.
-  if (options.isolate && cases.some((c) => c.workload === "W2" || c.workload === "W3")) prepareMnistCache();
+  if (options.isolate && cases.some((c) => ["W2", "W3", "W6"].includes(c.workload))) prepareMnistCache();
   for (const [i, spec] of cases.entries()) {
     options.log(`[${i + 1}/${cases.length}] ${spec.id}`);
     const load = loadavg()[0]!;
