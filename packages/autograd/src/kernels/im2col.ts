@@ -119,7 +119,11 @@ export function col2im(
             if (y < 0 || y >= h) continue;
             const src = row + e * l + r * ow;
             const base = dst + y * w + off;
-            for (let q = lo; q < hi; q++) x[base + q * sw] = (x[base + q * sw] as number) + (cols[src + q] as number);
+            if (sw === 1) {
+              for (let q = lo; q < hi; q++) x[base + q] = (x[base + q] as number) + (cols[src + q] as number);
+            } else {
+              for (let q = lo; q < hi; q++) x[base + q * sw] = (x[base + q * sw] as number) + (cols[src + q] as number);
+            }
           }
         }
       }
