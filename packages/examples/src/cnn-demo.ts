@@ -13,7 +13,7 @@
  */
 
 import { writeFileSync } from "node:fs";
-import { noGrad, Random, type Tensor, type TensorDtype } from "@chainrule/autograd";
+import { fromStorage, noGrad, Random, type Tensor, type TensorDtype } from "@chainrule/autograd";
 import {
   Adam,
   Conv2d,
@@ -26,7 +26,7 @@ import {
   ReLU,
   Sequential,
 } from "@chainrule/nn";
-import { loadMnist, mnistBatch, pixels } from "./data/mnist.js";
+import { loadMnist, pixels } from "./data/mnist.js";
 import { asciiChart, svgChart } from "./ui/chart.js";
 import { confusionMatrix, formatConfusion } from "./ui/confusion.js";
 import { asciiDigit, sideBySide } from "./ui/digit.js";
@@ -43,6 +43,8 @@ export interface CnnOptions {
   hidden: number;
   seed: number;
   dtype: TensorDtype;
+  /** Move each training image by up to this many pixels along each axis, at random (0: never). */
+  shift: number;
   /** Train on the first this many digits of each epoch's shuffled order (at most 8,000). */
   trainRows: number;
   /** Test on the first this many held-out digits (at most 2,000). */
@@ -54,11 +56,12 @@ export interface CnnOptions {
 }
 
 export const CNN_DEFAULTS: CnnOptions = {
-  epochs: 8,
+  epochs: 15,
   batchSize: 64,
   lr: 0.002,
   channels: [6, 16],
   hidden: 120,
+  shift: 2,
   seed: 2,
   dtype: "float32",
   trainRows: 8000,
@@ -194,10 +197,42 @@ export interface CnnIO {
   stream: ProgressStream;
 }
 
-/** Images of the given rows as [n, 1, 28, 28]. */
-function images(all: Uint8Array, labels: Uint8Array, rows: ArrayLike<number>, dtype: TensorDtype): Tensor {
-  const [x] = mnistBatch(all, labels, rows, dtype);
-  return x.reshape([-1, 1, 28, 28]);
+/** MNIST's pixel mean and standard deviation (over its 60,000 training images): inputs are standardised with them. */
+export const PIXEL_MEAN = 0.1307;
+export const PIXEL_STD = 0.3081;
+
+/**
+ * Images of the given rows as [n, 1, 28, 28], standardised ((x − mean)/std, so the first layer
+ * sees inputs of mean ≈ 0 and variance ≈ 1). With `shift`, each image is first moved by up to
+ * `shift` pixels along each axis (drawn from `random`, the uncovered border left blank): the
+ * network then sees a slightly different digit every epoch, which is what a small training set
+ * needs most.
+ */
+export function images(
+  all: Uint8Array,
+  rows: ArrayLike<number>,
+  dtype: TensorDtype,
+  shift = 0,
+  random: Random | null = null,
+): Tensor {
+  const raw = pixels(all, rows, dtype);
+  const out = dtype === "float32" ? new Float32Array(raw.length) : new Float64Array(raw.length);
+  const n = rows.length;
+  const background = -PIXEL_MEAN / PIXEL_STD;
+  for (let e = 0; e < n; e++) {
+    const dy = shift > 0 && random !== null ? Math.floor(random.next() * (2 * shift + 1)) - shift : 0;
+    const dx = shift > 0 && random !== null ? Math.floor(random.next() * (2 * shift + 1)) - shift : 0;
+    const base = e * 784;
+    for (let y = 0; y < 28; y++) {
+      const sy = y - dy;
+      for (let x = 0; x < 28; x++) {
+        const sx = x - dx;
+        const inside = sy >= 0 && sy < 28 && sx >= 0 && sx < 28;
+        out[base + y * 28 + x] = inside ? ((raw[base + sy * 28 + sx] as number) - PIXEL_MEAN) / PIXEL_STD : background;
+      }
+    }
+  }
+  return fromStorage(out, [n, 1, 28, 28]);
 }
 
 /** Loss and predictions on held-out rows, in chunks (a chunk's packed convolution input stays small). */
@@ -208,7 +243,7 @@ function evaluate(net: Sequential, all: Uint8Array, labels: Uint8Array, rows: In
     const chunk = 500;
     for (let s = 0; s < rows.length; s += chunk) {
       const part = rows.subarray(s, s + chunk);
-      const logits = net.forward(images(all, labels, part, dtype));
+      const logits = net.forward(images(all, part, dtype));
       lossSum += crossEntropy(
         logits,
         Array.from(part, (r) => labels[r] as number),
@@ -252,11 +287,12 @@ export async function runCnn(options: CnnOptions, io: CnnIO): Promise<CnnResult>
   const optimizer = new Adam(net.parameters(), { lr: options.lr });
   const schedule = new CosineAnnealingLR(optimizer, { tMax: options.epochs }); // η falls to 0 over the run
   const monitor = new CnnMonitor(net);
-  const probe = images(m.images, m.labels, testRows.subarray(0, 500), options.dtype);
+  const probe = images(m.images, testRows.subarray(0, 500), options.dtype);
+  const augment = new Random(1000 * options.seed + 999); // the shifts, one stream for the whole run
   if (!options.quiet) {
     print(`chainrule demo: a LeNet-style CNN on ${trainRows + testRows.length} real MNIST digits`);
     print(
-      `  ${trainRows} to train on, ${testRows.length} held out · conv 5×5 ×${options.channels[0]}, relu, maxpool · conv 5×5 ×${options.channels[1]}, relu, maxpool · ${16 * options.channels[1]}–${options.hidden}–10 · cross-entropy · Adam, batch ${options.batchSize}, lr ${options.lr} cosine-annealed to 0 · ${options.dtype} · seed ${options.seed}`,
+      `  ${trainRows} to train on, ${testRows.length} held out · conv 5×5 ×${options.channels[0]}, relu, maxpool · conv 5×5 ×${options.channels[1]}, relu, maxpool · ${16 * options.channels[1]}–${options.hidden}–10 · cross-entropy · Adam, batch ${options.batchSize}, lr ${options.lr} cosine-annealed to 0 · shifts ≤ ${options.shift} px · ${options.dtype} · seed ${options.seed}`,
     );
     for (const line of net.toString().split("\n")) print(`  ${line}`);
   }
@@ -273,7 +309,7 @@ export async function runCnn(options: CnnOptions, io: CnnIO): Promise<CnnResult>
     let lossSum = 0;
     for (let k = 0; k < steps; k++) {
       const rows = order.subarray(k * options.batchSize, (k + 1) * options.batchSize);
-      const x = images(m.images, m.labels, rows, options.dtype);
+      const x = images(m.images, rows, options.dtype, options.shift, augment);
       const loss = crossEntropy(
         net.forward(x),
         Array.from(rows, (r) => m.labels[r] as number),

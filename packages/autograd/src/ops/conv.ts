@@ -301,7 +301,7 @@ function checkGroups(op: string, groups: unknown, inChannels: number, outChannel
 }
 
 /** The bias added to each output channel: null, or a tensor of shape [channels]. */
-function addBias(op: string, y: Tensor, b: Tensor | null | undefined, channels: number, spatial: number): Tensor {
+function addBias(op: string, y: Tensor, b: Tensor | null | undefined, channels: number): Tensor {
   if (b === null || b === undefined) return y;
   checkTensor(op, "bias", b);
   if (b.ndim !== 1 || b.shape[0] !== channels) {
@@ -310,7 +310,12 @@ function addBias(op: string, y: Tensor, b: Tensor | null | undefined, channels: 
       `bias must have shape [${channels}] (one per output channel), got ${formatShape(b.shape)}`,
     );
   }
-  return y.add(b.reshape([channels, ...new Array<number>(spatial).fill(1)]));
+  // On y viewed as [N, out, positions]: the broadcast (and its gradient's sum) runs along whole rows.
+  const [n, , ...positions] = y.shape as number[];
+  return y
+    .reshape([n as number, channels, positions.reduce((a, d) => a * d, 1)])
+    .add(b.reshape([channels, 1]))
+    .reshape(y.shape as number[]);
 }
 
 /**
@@ -402,7 +407,7 @@ function convolve(
   const as4d = (t: Tensor) => (spatial === 1 ? t.unsqueeze(2) : t);
   let y = conv(as4d(xb), as4d(w), geometry, groups);
   if (spatial === 1) y = y.squeeze(2);
-  y = addBias(op, y, b, o, spatial);
+  y = addBias(op, y, b, o);
   return unbatched ? y.squeeze(0) : y;
 }
 
@@ -509,6 +514,6 @@ export function convTranspose2d(
     padBefore: padding as [number, number],
   };
   let y = convTranspose(xb, weight, geometry, groups);
-  y = addBias(op, y, bias, cout, 2);
+  y = addBias(op, y, bias, cout);
   return unbatched ? y.squeeze(0) : y;
 }

@@ -1,7 +1,7 @@
 /**
  * @file The CNN example: the demo's LeNet-style convolutional network (cnn-demo.ts) trained on the
  * MNIST digits, from the textbook's sigmoid network to convolutions. `--quick` trains two epochs on
- * 1,000 digits and tests on 500, for the tests; the full run (8 epochs on 8,000, tested on the
+ * 1,000 digits and tests on 500, for the tests; the full run (15 epochs on 8,000, tested on the
  * 2,000 held out) is what the README reports. `--out` names the SVG chart. Imports cnn-demo.ts.
  */
 
