@@ -28,6 +28,7 @@ describe("W6 --quick", () => {
       "step",
       "conv1 1→6 forward+backward",
       "conv2 6→16 forward+backward",
+      "conv 64→64 3×3 forward+backward",
       "matmul n=512 forward+backward",
     ]);
   }, 120_000);

@@ -7,7 +7,8 @@
  * seconds per step). Checks: the loss of step 0 against the same network in float64, and that
  * the loss falls (steps 100–119 against step 0). Also the convolutions alone, forward and
  * backward, in GFLOP/s beside W4's square matmul (n = 512, forward+backward) measured in the same
- * process: how much of the matrix kernel's rate the im2col lowering keeps. Imports
+ * process: how much of the matrix kernel's rate the im2col lowering keeps (with a 64→64 3×3 layer of
+ * a deeper network beside the model's two, whose few channels make them memory-bound). Imports
  * @chainrule/autograd, @chainrule/nn, mnist.ts, w4.ts, case.ts, stats.ts, result.ts.
  */
 
@@ -126,17 +127,18 @@ function convRates(options: RunOptions): Metric[] {
   const r = new Random(60);
   const fill = options.quick ? 0.01 : 0.2;
   const samples = options.quick ? 1 : null;
-  const layer = (n: number, c: number, size: number, o: number, inputGrad: boolean, key: string): Metric => {
+  const layer = (n: number, c: number, size: number, o: number, k: number, inputGrad: boolean, key: string): Metric => {
     const x = randn([n, c, size, size], r, { dtype: "float32", requiresGrad: inputGrad });
-    const w = randn([o, c, 5, 5], r, { dtype: "float32", requiresGrad: true });
-    const out = size - 4;
+    const w = randn([o, c, k, k], r, { dtype: "float32", requiresGrad: true });
+    const pad = k === 3 ? 1 : 0;
+    const out = size + 2 * pad - k + 1;
     const g = randn([n, o, out, out], r, { dtype: "float32" });
     const products = inputGrad ? 3 : 2;
-    const flop = products * 2 * n * o * out * out * c * 25;
+    const flop = products * 2 * n * o * out * out * c * k * k;
     const call = () => {
       x.grad = null;
       w.grad = null;
-      conv2d(x, w).backward(g);
+      conv2d(x, w, null, { padding: pad }).backward(g);
     };
     const rates = gemmProtocol(call, flop, samples, fill);
     options.log(`  ${key}: ${rates.map((v) => v.toFixed(1)).join(", ")} GFLOP/s`);
@@ -152,8 +154,10 @@ function convRates(options: RunOptions): Metric[] {
     mm(A, B, false, false).backward(G);
   };
   return [
-    layer(W6_BATCH, 1, 28, 6, false, "conv1 1→6 forward+backward"),
-    layer(W6_BATCH, 6, 12, 16, true, "conv2 6→16 forward+backward"),
+    layer(W6_BATCH, 1, 28, 6, 5, false, "conv1 1→6 forward+backward"),
+    layer(W6_BATCH, 6, 12, 16, 5, true, "conv2 6→16 forward+backward"),
+    // not in the model: a layer of a deeper CNN, where each packed element feeds 64 products
+    layer(options.quick ? 2 : 16, 64, 32, 64, 3, true, "conv 64→64 3×3 forward+backward"),
     {
       key: "matmul n=512 forward+backward",
       unit: "GFLOP/s",
@@ -180,7 +184,7 @@ async function run(options: RunOptions): Promise<CaseOutput> {
   const perStep = timeW6Blocks(step, schedule, options);
   const rates = convRates(options);
   const median = (m: Metric) => [...m.samples].sort((a, b) => a - b)[Math.floor(m.samples.length / 2)] as number;
-  const matmulRate = median(rates[2] as Metric);
+  const matmulRate = median(rates[3] as Metric);
   return {
     metrics: [{ key: "step", unit: "s", per: "step (batch 64)", samples: perStep }, ...rates],
     checks: w6Checks(losses, w6InitialLoss(data), options.quick),
@@ -190,6 +194,7 @@ async function run(options: RunOptions): Promise<CaseOutput> {
       lossOfStep119: losses.get(119),
       conv1ShareOfMatmulRate: Number((median(rates[0] as Metric) / matmulRate).toFixed(3)),
       conv2ShareOfMatmulRate: Number((median(rates[1] as Metric) / matmulRate).toFixed(3)),
+      conv64ShareOfMatmulRate: Number((median(rates[2] as Metric) / matmulRate).toFixed(3)),
     },
     notes: options.quick ? ["--quick: 1 warm-up step and one block of 2"] : [],
   };
