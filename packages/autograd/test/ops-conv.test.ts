@@ -217,6 +217,24 @@ describe("conv1d", () => {
     close(y, [...y2.data]);
   });
 
+  test("equals the direct loops over random geometries (a 1-D signal is an image of height 1)", () => {
+    fc.assert(
+      fc.property(
+        conv2dCase.filter((p) => p.kh === 1 && p.x.shape[2] === 1),
+        (p) => {
+          const x = p.x.squeeze(2);
+          const w = p.w.squeeze(2);
+          const y = conv1d(x, w, p.b, { stride: p.sw, padding: p.pw, dilation: p.dw, groups: p.groups });
+          const [, , len] = x.shape as number[];
+          const ow = Math.floor(((len as number) + 2 * p.pw - p.dw * (p.kw - 1) - 1) / p.sw) + 1;
+          expect(y.shape).toEqual([p.n, p.groups * p.og, ow]);
+          close(y, naiveConv2d(p.x, p.w, p.b, [1, p.sw], [0, p.pw], [1, p.dw], p.groups, [1, ow]));
+        },
+      ),
+      { numRuns: 25 },
+    );
+  });
+
   test("gradients and second derivatives against finite differences", () => {
     checkGradients(
       (x: Tensor, w: Tensor, b: Tensor) => conv1d(x, w, b, { stride: 2, padding: "valid", dilation: 2 }).tanh(),
@@ -251,6 +269,33 @@ describe("convTranspose2d", () => {
         expect(Math.abs(lhs - rhs)).toBeLessThan(1e-9 * (1 + Math.abs(rhs)));
       }),
       { numRuns: 60 },
+    );
+  });
+
+  test("first derivatives over random geometries", () => {
+    fc.assert(
+      fc.property(conv2dCase, fc.integer({ min: 0, max: 1 }), (p, extra) => {
+        // the transposed convolution of an input shaped like conv2d's output
+        const options = { stride: [p.sh, p.sw], padding: [p.ph, p.pw], dilation: [p.dh, p.dw], groups: p.groups };
+        const y = conv2d(p.x, p.w, null, options);
+        const outputPadding = [0, 1].map((i) =>
+          extra < Math.max(options.stride[i] as number, options.dilation[i] as number) ? extra : 0,
+        );
+        // (padding larger than the transposed output would be is refused: see the errors below)
+        const size = [0, 1].map(
+          (i) =>
+            ((y.shape[2 + i] as number) - 1) * (options.stride[i] as number) -
+            2 * (options.padding[i] as number) +
+            (options.dilation[i] as number) * ([p.kh, p.kw][i]! - 1) +
+            (outputPadding[i] as number) +
+            1,
+        );
+        if (size.some((v) => v < 1)) return;
+        const f = (a: Tensor, w: Tensor) => convTranspose2d(a, w, null, { ...options, outputPadding }).tanh();
+        const report = gradcheck(f, [y.mul(0.3), p.w]);
+        if (!report.ok) throw new Error(report.toString());
+      }),
+      { numRuns: 20 },
     );
   });
 
@@ -486,6 +531,21 @@ describe("adaptiveAvgPool2d", () => {
   });
 });
 
+describe("empty batches", () => {
+  test("a batch of 0 gives an empty output and zero weight gradients", () => {
+    const x = zeros([0, 2, 5, 5], { requiresGrad: true });
+    const w = randn([3, 2, 3, 3], new Random(0), { requiresGrad: true });
+    const y = conv2d(x, w, tensor([1, 2, 3]));
+    expect(y.shape).toEqual([0, 3, 3, 3]);
+    y.sum().backward();
+    expect((x.grad as Tensor).shape).toEqual([0, 2, 5, 5]);
+    expect([...(w.grad as Tensor).data].every((v) => v === 0)).toBe(true);
+    expect(maxPool2d(x, 2).shape).toEqual([0, 2, 2, 2]);
+    expect(avgPool2d(x, 2).shape).toEqual([0, 2, 2, 2]);
+    expect(convTranspose2d(zeros([0, 3, 3, 3]), w).shape).toEqual([0, 2, 5, 5]);
+  });
+});
+
 describe("a LeNet-like composite", () => {
   test("conv → relu → maxPool → conv → avgPool → flatten → matmul: gradients against finite differences", () => {
     const r = new Random(11);
@@ -573,6 +633,11 @@ describe("bad input throws a ChainruleError naming the op, the shapes and what w
       "transposed: groups",
       () => convTranspose2d(x, randn([4, 2, 3, 3], r), null, { groups: 3 }),
       /convTranspose2d: groups = 3 must divide/,
+    ],
+    [
+      "transposed: padding crops everything",
+      () => convTranspose2d(randn([1, 1, 1, 1], r), randn([1, 1, 1, 1], r), null, { stride: 3, padding: 1 }),
+      /convTranspose2d: the output would have size -1 along spatial axis 0/,
     ],
     [
       "transposed: wrong rank",
