@@ -5,9 +5,11 @@
  * digits). The full run (≥ 98% on 2,000) is measured and reported in the README, not run here.
  * Also `pnpm demo --model cnn`'s options.
  */
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { XMLValidator } from "fast-xml-parser";
 import { expect, test } from "vitest";
 import { CNN_DEFAULTS } from "../src/cnn-demo.js";
@@ -53,3 +55,15 @@ test("pnpm demo --model cnn: the CNN's own defaults, each overridable; --save/--
     /--save work with --model mlp only/,
   );
 });
+
+test("the built CLI: pnpm demo --model cnn trains the CNN (one epoch, quiet)", () => {
+  const cli = fileURLToPath(new URL("../dist/demo.js", import.meta.url));
+  if (!existsSync(cli)) throw new Error("build first (pnpm build): this test runs the built CLI");
+  const r = spawnSync(process.execPath, [cli, "--model", "cnn", "--epochs", "1", "--quiet", "--no-chart"], {
+    encoding: "utf8",
+  });
+  expect(r.status, r.stderr).toBe(0);
+  expect(r.stdout).toMatch(
+    /^test accuracy (9\d|100)\.\d\d% \(2000 held-out digits\), test loss [\d.]+, trained in [\d.]+ s\n$/,
+  );
+}, 180_000);
