@@ -21,10 +21,13 @@ import {
   crossEntropy,
   Flatten,
   Linear,
+  loadModel,
+  loadSafetensors,
   MaxPool2d,
   type Module,
   ReLU,
   Sequential,
+  saveModel,
 } from "@chainrule/nn";
 import { loadMnist, pixels } from "./data/mnist.js";
 import { asciiChart, svgChart } from "./ui/chart.js";
@@ -53,6 +56,10 @@ export interface CnnOptions {
   chart: string | null;
   /** Only the final result. */
   quiet: boolean;
+  /** Write the trained model here (safetensors). */
+  save?: string;
+  /** Evaluate the model in this file instead of training. */
+  load?: string;
 }
 
 export const CNN_DEFAULTS: CnnOptions = {
@@ -283,13 +290,28 @@ export async function runCnn(options: CnnOptions, io: CnnIO): Promise<CnnResult>
     { length: Math.min(options.testRows, m.test.end - m.test.start) },
     (_, i) => m.test.start + i,
   );
-  const net = lenet(new Random(options.seed), options.channels, options.hidden, options.dtype);
+  let net = lenet(new Random(options.seed), options.channels, options.hidden, options.dtype);
+  if (options.load !== undefined) {
+    // The file says which sizes it holds; build that network, then load it (checked).
+    const { metadata } = await loadSafetensors(options.load);
+    const channels = (metadata.channels ?? "").split(",").map(Number);
+    const sizes: [number, number] =
+      channels.length === 2 ? [channels[0] as number, channels[1] as number] : [...options.channels];
+    const dtype = metadata.dtype === "float64" ? "float64" : "float32";
+    net = lenet(new Random(0), sizes, Number(metadata.hidden ?? options.hidden), dtype);
+    await loadModel(options.load, net);
+  }
+  const dtype = net.parameters()[0]?.dtype ?? options.dtype;
+  const epochCount = options.load === undefined ? options.epochs : 0;
   const optimizer = new Adam(net.parameters(), { lr: options.lr });
-  const schedule = new CosineAnnealingLR(optimizer, { tMax: options.epochs }); // η falls to 0 over the run
+  const schedule = new CosineAnnealingLR(optimizer, { tMax: Math.max(1, epochCount) }); // η falls to 0 over the run
   const monitor = new CnnMonitor(net);
-  const probe = images(m.images, testRows.subarray(0, 500), options.dtype);
+  const probe = images(m.images, testRows.subarray(0, 500), dtype);
   const augment = new Random(1000 * options.seed + 999); // the shifts, one stream for the whole run
-  if (!options.quiet) {
+  if (!options.quiet && options.load !== undefined) {
+    print(`Evaluating ${options.load}: a LeNet-style CNN`);
+    for (const line of net.toString().split("\n")) print(`  ${line}`);
+  } else if (!options.quiet) {
     print(`chainrule demo: a LeNet-style CNN on ${trainRows + testRows.length} real MNIST digits`);
     print(
       `  ${trainRows} to train on, ${testRows.length} held out · conv 5×5 ×${options.channels[0]}, relu, maxpool · conv 5×5 ×${options.channels[1]}, relu, maxpool · ${16 * options.channels[1]}–${options.hidden}–10 · cross-entropy · Adam, batch ${options.batchSize}, lr ${options.lr} cosine-annealed to 0 · shifts ≤ ${options.shift} px · ${options.dtype} · seed ${options.seed}`,
@@ -301,7 +323,7 @@ export async function runCnn(options: CnnOptions, io: CnnIO): Promise<CnnResult>
   let last: ReturnType<typeof evaluate> | null = null;
   const trainStart = performance.now();
   const steps = Math.ceil(trainRows / options.batchSize);
-  for (let e = 0; e < options.epochs; e++) {
+  for (let e = 0; e < epochCount; e++) {
     const order = new Random(1000 * options.seed + e).permutation(m.train.end - m.train.start).subarray(0, trainRows);
     const progress = options.quiet
       ? silentProgress()
@@ -309,7 +331,7 @@ export async function runCnn(options: CnnOptions, io: CnnIO): Promise<CnnResult>
     let lossSum = 0;
     for (let k = 0; k < steps; k++) {
       const rows = order.subarray(k * options.batchSize, (k + 1) * options.batchSize);
-      const x = images(m.images, rows, options.dtype, options.shift, augment);
+      const x = images(m.images, rows, dtype, options.shift, augment);
       const loss = crossEntropy(
         net.forward(x),
         Array.from(rows, (r) => m.labels[r] as number),
@@ -325,7 +347,7 @@ export async function runCnn(options: CnnOptions, io: CnnIO): Promise<CnnResult>
         progress.update(Math.min((k + 1) * options.batchSize, trainRows), lossSum / (k + 1));
     }
     schedule.step();
-    const test = evaluate(net, m.images, m.labels, testRows, options.dtype);
+    const test = evaluate(net, m.images, m.labels, testRows, dtype);
     last = test;
     const stats = progress.stop(
       `test accuracy ${(100 * test.accuracy).toFixed(2)}% · test loss ${test.loss.toFixed(4)}`,
@@ -343,7 +365,19 @@ export async function runCnn(options: CnnOptions, io: CnnIO): Promise<CnnResult>
     if (!options.quiet) for (const line of formatCnnHealth(health).split("\n")) print(`    ${line}`);
   }
   const trainSeconds = (performance.now() - trainStart) / 1000;
-  const test = last ?? evaluate(net, m.images, m.labels, testRows, options.dtype);
+  const test = last ?? evaluate(net, m.images, m.labels, testRows, dtype); // the last epoch's, or a loaded model's
+  if (options.save !== undefined) {
+    const [c1, c2] = options.channels;
+    await saveModel(options.save, net, {
+      metadata: {
+        channels: `${c1},${c2}`,
+        hidden: String(options.hidden),
+        dtype,
+        epochs: String(options.epochs),
+        seed: String(options.seed),
+      },
+    });
+  }
   const actual = Array.from(testRows, (r) => m.labels[r] as number);
   const confusion = confusionMatrix(test.predicted, actual, 10);
   const tenth = Math.max(1, Math.floor(stepLosses.length / 10));
@@ -353,7 +387,7 @@ export async function runCnn(options: CnnOptions, io: CnnIO): Promise<CnnResult>
 
   if (options.quiet) {
     print(
-      `test accuracy ${(100 * test.accuracy).toFixed(2)}% (${testRows.length} held-out digits), test loss ${test.loss.toFixed(4)}, trained in ${trainSeconds.toFixed(1)} s`,
+      `test accuracy ${(100 * test.accuracy).toFixed(2)}% (${testRows.length} held-out digits), test loss ${test.loss.toFixed(4)}${epochs.length > 0 ? `, trained in ${trainSeconds.toFixed(1)} s` : ""}`,
     );
   } else {
     if (epochs.length > 0) {
@@ -406,6 +440,7 @@ export async function runCnn(options: CnnOptions, io: CnnIO): Promise<CnnResult>
   }
   const seconds = (performance.now() - start) / 1000;
   if (!options.quiet) {
+    if (options.save !== undefined) print(`\nmodel saved to ${options.save}`);
     print(
       `\ndone in ${seconds.toFixed(1)} s (training ${trainSeconds.toFixed(1)} s): test accuracy ${(100 * test.accuracy).toFixed(2)}% on ${testRows.length} held-out digits`,
     );

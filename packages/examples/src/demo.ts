@@ -21,8 +21,16 @@ async function main(): Promise<number> {
   try {
     const io = { print: (l: string) => console.log(l), stream: process.stdout };
     if (options.model === "cnn") {
-      const { epochs, batchSize, lr, hidden, seed, dtype, chart, quiet } = options;
-      await runCnn({ ...CNN_DEFAULTS, epochs, batchSize, lr, hidden, seed, dtype, chart, quiet }, io);
+      const { epochs, batchSize, lr, hidden, seed, dtype, chart, quiet, save, load } = options;
+      await runCnn(
+        {
+          ...CNN_DEFAULTS,
+          ...{ epochs, batchSize, lr, hidden, seed, dtype, chart, quiet },
+          ...(save === undefined ? {} : { save }),
+          ...(load === undefined ? {} : { load }),
+        },
+        io,
+      );
     } else {
       await runDemo(options, io);
     }

@@ -302,8 +302,8 @@ options:
   --hidden N        hidden units (default ${DEFAULTS.hidden})
   --seed N          initial weights and batch order (default ${DEFAULTS.seed})
   --dtype T         float64 or float32 (default ${DEFAULTS.dtype})
-  --save FILE       save the trained model (safetensors; mlp only)
-  --load FILE       evaluate a saved model instead of training (mlp only)
+  --save FILE       save the trained model (safetensors)
+  --load FILE       evaluate a saved model instead of training
   --chart FILE      where to write the SVG chart (default ${DEFAULTS.chart}); --no-chart for none
   --quiet           print only the final result
   --help            this text`;
@@ -348,9 +348,6 @@ export function parseDemoArgs(argv: string[]): DemoOptions | "help" {
     // The CNN's own defaults, each still overridable below.
     const { epochs, batchSize, lr, hidden, dtype, chart } = CNN_DEFAULTS;
     Object.assign(options, { epochs, batchSize, lr, hidden, dtype, chart });
-    const unsupported = (["save", "load"] as const).filter((k) => values[k] !== undefined);
-    if (unsupported.length > 0)
-      throw new Error(`${unsupported.map((k) => `--${k}`).join(", ")} work with --model mlp only`);
   }
   if (values.epochs !== undefined) options.epochs = positiveInteger("epochs", values.epochs);
   if (values["batch-size"] !== undefined) options.batchSize = positiveInteger("batch-size", values["batch-size"]);

@@ -12,8 +12,10 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { XMLValidator } from "fast-xml-parser";
 import { expect, test } from "vitest";
-import { CNN_DEFAULTS } from "../src/cnn-demo.js";
+import { CNN_DEFAULTS, runCnn } from "../src/cnn-demo.js";
+import { QUICK } from "../src/examples/cnn.js";
 import { parseDemoArgs } from "../src/mnist-demo.js";
+import type { ProgressStream } from "../src/ui/progress.js";
 import { runExample } from "./run-example.js";
 
 test("cnn: the quick run learns (loss falls, accuracy ≥ 75%) and prints the demo's pieces", async () => {
@@ -40,7 +42,7 @@ test("cnn: the quick run learns (loss falls, accuracy ≥ 75%) and prints the de
   }
 }, 180_000);
 
-test("pnpm demo --model cnn: the CNN's own defaults, each overridable; --save/--load are the MLP's", () => {
+test("pnpm demo --model cnn: the CNN's own defaults, each overridable", () => {
   expect(parseDemoArgs(["--model", "cnn"])).toMatchObject({
     model: "cnn",
     epochs: CNN_DEFAULTS.epochs,
@@ -51,9 +53,10 @@ test("pnpm demo --model cnn: the CNN's own defaults, each overridable; --save/--
   expect(parseDemoArgs(["--model", "cnn", "--epochs", "2", "--lr", "0.01"])).toMatchObject({ epochs: 2, lr: 0.01 });
   expect(parseDemoArgs([])).toMatchObject({ model: "mlp", epochs: 30 });
   expect(() => parseDemoArgs(["--model", "rnn"])).toThrow(/--model must be mlp or cnn, got "rnn"/);
-  expect(() => parseDemoArgs(["--model", "cnn", "--save", "m.safetensors"])).toThrow(
-    /--save work with --model mlp only/,
-  );
+  expect(parseDemoArgs(["--model", "cnn", "--load", "m.safetensors"])).toMatchObject({
+    model: "cnn",
+    load: "m.safetensors",
+  });
 });
 
 test("the built CLI: pnpm demo --model cnn trains the CNN (one epoch, quiet)", () => {
@@ -66,4 +69,19 @@ test("the built CLI: pnpm demo --model cnn trains the CNN (one epoch, quiet)", (
   expect(r.stdout).toMatch(
     /^test accuracy (9\d|100)\.\d\d% \(2000 held-out digits\), test loss [\d.]+, trained in [\d.]+ s\n$/,
   );
+}, 180_000);
+
+test("a saved CNN evaluates to the same accuracy when loaded", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "chainrule-cnn-"));
+  try {
+    const file = join(dir, "cnn.safetensors");
+    const io = { print: () => {}, stream: { write: () => true, isTTY: false } as unknown as ProgressStream };
+    const sizes = { ...CNN_DEFAULTS, ...QUICK, epochs: 1, chart: null, quiet: true };
+    const trained = await runCnn({ ...sizes, save: file }, io);
+    const loaded = await runCnn({ ...sizes, load: file }, io);
+    expect(loaded.epochs).toHaveLength(0);
+    expect(loaded.testAccuracy).toBe(trained.testAccuracy);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }, 180_000);
