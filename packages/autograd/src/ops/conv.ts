@@ -30,8 +30,6 @@ import { Tensor } from "../tensor.js";
 import { type Batch, batchable } from "../transforms/vmap.js";
 import { promote } from "./elementwise.js";
 
-export type { Geometry };
-
 // ---- the three primitives (4-D operands, checked by the public functions below) ----
 
 /** The storage of t in `dtype` (a float32 operand beside a float64 one is widened). */
@@ -280,6 +278,7 @@ export function perAxis(op: string, name: string, v: unknown, rank: number, min:
   return values as number[];
 }
 
+/** t, checked to be a Tensor (the message names the op and the argument). */
 export function checkTensor(op: string, name: string, t: unknown): Tensor {
   if (!(t instanceof Tensor))
     throw new ChainruleError(op, `${name} must be a Tensor, got ${t === null ? "null" : typeof t}`);
@@ -488,14 +487,14 @@ export function convTranspose2d(
   const outSize = inSize.map((n, i) => {
     const s = stride[i] as number;
     const d = dilation[i] as number;
-    const op_ = outputPadding[i] as number;
-    if (op_ >= s && op_ >= d) {
+    const extra = outputPadding[i] as number;
+    if (extra >= s && extra >= d) {
       throw new ChainruleError(
         op,
-        `outputPadding ${op_} must be smaller than the stride (${s}) or the dilation (${d}) along spatial axis ${i}`,
+        `outputPadding ${extra} must be smaller than the stride (${s}) or the dilation (${d}) along spatial axis ${i}`,
       );
     }
-    const size = (n - 1) * s - 2 * (padding[i] as number) + d * ((kernel[i] as number) - 1) + op_ + 1;
+    const size = (n - 1) * s - 2 * (padding[i] as number) + d * ((kernel[i] as number) - 1) + extra + 1;
     if (size < 1) {
       throw new ChainruleError(
         op,
