@@ -447,6 +447,18 @@ describe("maxPool2d", () => {
     );
   });
 
+  test("gradients over random kernels, strides, paddings and dilations", () => {
+    fc.assert(
+      fc.property(poolCase, (p) => {
+        const options = { stride: [p.sh, p.sw], padding: [p.ph, p.pw], dilation: [p.dh, p.dw] };
+        // (a window wholly in the padding gives −∞: clamped, so the check sees a finite constant there)
+        const report = gradcheck((x: Tensor) => maxPool2d(x, [p.kh, p.kw], options).clamp(-5).pow(2), [p.x]);
+        if (!report.ok) throw new Error(report.toString());
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   test("ties: the whole gradient goes to the first maximum, as PyTorch", () => {
     const x = tensor([1, 3, 3, 0, 3, 3, 0, 0], { shape: [1, 1, 2, 4], requiresGrad: true });
     maxPool2d(x, 2).sum().backward();
@@ -493,6 +505,17 @@ describe("avgPool2d", () => {
     );
   });
 
+  test("gradients over random kernels, strides and paddings", () => {
+    fc.assert(
+      fc.property(poolCase, fc.boolean(), (p, countIncludePad) => {
+        const options = { stride: [p.sh, p.sw], padding: [p.ph, p.pw], countIncludePad };
+        const report = gradcheck((x: Tensor) => avgPool2d(x, [p.kh, p.kw], options).pow(2), [p.x]);
+        if (!report.ok) throw new Error(report.toString());
+      }),
+      { numRuns: 25 },
+    );
+  });
+
   test("gradients and second derivatives against finite differences", () => {
     checkGradients(
       (x: Tensor) =>
@@ -516,6 +539,23 @@ describe("adaptiveAvgPool2d", () => {
     close(adaptiveAvgPool2d(x, [1, 3]), [1.5, 3, 4.5]);
     close(adaptiveAvgPool2d(x, [null, 1]), [3]);
     expect(adaptiveAvgPool2d(randn([2, 3, 6, 4], new Random(0)), 2).shape).toEqual([2, 3, 2, 2]);
+  });
+
+  test("gradients for random input and output sizes", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 6 }),
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 4 }),
+        (h, w, oh, ow) => {
+          const x = randn([1, 2, h, w], new Random(h * 7 + w));
+          const report = gradcheck((t: Tensor) => adaptiveAvgPool2d(t, [oh, ow]).pow(2), [x]);
+          if (!report.ok) throw new Error(report.toString());
+        },
+      ),
+      { numRuns: 25 },
+    );
   });
 
   test("equals avgPool2d when the output divides the input", () => {
