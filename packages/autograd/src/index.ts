@@ -39,6 +39,14 @@ export {
 export { type GraphNode, topoSort } from "./graph.js";
 export { type GemmBackend, gemmThreads, setGemmBackend, setGemmThreads } from "./kernels/matmul.js";
 export type { Dtype as TensorDtype, FloatArray, FloatDtype, Storage } from "./ndarray.js";
+export {
+  type ConvOptions,
+  type ConvTransposeOptions,
+  conv1d,
+  conv2d,
+  convTranspose2d,
+  type SizeArg,
+} from "./ops/conv.js";
 export { cumprod, cumsum, logcumsumexp } from "./ops/cumulative.js";
 export { einsum } from "./ops/einsum.js";
 export type { GeluApproximate } from "./ops/elementwise.js";
@@ -54,6 +62,13 @@ export {
   type LayerNormOptions,
   layerNorm,
 } from "./ops/norm.js";
+export {
+  type AvgPoolOptions,
+  adaptiveAvgPool2d,
+  avgPool2d,
+  type MaxPoolOptions,
+  maxPool2d,
+} from "./ops/pool.js";
 export type { PadMode, PadOptions } from "./ops/rearrange.js";
 export type { VarianceOptions } from "./ops/reduce.js";
 export { type Sorted, sort, topk } from "./ops/sort.js";

@@ -4,7 +4,21 @@
  * jvp, vmap and batched pullbacks, and fails when a registered op has no case here.
  */
 import fc from "fast-check";
-import { arange, concat, einsum, stack, type Tensor, tensor, where } from "../src/index.js";
+import {
+  adaptiveAvgPool2d,
+  arange,
+  avgPool2d,
+  concat,
+  conv1d,
+  conv2d,
+  convTranspose2d,
+  einsum,
+  maxPool2d,
+  stack,
+  type Tensor,
+  tensor,
+  where,
+} from "../src/index.js";
 import { standardize } from "../src/ops/norm.js";
 import { broadcastPairArb, type Domain, domains, matmulShapesArb, shapeArb, tensorArb } from "../src/testing/index.js";
 import { unaryCases } from "./op-cases.js";
@@ -45,6 +59,22 @@ const distinct = shapeArb({ minRank: 1, maxRank: 3 }).chain((shape) => {
       ),
     ]);
 });
+
+/** A tensor of the given shape with distinct values (no ties for max pooling). */
+function distinctOf(shape: number[]): fc.Arbitrary<Tensor[]> {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return fc
+    .shuffledSubarray(
+      Array.from({ length: n }, (_, i) => i),
+      { minLength: n, maxLength: n },
+    )
+    .map((perm) => [
+      tensor(
+        perm.map((v) => 0.1 * v - 1.05),
+        { shape },
+      ),
+    ]);
+}
 
 const ranked = one(shapeArb({ minRank: 1, maxRank: 3 }));
 
@@ -301,5 +331,37 @@ export const catalog: CatalogCase[] = [
     inputs: shapeArb({ minRank: 1, maxRank: 3 }).chain((s) =>
       fc.tuple(tensorArb(s), tensorArb(s.slice(-1))).map((t) => [...t]),
     ),
+  },
+  {
+    // the product with x makes the weight gradient (convWeight) depend on the cotangent and on x
+    name: "conv2d, conv1d (and their adjoints)",
+    ops: ["conv", "convTranspose", "convWeight"],
+    f: (x, w) => {
+      const y = conv2d(x as Tensor, w as Tensor, null, { stride: [2, 1], padding: 1, dilation: [1, 2], groups: 2 });
+      const z = conv1d((x as Tensor).sum(2), (w as Tensor).sum(2), null, { padding: "same", groups: 2 });
+      return y.mul(y).sum([2, 3]).add(z.sum(-1));
+    },
+    inputs: fc.tuple(tensorArb([2, 4, 4, 5]), tensorArb([2, 2, 3, 2])).map((t) => [...t]),
+  },
+  {
+    name: "convTranspose2d",
+    ops: ["conv", "convTranspose", "convWeight"],
+    f: (x, w) => sq(convTranspose2d(x as Tensor, w as Tensor, null, { stride: 2, padding: 1, outputPadding: 1 })),
+    inputs: fc.tuple(tensorArb([1, 2, 2, 3]), tensorArb([2, 3, 3, 2])).map((t) => [...t]),
+  },
+  {
+    name: "maxPool2d",
+    ops: ["maxPool", "maxPoolGather", "maxPoolScatter"],
+    f: (x) => sq(maxPool2d(x as Tensor, 2, { stride: 1, padding: 1 })),
+    inputs: distinctOf([1, 2, 3, 4]),
+  },
+  {
+    name: "avgPool2d, adaptiveAvgPool2d",
+    ops: ["meanPool", "meanPoolTranspose"],
+    f: (x) =>
+      sq(avgPool2d(x as Tensor, 3, { stride: 2, padding: 1, countIncludePad: false })).add(
+        sq(adaptiveAvgPool2d(x as Tensor, [2, 1])).sum(),
+      ),
+    inputs: one(fc.constant([2, 1, 4, 3])),
   },
 ];

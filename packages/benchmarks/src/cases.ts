@@ -6,19 +6,21 @@
 import type { CaseSpec } from "./case.js";
 import { pytorch } from "./peers/pytorch.js";
 import { tfjs } from "./peers/tfjs.js";
+import { tfjsW6 } from "./peers/tfjs-w6.js";
 import type { Engine, WorkloadId } from "./result.js";
 import { w1 } from "./workloads/w1.js";
 import { w2 } from "./workloads/w2.js";
 import { w3 } from "./workloads/w3.js";
 import { w4 } from "./workloads/w4.js";
 import { w5 } from "./workloads/w5.js";
+import { w6 } from "./workloads/w6.js";
 import { w7 } from "./workloads/w7.js";
 
-export const WORKLOADS: readonly WorkloadId[] = ["W1", "W2", "W3", "W4", "W5", "W7"];
+export const WORKLOADS: readonly WorkloadId[] = ["W1", "W2", "W3", "W4", "W5", "W6", "W7"];
 
 /** chainrule first, then its peers, workload by workload. */
 export const CASES: readonly CaseSpec[] = WORKLOADS.flatMap((w) =>
-  [...w1, ...w2, ...w3, ...w4, ...w5, ...tfjs, ...pytorch, ...w7].filter((c) => c.workload === w),
+  [...w1, ...w2, ...w3, ...w4, ...w5, ...w6, ...w7, ...tfjs, ...tfjsW6, ...pytorch].filter((c) => c.workload === w),
 );
 
 /** Cases too large for --quick: the 10⁶-op chains (the 10⁵ ones carry the same check). */

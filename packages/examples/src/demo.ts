@@ -1,8 +1,9 @@
 /**
- * @file `pnpm demo`: the command-line face of the MNIST demo (see mnist-demo.ts).
+ * @file `pnpm demo`: the command-line face of the MNIST demo (see mnist-demo.ts; `--model cnn`: cnn-demo.ts).
  */
 
 import { ChainruleError } from "@chainrule/autograd";
+import { CNN_DEFAULTS, runCnn } from "./cnn-demo.js";
 import { type DemoOptions, parseDemoArgs, runDemo, USAGE } from "./mnist-demo.js";
 
 async function main(): Promise<number> {
@@ -18,7 +19,21 @@ async function main(): Promise<number> {
     return 0;
   }
   try {
-    await runDemo(options, { print: (l) => console.log(l), stream: process.stdout });
+    const io = { print: (l: string) => console.log(l), stream: process.stdout };
+    if (options.model === "cnn") {
+      const { epochs, batchSize, lr, hidden, seed, dtype, chart, quiet, save, load } = options;
+      await runCnn(
+        {
+          ...CNN_DEFAULTS,
+          ...{ epochs, batchSize, lr, hidden, seed, dtype, chart, quiet },
+          ...(save === undefined ? {} : { save }),
+          ...(load === undefined ? {} : { load }),
+        },
+        io,
+      );
+    } else {
+      await runDemo(options, io);
+    }
     return 0;
   } catch (e) {
     if (e instanceof ChainruleError || (e as NodeJS.ErrnoException).code === "ENOENT") {

@@ -23,12 +23,15 @@ import {
   SGD,
   saveModel,
 } from "@chainrule/nn";
+import { CNN_DEFAULTS } from "./cnn-demo.js";
 import { asciiChart, svgChart } from "./ui/chart.js";
 import { confusionMatrix, formatConfusion } from "./ui/confusion.js";
 import { asciiDigit, sideBySide } from "./ui/digit.js";
 import { createProgress, type Progress, type ProgressStream } from "./ui/progress.js";
 
 export interface DemoOptions {
+  /** "mlp": the textbook's 784–30–10 sigmoid network (the default); "cnn": the LeNet-style CNN of cnn-demo.ts. */
+  model: "mlp" | "cnn";
   epochs: number;
   batchSize: number;
   lr: number;
@@ -46,6 +49,7 @@ export interface DemoOptions {
 }
 
 export const DEFAULTS: DemoOptions = {
+  model: "mlp",
   epochs: 30,
   batchSize: 10,
   lr: 3.0,
@@ -285,10 +289,12 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRes
 
 export const USAGE = `usage: pnpm demo [options]
 
-Trains the 784–30–10 sigmoid network of the textbook on 8,000 real MNIST digits and tests it on
-2,000 held-out ones.
+Trains the 784–30–10 sigmoid network of the textbook (or, with --model cnn, a LeNet-style CNN) on
+8,000 real MNIST digits and tests it on 2,000 held-out ones.
 
 options:
+  --model M         mlp (default) or cnn: a LeNet-style CNN with Adam (its own defaults: epochs ${CNN_DEFAULTS.epochs},
+                    batch size ${CNN_DEFAULTS.batchSize}, lr ${CNN_DEFAULTS.lr}, hidden ${CNN_DEFAULTS.hidden}, float32, chart ${CNN_DEFAULTS.chart})
   --epochs N        passes over the training digits (default ${DEFAULTS.epochs})
   --batch-size N    examples per SGD step (default ${DEFAULTS.batchSize})
   --lr X            learning rate η (default ${DEFAULTS.lr})
@@ -314,6 +320,7 @@ export function parseDemoArgs(argv: string[]): DemoOptions | "help" {
     strict: true,
     allowPositionals: true,
     options: {
+      model: { type: "string" },
       epochs: { type: "string" },
       "batch-size": { type: "string" },
       lr: { type: "string" },
@@ -331,6 +338,16 @@ export function parseDemoArgs(argv: string[]): DemoOptions | "help" {
   if (values.help === true) return "help";
   if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
   const options: DemoOptions = { ...DEFAULTS };
+  if (values.model !== undefined) {
+    if (values.model !== "mlp" && values.model !== "cnn")
+      throw new Error(`--model must be mlp or cnn, got "${values.model}"`);
+    options.model = values.model;
+  }
+  if (options.model === "cnn") {
+    // The CNN's own defaults, each still overridable below.
+    const { epochs, batchSize, lr, hidden, dtype, chart } = CNN_DEFAULTS;
+    Object.assign(options, { epochs, batchSize, lr, hidden, dtype, chart });
+  }
   if (values.epochs !== undefined) options.epochs = positiveInteger("epochs", values.epochs);
   if (values["batch-size"] !== undefined) options.batchSize = positiveInteger("batch-size", values["batch-size"]);
   if (values.hidden !== undefined) options.hidden = positiveInteger("hidden", values.hidden);

@@ -53,8 +53,8 @@ export class Dropout extends Module {
     });
   }
 
-  override extraRepr(): string {
-    return `p=${pythonFloat(this.p)}, inplace=False`;
+  override repr(): string {
+    return `${this.config().type}(p=${pythonFloat(this.p)}, inplace=False)`;
   }
 
   override config(): ModuleConfig {

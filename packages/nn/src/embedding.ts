@@ -71,8 +71,8 @@ export class Embedding extends Module {
     return embedding(ids, this.weight);
   }
 
-  override extraRepr(): string {
-    return `${this.numEmbeddings}, ${this.embeddingDim}`;
+  override repr(): string {
+    return `${this.config().type}(${this.numEmbeddings}, ${this.embeddingDim})`;
   }
 
   override config(): ModuleConfig {

@@ -24,6 +24,13 @@ export {
   Tanh,
   tanh,
 } from "./activations.js";
+export {
+  Conv1d,
+  Conv2d,
+  type ConvLayerOptions,
+  ConvTranspose2d,
+  type ConvTransposeLayerOptions,
+} from "./conv.js";
 export { type BatchOptions, batches, oneHot } from "./data.js";
 export {
   type Collate,
@@ -97,6 +104,14 @@ export {
   type SGDOptions,
   StepLR,
 } from "./optim.js";
+export {
+  AdaptiveAvgPool2d,
+  AvgPool2d,
+  type AvgPool2dOptions,
+  Flatten,
+  MaxPool2d,
+  type MaxPool2dOptions,
+} from "./pool.js";
 export {
   decodeSafetensors,
   encodeSafetensors,

@@ -210,36 +210,30 @@ export abstract class Module {
     });
   }
 
-  /**
-   * The arguments shown in `toString()` between the parentheses, or null to show the config.
-   * Layers that mirror a PyTorch layer return its repr's (`BatchNorm1d(10, eps=1e-05, …)`).
-   */
-  extraRepr(): string | null {
-    return null;
-  }
-
-  /** A tree of the module's children, one per line, each with its config (or `extraRepr`). */
+  /** A tree of the module's children, one per line, each as its `repr()`. */
   toString(): string {
     const lines: string[] = [];
     walk(
       this,
       (name, m, depth) => {
-        const { type, ...rest } = m.config();
-        // Numbers, strings and lists of them; nested configs appear as their own lines.
-        const shown = (v: unknown) =>
-          Array.isArray(v) ? v.every((x) => typeof x !== "object") : typeof v !== "object";
-        const args =
-          m.extraRepr() ??
-          Object.entries(rest)
-            .filter(([, v]) => shown(v))
-            .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
-            .join(", ");
-        lines.push(`${"  ".repeat(depth)}${name === "" ? "" : `(${name}) `}${type}(${args})`);
+        lines.push(`${"  ".repeat(depth)}${name === "" ? "" : `(${name}) `}${m.repr()}`);
       },
       null,
       null,
     );
     return lines.join("\n");
+  }
+
+  /** This module's own line in `toString()`: its type and config (layers may print as PyTorch does). */
+  repr(): string {
+    const { type, ...rest } = this.config();
+    // Numbers, strings and lists of them; nested configs appear as their own lines.
+    const shown = (v: unknown) => (Array.isArray(v) ? v.every((x) => typeof x !== "object") : typeof v !== "object");
+    const args = Object.entries(rest)
+      .filter(([, v]) => shown(v))
+      .map(([k, v]) => `${k}=${JSON.stringify(v)}`)
+      .join(", ");
+    return `${type}(${args})`;
   }
 }
 

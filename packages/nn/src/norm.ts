@@ -154,9 +154,9 @@ abstract class BatchNormBase extends Module {
     return y;
   }
 
-  override extraRepr(): string {
+  override repr(): string {
     const momentum = this.momentum === null ? "None" : pythonFloat(this.momentum);
-    return `${this.numFeatures}, eps=${pythonFloat(this.eps)}, momentum=${momentum}, affine=${pythonBool(this.affine)}, track_running_stats=${pythonBool(this.trackRunningStats)}`;
+    return `${this.config().type}(${this.numFeatures}, eps=${pythonFloat(this.eps)}, momentum=${momentum}, affine=${pythonBool(this.affine)}, track_running_stats=${pythonBool(this.trackRunningStats)})`;
   }
 
   override config(): ModuleConfig {
@@ -259,10 +259,10 @@ export class LayerNorm extends Module {
     return layerNorm(x, this.normalizedShape, this.weight, this.bias, { eps: this.eps });
   }
 
-  override extraRepr(): string {
+  override repr(): string {
     const tuple =
       this.normalizedShape.length === 1 ? `(${this.normalizedShape[0]},)` : `(${this.normalizedShape.join(", ")})`;
-    return `${tuple}, eps=${pythonFloat(this.eps)}, elementwise_affine=${pythonBool(this.elementwiseAffine)}`;
+    return `${this.config().type}(${tuple}, eps=${pythonFloat(this.eps)}, elementwise_affine=${pythonBool(this.elementwiseAffine)})`;
   }
 
   override config(): ModuleConfig {
@@ -341,8 +341,8 @@ export class GroupNorm extends Module {
     return groupNorm(x, this.numGroups, this.weight, this.bias, { eps: this.eps });
   }
 
-  override extraRepr(): string {
-    return `${this.numGroups}, ${this.numChannels}, eps=${pythonFloat(this.eps)}, affine=${pythonBool(this.affine)}`;
+  override repr(): string {
+    return `${this.config().type}(${this.numGroups}, ${this.numChannels}, eps=${pythonFloat(this.eps)}, affine=${pythonBool(this.affine)})`;
   }
 
   override config(): ModuleConfig {
