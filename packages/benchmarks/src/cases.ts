@@ -15,12 +15,15 @@ import { w4 } from "./workloads/w4.js";
 import { w5 } from "./workloads/w5.js";
 import { w6 } from "./workloads/w6.js";
 import { w7 } from "./workloads/w7.js";
+import { w8 } from "./workloads/w8.js";
 
-export const WORKLOADS: readonly WorkloadId[] = ["W1", "W2", "W3", "W4", "W5", "W6", "W7"];
+export const WORKLOADS: readonly WorkloadId[] = ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"];
 
 /** chainrule first, then its peers, workload by workload. */
 export const CASES: readonly CaseSpec[] = WORKLOADS.flatMap((w) =>
-  [...w1, ...w2, ...w3, ...w4, ...w5, ...w6, ...w7, ...tfjs, ...tfjsW6, ...pytorch].filter((c) => c.workload === w),
+  [...w1, ...w2, ...w3, ...w4, ...w5, ...w6, ...w7, ...w8, ...tfjs, ...tfjsW6, ...pytorch].filter(
+    (c) => c.workload === w,
+  ),
 );
 
 /** Cases too large for --quick: the 10⁶-op chains (the 10⁵ ones carry the same check). */

@@ -46,6 +46,8 @@ export function targetFor(r: CaseResult, key: string): Target | null {
       return { op: "≤", value: r.variant.startsWith("Value") ? 0.5 : 2 };
     case "W7":
       return null; // compared with exp and tanh in the same rows, and with TF.js in this run
+    case "W8":
+      return null; // the aims are ratios within the case: vmap vs the loop, jvp vs the forward pass
     case "W6":
       return null; // the target is relative: faster than TF.js measured in the same run (the ratio column)
   }
@@ -90,6 +92,7 @@ export function peersFor(r: CaseResult, key: string): PeerFigure[] {
       return key === "total" && isN(r, 1_000_000) ? [{ peer: "PyTorch", value: 7.4 }] : [];
     case "W7":
     case "W6":
+    case "W8":
       return [];
   }
 }

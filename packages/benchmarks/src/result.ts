@@ -3,7 +3,7 @@
  * samples, reference checks, and the per-case record written to JSON. Imports nothing.
  */
 
-export type WorkloadId = "W1" | "W2" | "W3" | "W4" | "W5" | "W6" | "W7";
+export type WorkloadId = "W1" | "W2" | "W3" | "W4" | "W5" | "W6" | "W7" | "W8";
 export type Engine = "chainrule" | "tfjs" | "pytorch";
 export type Dtype = "float64" | "float32";
 

@@ -1,5 +1,5 @@
 /**
- * @file The command line: `node dist/run.js [W1 … W7] [--quick] [--json file] [--samples n]
+ * @file The command line: `node dist/run.js [W1 … W8] [--quick] [--json file] [--samples n]
  * [--engine chainrule|tfjs|pytorch] [--rounds n] [--in-process]`. Runs the chosen workloads (all
  * by default) for chainrule, TF.js and (when torch is importable) PyTorch, each case in its own
  * process, prints the table to stdout, writes
@@ -19,7 +19,7 @@ export interface CliOptions extends Omit<SuiteOptions, "log"> {
   json: string;
 }
 
-const USAGE = `usage: run.js [W1 … W7] [--quick] [--json file] [--samples n] [--engine chainrule|tfjs|pytorch]
+const USAGE = `usage: run.js [W1 … W8] [--quick] [--json file] [--samples n] [--engine chainrule|tfjs|pytorch]
               [--rounds n] [--in-process] [--profile dir]
   no workload named: all of them; --json defaults to .bench-results/latest.json;
   --rounds: rounds of the cases with a PyTorch peer, alternating with it (default 3; 1: once each);

@@ -313,7 +313,7 @@ export async function runSuite(options: SuiteOptions): Promise<SuiteResult> {
   const cases = selected.filter((c) => c.engine !== "pytorch" || torch !== null);
   const rounds = torch === null ? 1 : Math.max(1, options.rounds ?? 3);
   // Write the derived MNIST bytes here, once, so that no case's peak RSS includes the JSON parse.
-  if ((options.isolate || torch !== null) && cases.some((c) => ["W2", "W3", "W6"].includes(c.workload)))
+  if ((options.isolate || torch !== null) && cases.some((c) => ["W2", "W3", "W6", "W8"].includes(c.workload)))
     prepareMnistCache();
   const runs = schedule(cases, rounds);
   const results = new Map<string, CaseResult[]>();

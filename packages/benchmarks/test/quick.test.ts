@@ -20,7 +20,7 @@ describe("--quick, every case in process", () => {
   let suite: SuiteResult;
   beforeAll(async () => {
     suite = await runSuite({
-      workloads: ["W1", "W2", "W3", "W4", "W5", "W6", "W7"],
+      workloads: ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"],
       engines: ["chainrule", "tfjs"],
       quick: true,
       samples: null,
@@ -33,12 +33,12 @@ describe("--quick, every case in process", () => {
     const ids = suite.cases.map((c) => c.id);
     expect(ids).toEqual(
       selectCases({
-        workloads: ["W1", "W2", "W3", "W4", "W5", "W6", "W7"],
+        workloads: ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"],
         engines: ["chainrule", "tfjs"],
         quick: true,
       }).map((c) => c.id),
     );
-    for (const w of ["W1", "W2", "W3", "W4", "W5", "W6", "W7"]) {
+    for (const w of ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"]) {
       expect(ids.some((id) => id.startsWith(`${w}/chainrule`))).toBe(true);
       expect(ids.some((id) => id.startsWith(`${w}/tfjs`))).toBe(true);
     }
@@ -127,7 +127,7 @@ test("the command line", () => {
     samples: 4,
     isolate: true,
   });
-  expect(parseArgs([]).workloads).toEqual(["W1", "W2", "W3", "W4", "W5", "W6", "W7"]);
+  expect(parseArgs([]).workloads).toEqual(["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"]);
   expect(() => parseArgs(["W9"])).toThrow(/unknown argument/);
   expect(() => parseArgs(["--samples", "0"])).toThrow(/positive integer/);
 });
@@ -155,7 +155,7 @@ test("the README's table covers every case of a full run", () => {
   if (!existsSync(readme)) return;
   const text = readFileSync(readme, "utf8");
   for (const c of selectCases({
-    workloads: ["W1", "W2", "W3", "W4", "W5", "W6", "W7"],
+    workloads: ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"],
     engines: ["chainrule", "tfjs", "pytorch"],
     quick: false,
   })) {
