@@ -40,7 +40,7 @@ describe("--quick, every case in process", () => {
     );
     for (const w of ["W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"]) {
       expect(ids.some((id) => id.startsWith(`${w}/chainrule`))).toBe(true);
-      expect(ids.some((id) => id.startsWith(`${w}/tfjs`))).toBe(true);
+      if (w !== "W8") expect(ids.some((id) => id.startsWith(`${w}/tfjs`))).toBe(true); // W8: chainrule's transforms only
     }
   });
 
