@@ -9,6 +9,18 @@ export function seconds(): number {
   return performance.now() / 1000;
 }
 
+/** One warm-up call, then `count` timed calls: seconds per call. */
+export function timeCalls(call: () => void, count: number): number[] {
+  call();
+  const out: number[] = [];
+  for (let s = 0; s < count; s++) {
+    const t0 = seconds();
+    call();
+    out.push(seconds() - t0);
+  }
+  return out;
+}
+
 /** Median [min–max] of the samples; the median of an even count is the mean of the middle two. */
 export function summarize(samples: readonly number[]): Summary {
   if (samples.length === 0) return { median: Number.NaN, min: Number.NaN, max: Number.NaN, n: 0 };

@@ -14,7 +14,7 @@ import type * as TF from "@tensorflow/tfjs";
 import { type CaseSpec, type RunOptions, sampleCount } from "../case.js";
 import { loadTf, tfEnvironment } from "../peers/tfjs.js";
 import type { CaseOutput, Check, Dtype, Metric } from "../result.js";
-import { seconds } from "../stats.js";
+import { timeCalls } from "../stats.js";
 
 export const W7_OPS = ["exp", "tanh", "sin", "gelu", "softplus"] as const;
 type Op = (typeof W7_OPS)[number];
@@ -58,18 +58,6 @@ function checkOp(op: Op, dtype: Dtype, x: Float64Array, g: Float64Array, y: Arra
     expected: `≤ ${tolerance}`,
     ok: worst <= tolerance,
   } satisfies Check;
-}
-
-/** One warm-up call, then `count` timed calls: seconds per call. */
-function timeCalls(call: () => void, count: number): number[] {
-  call();
-  const out: number[] = [];
-  for (let s = 0; s < count; s++) {
-    const t0 = seconds();
-    call();
-    out.push(seconds() - t0);
-  }
-  return out;
 }
 
 /** The two metrics of one op, keyed alike for every engine so that the table pairs them. */

@@ -12,7 +12,7 @@ import { grad, jvp, noGrad, Random, randn, type Tensor, vmap } from "@chainrule/
 import { mnistBatch } from "@chainrule/datasets";
 import { type CaseSpec, type RunOptions, sampleCount } from "../case.js";
 import type { CaseOutput, Check, Metric } from "../result.js";
-import { seconds } from "../stats.js";
+import { timeCalls } from "../stats.js";
 import { canonicalMnist } from "./mnist.js";
 
 /** ½‖σ(W²σ(W¹x + b¹) + b²) − y‖² for one example x [784], y [10]. */
@@ -24,18 +24,6 @@ function loss(w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, x: Tensor, y: Tens
 /** The network's output for a batch X [B, 784]: [B, 10]. */
 function forward(w1: Tensor, b1: Tensor, w2: Tensor, b2: Tensor, X: Tensor): Tensor {
   return X.matmul(w1.T).add(b1).sigmoid().matmul(w2.T).add(b2).sigmoid();
-}
-
-/** One warm-up call, then `count` timed calls: seconds per call. */
-function timeCalls(call: () => void, count: number): number[] {
-  call();
-  const out: number[] = [];
-  for (let s = 0; s < count; s++) {
-    const t0 = seconds();
-    call();
-    out.push(seconds() - t0);
-  }
-  return out;
 }
 
 async function run(options: RunOptions): Promise<CaseOutput> {
