@@ -85,11 +85,16 @@ export const mm = batchable(
  * swaps the last two axes of its source is its source, transposed.
  */
 function stored(t: Tensor, trans: boolean): [Storage, boolean] {
+  const source = t.view?.source;
+  return source !== undefined && swapsLastTwo(t) ? [source.data, !trans] : [t.data, trans];
+}
+
+/** Whether t is a view of its source with the last two axes swapped (a transpose). */
+function swapsLastTwo(t: Tensor): boolean {
   const perm = t.view?.perm;
-  if (t.view === null || perm === undefined) return [t.data, trans];
+  if (perm === undefined) return false;
   const n = perm.length;
-  const swapsLastTwo = perm.every((p, i) => (i < n - 2 ? p === i : p === (i === n - 1 ? n - 2 : n - 1)));
-  return swapsLastTwo ? [t.view.source.data, !trans] : [t.data, trans];
+  return n >= 2 && perm.every((p, i) => (i < n - 2 ? p === i : p === (i === n - 1 ? n - 2 : n - 1)));
 }
 
 function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor {
@@ -143,9 +148,23 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
     gemm(tA, tB, m, n, k, ad, ia * ar * ac, bd, ib * br * bc, out, i * m * n);
   }
   return fromOp("matmul", out, shape, [a, b], {
+    // An operand that is a transposed view gets its gradient computed transposed, (X·Y)ᵀ = Yᵀ·Xᵀ,
+    // and handed back as a view: it then reaches the view's source in the source's own layout.
     vjp: (g) => [
-      a.requiresGrad ? (transA ? mm(b, g, transB, true) : mm(g, b, false, !transB)) : null,
-      b.requiresGrad ? (transB ? mm(g, a, true, transA) : mm(a, g, !transA, false)) : null,
+      !a.requiresGrad
+        ? null
+        : swapsLastTwo(a)
+          ? (transA ? mm(g, b, false, !transB) : mm(b, g, transB, true)).T
+          : transA
+            ? mm(b, g, transB, true)
+            : mm(g, b, false, !transB),
+      !b.requiresGrad
+        ? null
+        : swapsLastTwo(b)
+          ? (transB ? mm(a, g, !transA, false) : mm(g, a, true, transA)).T
+          : transB
+            ? mm(g, a, true, transA)
+            : mm(a, g, !transA, false),
     ],
     jvp: ([da, db]) => {
       const ta = da ? mm(da, b, transA, transB) : null;

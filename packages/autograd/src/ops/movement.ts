@@ -89,13 +89,19 @@ export const permute = batchable(
   (x: Tensor, axes: readonly number[]): Tensor => {
     const perm = checkPermutation(x, axes);
     if (perm.every((p, i) => p === i)) return x;
+    // A permutation of a view is one permutation of its source; undoing the view gives the source
+    // itself (a gradient sent back through a transpose arrives in its source's layout, uncopied).
+    const view = x.view;
+    const fromSource = view === null ? null : perm.map((p) => view.perm[p] as number);
+    if (view !== null && fromSource?.every((p, i) => p === i)) return view.source;
     const shape = perm.map((p) => x.shape[p] as number);
     const inverse = new Array<number>(perm.length);
     perm.forEach((p, i) => {
       inverse[p] = i;
     });
     // a view: no copy until its values are read (a product reads a transpose from x directly)
-    return fromOp("permute", permutedView(x, perm), shape, [x], {
+    const values = view === null ? permutedView(x, perm) : permutedView(view.source, fromSource as number[]);
+    return fromOp("permute", values, shape, [x], {
       vjp: (g) => [g.permute(inverse)],
       jvp: ([dx]) => (dx as Tensor).permute(perm),
       replay: () => permute(x, perm),
