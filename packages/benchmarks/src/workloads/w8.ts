@@ -45,16 +45,18 @@ async function run(options: RunOptions): Promise<CaseOutput> {
   const batched = perExample();
   const looped = loop();
   let worst = 0;
-  looped.forEach((grads, i) =>
+  looped.forEach((grads, i) => {
     grads.forEach((gi, k) => {
-      const d = row(batched[k] as Tensor, i)
-        .sub(gi)
-        .abs()
-        .max()
-        .item();
-      worst = Math.max(worst, d);
-    }),
-  );
+      worst = Math.max(
+        worst,
+        row(batched[k] as Tensor, i)
+          .sub(gi)
+          .abs()
+          .max()
+          .item(),
+      );
+    });
+  });
   // check: the jvp's tangent is a central difference of the forward pass
   const V = randn([batch, 784], new Random(3));
   const f = (x: Tensor) => forward(w1, b1, w2, b2, x);
