@@ -12,7 +12,6 @@
  *                  → flatten → [N, 256] → linear → [N, 120] → relu → linear → [N, 10] logits
  */
 
-import { writeFileSync } from "node:fs";
 import { type FloatDtype, fromStorage, noGrad, Random, type Tensor } from "@chainrule/autograd";
 import { loadMnist, pixels } from "@chainrule/datasets";
 import {
@@ -30,10 +29,9 @@ import {
   Sequential,
   saveModel,
 } from "@chainrule/nn";
-import { asciiChart, svgChart } from "./ui/chart.js";
-import { confusionMatrix, formatConfusion } from "./ui/confusion.js";
-import { asciiDigit, sideBySide } from "./ui/digit.js";
+import { confusionMatrix } from "./ui/confusion.js";
 import { createProgress, type Progress, type ProgressStream } from "./ui/progress.js";
+import { printTrainingReport } from "./ui/training-report.js";
 
 export interface CnnOptions {
   epochs: number;
@@ -390,53 +388,20 @@ export async function runCnn(options: CnnOptions, io: CnnIO): Promise<CnnResult>
       `test accuracy ${(100 * test.accuracy).toFixed(2)}% (${testRows.length} held-out digits), test loss ${test.loss.toFixed(4)}${epochs.length > 0 ? `, trained in ${trainSeconds.toFixed(1)} s` : ""}`,
     );
   } else {
-    if (epochs.length > 0) {
-      print("");
-      print(
-        asciiChart([{ name: "test accuracy %", values: epochs.map((r) => 100 * r.testAccuracy) }], {
-          title: "test accuracy (%) by epoch",
-          height: 8,
-        }),
-      );
-      print("");
-      print(
-        asciiChart(
-          [
-            { name: "train loss", values: epochs.map((r) => r.trainLoss) },
-            { name: "test loss", values: epochs.map((r) => r.testLoss) },
-          ],
-          { title: "cross-entropy by epoch", height: 8 },
-        ),
-      );
-      if (options.chart !== null) {
-        const svg = svgChart(
-          [
-            { name: "train loss", values: epochs.map((r) => r.trainLoss) },
-            { name: "test loss", values: epochs.map((r) => r.testLoss) },
-            { name: "test accuracy", values: epochs.map((r) => r.testAccuracy), axis: "right" },
-          ],
-          { title: "LeNet-style CNN on MNIST", yLabel: "cross-entropy", yLabelRight: "test accuracy" },
-        );
-        writeFileSync(options.chart, svg);
-        print(`\nchart written to ${options.chart}`);
-      }
-    }
-    print("");
-    print(formatConfusion(confusion));
-    const wrong: number[] = [];
-    test.predicted.forEach((p, i) => {
-      if (p !== actual[i] && wrong.length < 5) wrong.push(i);
-    });
-    if (wrong.length > 0) {
-      print("");
-      print("Some digits it gets wrong:");
-      print(
-        sideBySide(
-          wrong.map((i) => asciiDigit(pixels(m.images, [testRows[i] as number], "float64"), 28, { trim: true })),
-          wrong.map((i) => `true ${actual[i]} / said ${test.predicted[i]}`),
-        ),
-      );
-    }
+    printTrainingReport(
+      {
+        epochs,
+        lossName: "cross-entropy",
+        chartTitle: "LeNet-style CNN on MNIST",
+        chart: options.chart,
+        confusion,
+        predicted: test.predicted,
+        actual,
+        rows: testRows,
+        images: m.images,
+      },
+      print,
+    );
   }
   const seconds = (performance.now() - start) / 1000;
   if (!options.quiet) {

@@ -8,10 +8,9 @@
  * reference accuracies.
  */
 
-import { writeFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type FloatDtype, noGrad, Random, type Tensor } from "@chainrule/autograd";
-import { loadMnist, mnistBatch, PIXELS, pixels } from "@chainrule/datasets";
+import { loadMnist, mnistBatch, PIXELS } from "@chainrule/datasets";
 import {
   formatHealth,
   GradientMonitor,
@@ -24,10 +23,9 @@ import {
   saveModel,
 } from "@chainrule/nn";
 import { CNN_DEFAULTS } from "./cnn-demo.js";
-import { asciiChart, svgChart } from "./ui/chart.js";
-import { confusionMatrix, formatConfusion } from "./ui/confusion.js";
-import { asciiDigit, sideBySide } from "./ui/digit.js";
+import { confusionMatrix } from "./ui/confusion.js";
 import { createProgress, type Progress, type ProgressStream } from "./ui/progress.js";
+import { printTrainingReport } from "./ui/training-report.js";
 
 export interface DemoOptions {
   /** "mlp": the textbook's 784–30–10 sigmoid network (the default); "cnn": the LeNet-style CNN of cnn-demo.ts. */
@@ -231,54 +229,20 @@ export async function runDemo(options: DemoOptions, io: DemoIO): Promise<DemoRes
       `test accuracy ${(100 * test.accuracy).toFixed(2)}% (${data.testLabels.length} held-out digits), test loss ${test.loss.toFixed(4)}`,
     );
   } else {
-    if (epochs.length > 0) {
-      print("");
-      print(
-        asciiChart([{ name: "test accuracy %", values: epochs.map((r) => 100 * r.testAccuracy) }], {
-          title: "test accuracy (%) by epoch",
-          height: 8,
-        }),
-      );
-      print("");
-      print(
-        asciiChart(
-          [
-            { name: "train loss", values: epochs.map((r) => r.trainLoss) },
-            { name: "test loss", values: epochs.map((r) => r.testLoss) },
-          ],
-          { title: "quadratic cost by epoch", height: 8 },
-        ),
-      );
-      if (options.chart !== null) {
-        const svg = svgChart(
-          [
-            { name: "train loss", values: epochs.map((r) => r.trainLoss) },
-            { name: "test loss", values: epochs.map((r) => r.testLoss) },
-            { name: "test accuracy", values: epochs.map((r) => r.testAccuracy), axis: "right" },
-          ],
-          { title: `${PIXELS}–${options.hidden}–10 on MNIST`, yLabel: "quadratic cost", yLabelRight: "test accuracy" },
-        );
-        writeFileSync(options.chart, svg);
-        print(`\nchart written to ${options.chart}`);
-      }
-    }
-    print("");
-    print(formatConfusion(confusion));
-    const wrong: number[] = [];
-    test.predicted.forEach((p, i) => {
-      if (p !== data.testLabels[i] && wrong.length < 5) wrong.push(i);
-    });
-    if (wrong.length > 0) {
-      print("");
-      print("Some digits it gets wrong:");
-      const offset = data.trainRows;
-      print(
-        sideBySide(
-          wrong.map((i) => asciiDigit(pixels(data.images, [offset + i], "float64"), 28, { trim: true })),
-          wrong.map((i) => `true ${data.testLabels[i]} / said ${test.predicted[i]}`),
-        ),
-      );
-    }
+    printTrainingReport(
+      {
+        epochs,
+        lossName: "quadratic cost",
+        chartTitle: `${PIXELS}–${options.hidden}–10 on MNIST`,
+        chart: options.chart,
+        confusion,
+        predicted: test.predicted,
+        actual: data.testLabels,
+        rows: Int32Array.from(data.testLabels, (_, i) => data.trainRows + i), // the held-out digits follow the training ones
+        images: data.images,
+      },
+      print,
+    );
     if (options.save !== undefined) print(`\nmodel saved to ${options.save}`);
     print(
       `\ndone in ${seconds.toFixed(1)} s: test accuracy ${(100 * test.accuracy).toFixed(2)}% on ${data.testLabels.length} held-out digits`,
