@@ -1,6 +1,8 @@
+import { Random } from "@chainrule/autograd";
 import { loadMnist } from "@chainrule/datasets";
+import { decodeModel, encodeModel } from "@chainrule/nn";
 import { describe, expect, test } from "vitest";
-import { DIGIT_MODELS, type DigitModel, DigitTrainer, PIXELS, parseDigits } from "./digits-core.js";
+import { DIGIT_MODELS, type DigitModel, DigitTrainer, PIXELS, parseDigits, predict } from "./digits-core.js";
 
 function digits() {
   const { images, labels } = loadMnist();
@@ -57,6 +59,10 @@ describe("DigitTrainer", () => {
     // the softmax of the logits: the largest logit is the most probable digit
     expect(p.probabilities.indexOf(Math.max(...p.probabilities))).toBe(p.outputs.indexOf(Math.max(...p.outputs)));
     expect(p.probabilities[1]! / p.probabilities[0]!).toBeCloseTo(Math.exp(p.outputs[1]! - p.outputs[0]!), 4);
+    // "Download the model" and "load a model file", as the worker does them
+    const copy = cnn.build(new Random(0));
+    decodeModel(encodeModel(trainer.model, { metadata: { model: cnn.id } }), copy);
+    expect(predict(cnn, copy, image).probabilities).toEqual(p.probabilities);
   });
 
   test("a subset smaller than a batch is refused", () => {

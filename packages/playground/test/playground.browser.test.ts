@@ -210,7 +210,6 @@ describe("the playground in Chromium", () => {
     expect(probabilities).toHaveLength(10);
     expect(probabilities.every((p) => p >= 0 && p <= 1)).toBe(true);
     expect(probabilities.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 6);
-    await shot("mnist");
   });
 
   test("view 3: the model downloads as a safetensors file and loads back from one", async () => {
@@ -261,6 +260,13 @@ describe("the playground in Chromium", () => {
     await page.selectOption("#mnist-model", cnn.id);
     expect(await page.inputValue("#mnist-subset")).toBe(String(cnn.defaultTrainSize));
     expect(await page.textContent("#mnist-about")).toContain("convolution");
+    // fewer digits than one of its mini-batches of 16: a message, and nothing starts
+    await page.fill("#mnist-subset", "12");
+    await page.click("#mnist-train");
+    expect(await page.textContent("#mnist-error")).toBe(
+      "the training digits must be a whole number from 16 to 8000, got 12",
+    );
+    await page.fill("#mnist-subset", String(cnn.defaultTrainSize));
     await page.fill("#mnist-epochs", "1");
     await page.click("#mnist-train");
     await page.waitForSelector("#mnist-status[data-accuracy]", { timeout: 90_000 });
@@ -286,6 +292,7 @@ describe("the playground in Chromium", () => {
     expect(probabilities.every((p) => p >= 0 && p <= 1)).toBe(true);
     expect(probabilities.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 6);
     expect(await page.textContent("#mnist-outputs .note")).toContain("softmax");
+    await shot("mnist");
   });
 
   test("no console errors in any view", () => {

@@ -119,9 +119,11 @@ export function mountDigits(root: HTMLElement): void {
   train.addEventListener("click", () => {
     const size = Number(subset.value);
     const count = Number(epochs.value);
+    // at least one mini-batch of the chosen model
+    const least = DIGIT_MODELS.find((m) => m.id === model.value)?.batchSize ?? 1;
     const problem =
-      !Number.isInteger(size) || size < 10 || size > TRAIN.end
-        ? `the training digits must be a whole number from 10 to ${TRAIN.end}, got ${subset.value}`
+      !Number.isInteger(size) || size < least || size > TRAIN.end
+        ? `the training digits must be a whole number from ${least} to ${TRAIN.end}, got ${subset.value}`
         : !Number.isInteger(count) || count < 1 || count > 30
           ? `epochs must be a whole number from 1 to 30, got ${epochs.value}`
           : null;
