@@ -73,7 +73,11 @@ scope.onmessage = async (event) => {
       });
     } else if (message.type === "predict") {
       if (current === null) throw new Error("train the network first (or load a model file)");
-      scope.postMessage({ type: "prediction", ...predict(current.spec, current.model, message.image) });
+      scope.postMessage({
+        type: "prediction",
+        model: current.spec.id,
+        ...predict(current.spec, current.model, message.image),
+      });
     } else if (message.type === "save") {
       if (current === null) throw new Error("train the network first: there is no model to save");
       scope.postMessage({ type: "saved", bytes: encodeModel(current.model, { metadata: { model: current.spec.id } }) });

@@ -210,7 +210,6 @@ describe("the playground in Chromium", () => {
     expect(probabilities).toHaveLength(10);
     expect(probabilities.every((p) => p >= 0 && p <= 1)).toBe(true);
     expect(probabilities.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 6);
-    await shot("mnist");
   });
 
   test("view 3: the model downloads as a safetensors file and loads back from one", async () => {
@@ -253,6 +252,47 @@ describe("the playground in Chromium", () => {
     });
     await page.waitForSelector("#mnist-error:not([hidden])");
     expect(await page.textContent("#mnist-error")).toContain("decodeModel");
+  });
+
+  test("view 3: the CNN trains in the worker and reads a drawn stroke as a softmax of ten logits", async () => {
+    const cnn = DIGIT_MODELS.find((m) => m.id === "cnn-lenet") as DigitModel;
+    await page.click("#mnist-clear");
+    await page.selectOption("#mnist-model", cnn.id);
+    expect(await page.inputValue("#mnist-subset")).toBe(String(cnn.defaultTrainSize));
+    expect(await page.textContent("#mnist-about")).toContain("convolution");
+    // fewer digits than one of its mini-batches of 16: a message, and nothing starts
+    await page.fill("#mnist-subset", "12");
+    await page.click("#mnist-train");
+    expect(await page.textContent("#mnist-error")).toBe(
+      "the training digits must be a whole number from 16 to 8000, got 12",
+    );
+    await page.fill("#mnist-subset", String(cnn.defaultTrainSize));
+    await page.fill("#mnist-epochs", "1");
+    await page.click("#mnist-train");
+    await page.waitForSelector("#mnist-status[data-accuracy]", { timeout: 90_000 });
+    const accuracy = Number(await page.getAttribute("#mnist-status", "data-accuracy"));
+    const rate = Number(await page.getAttribute("#mnist-status", "data-examples-per-second"));
+    console.log(
+      `MNIST CNN, one epoch of ${cnn.defaultTrainSize}: held-out accuracy ${(100 * accuracy).toFixed(1)} % in the browser; ` +
+        `${Math.round(rate)} examples/s in the worker, ${(cnn.defaultTrainSize / rate).toFixed(1)} s of training steps`,
+    );
+    expect(accuracy).toBeGreaterThanOrEqual(0.85);
+    const box = (await page.locator("#mnist-pad").boundingBox()) as { x: number; y: number };
+    // a "7": a bar, then a diagonal down to the left
+    await page.mouse.move(box.x + 70, box.y + 50);
+    await page.mouse.down();
+    await page.mouse.move(box.x + 210, box.y + 50, { steps: 10 });
+    await page.mouse.move(box.x + 110, box.y + 240, { steps: 12 });
+    await page.mouse.up();
+    await page.waitForSelector("#mnist-outputs[data-sum]");
+    const probabilities = await page.$$eval("#mnist-outputs tr[data-probability]", (rows) =>
+      rows.map((r) => Number((r as HTMLElement).dataset.probability)),
+    );
+    expect(probabilities).toHaveLength(10);
+    expect(probabilities.every((p) => p >= 0 && p <= 1)).toBe(true);
+    expect(probabilities.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 6);
+    expect(await page.textContent("#mnist-outputs .note")).toContain("softmax");
+    await shot("mnist");
   });
 
   test("no console errors in any view", () => {

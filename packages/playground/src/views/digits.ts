@@ -1,5 +1,6 @@
 /**
- * @file View 3, MNIST in your browser: train a model of DIGIT_MODELS (the 784–30–10 network) on
+ * @file View 3, MNIST in your browser: train a model of DIGIT_MODELS (the 784–30–10 network or the
+ * LeNet-style CNN) on
  * the shipped digits in a Web Worker (digits-worker.ts), with progress and held-out accuracy;
  * then draw a digit and see the ten outputs. Imports digits-core.ts (the worker imports the
  * library).
@@ -33,7 +34,7 @@ export function mountDigits(root: HTMLElement): void {
     el(
       "p",
       { class: "about" },
-      `Train a network on ${TRAIN.end.toLocaleString("en")} handwritten digits shipped with this page (no download), in a Web Worker, and test it on ${(TEST.end - TEST.start).toLocaleString("en")} digits it never saw. ` +
+      `Train a network on up to ${TRAIN.end.toLocaleString("en")} handwritten digits shipped with this page (no download), in a Web Worker, and test it on ${(TEST.end - TEST.start).toLocaleString("en")} digits it never saw. ` +
         "Then draw a digit in the black square: it is cropped, scaled to 20 × 20 pixels and centred by its centre of mass in a 28 × 28 image, as the MNIST digits were, and the network's ten outputs appear beside it.",
     ),
     el(
@@ -62,7 +63,9 @@ export function mountDigits(root: HTMLElement): void {
     ),
   );
   model.addEventListener("change", () => {
-    about.textContent = DIGIT_MODELS.find((m) => m.id === model.value)?.about ?? "";
+    const spec = DIGIT_MODELS.find((m) => m.id === model.value);
+    about.textContent = spec?.about ?? "";
+    if (spec !== undefined) subset.value = String(spec.defaultTrainSize);
   });
 
   let trained = false;
@@ -104,7 +107,7 @@ export function mountDigits(root: HTMLElement): void {
         predict();
         break;
       case "prediction":
-        showOutputs(bars, d.outputs, d.probabilities);
+        showOutputs(bars, d.outputs, d.probabilities, DIGIT_MODELS.find((m) => m.id === d.model)?.outputsNote ?? "");
         break;
       case "error":
         train.disabled = false;
@@ -116,9 +119,11 @@ export function mountDigits(root: HTMLElement): void {
   train.addEventListener("click", () => {
     const size = Number(subset.value);
     const count = Number(epochs.value);
+    // at least one mini-batch of the chosen model
+    const least = DIGIT_MODELS.find((m) => m.id === model.value)?.batchSize ?? 1;
     const problem =
-      !Number.isInteger(size) || size < 10 || size > TRAIN.end
-        ? `the training digits must be a whole number from 10 to ${TRAIN.end}, got ${subset.value}`
+      !Number.isInteger(size) || size < least || size > TRAIN.end
+        ? `the training digits must be a whole number from ${least} to ${TRAIN.end}, got ${subset.value}`
         : !Number.isInteger(count) || count < 1 || count > 30
           ? `epochs must be a whole number from 1 to 30, got ${epochs.value}`
           : null;
@@ -187,6 +192,7 @@ export function mountDigits(root: HTMLElement): void {
     blank();
     inked = false;
     bars.replaceChildren();
+    delete bars.dataset.sum;
     preview.getContext("2d")?.clearRect(0, 0, 28, 28);
   });
 
@@ -200,7 +206,7 @@ export function mountDigits(root: HTMLElement): void {
     const image = toMnist(pad, preview);
     worker.postMessage({ type: "predict", image }, [image.buffer]);
   }
-  showOutputs(bars, null, null);
+  showOutputs(bars, null, null, "");
 }
 
 /**
@@ -272,7 +278,7 @@ function toMnist(pad: HTMLCanvasElement, preview: HTMLCanvasElement): Float32Arr
   return image;
 }
 
-function showOutputs(box: HTMLElement, outputs: number[] | null, probabilities: number[] | null): void {
+function showOutputs(box: HTMLElement, outputs: number[] | null, probabilities: number[] | null, note: string): void {
   const best = probabilities === null ? -1 : probabilities.indexOf(Math.max(...probabilities));
   box.replaceChildren(
     el("h3", {}, probabilities === null ? "The ten outputs (draw a digit)" : `The network reads: ${best}`),
@@ -280,7 +286,7 @@ function showOutputs(box: HTMLElement, outputs: number[] | null, probabilities: 
   if (probabilities !== null) box.dataset.sum = String(probabilities.reduce((s, p) => s + p, 0));
   const table = el("table", {});
   table.append(
-    el("tr", {}, el("th", {}, "digit"), el("th", {}, "output a²"), el("th", {}, "probability"), el("th", {}, "")),
+    el("tr", {}, el("th", {}, "digit"), el("th", {}, "output"), el("th", {}, "probability"), el("th", {}, "")),
   );
   for (let k = 0; k < 10; k++) {
     const p = probabilities?.[k] ?? 0;
@@ -295,12 +301,5 @@ function showOutputs(box: HTMLElement, outputs: number[] | null, probabilities: 
       ),
     );
   }
-  box.append(
-    table,
-    el(
-      "p",
-      { class: "note" },
-      "The outputs are ten sigmoids, each a separate yes/no answer; the probabilities are their shares of the sum.",
-    ),
-  );
+  box.append(table, el("p", { class: "note" }, note));
 }
