@@ -214,33 +214,26 @@ type RowLoop = (
 ) => void;
 
 // One row of a broadcast binary op: out[o + j] = a[ia + j·sa] ∘ b[ib + j·sb], j < n.
+// Each op's loop is written out: a loop shared by the ops through a function argument is not
+// inlined (V8 shares its call feedback among them). Contiguous rows get a loop without strides.
 const rowLoops: Record<string, RowLoop> = {
-  add: rowLoop((x, y) => x + y),
-  sub: rowLoop((x, y) => x - y),
-  mul: rowLoop((x, y) => x * y),
-  div: rowLoop((x, y) => x / y),
+  add: (out, o, a, ia, sa, b, ib, sb, n) => {
+    if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = (a[ia + j] as number) + (b[ib + j] as number);
+    else for (let j = 0; j < n; j++) out[o + j] = (a[ia + j * sa] as number) + (b[ib + j * sb] as number);
+  },
+  sub: (out, o, a, ia, sa, b, ib, sb, n) => {
+    if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = (a[ia + j] as number) - (b[ib + j] as number);
+    else for (let j = 0; j < n; j++) out[o + j] = (a[ia + j * sa] as number) - (b[ib + j * sb] as number);
+  },
+  mul: (out, o, a, ia, sa, b, ib, sb, n) => {
+    if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = (a[ia + j] as number) * (b[ib + j] as number);
+    else for (let j = 0; j < n; j++) out[o + j] = (a[ia + j * sa] as number) * (b[ib + j * sb] as number);
+  },
+  div: (out, o, a, ia, sa, b, ib, sb, n) => {
+    if (sa === 1 && sb === 1) for (let j = 0; j < n; j++) out[o + j] = (a[ia + j] as number) / (b[ib + j] as number);
+    else for (let j = 0; j < n; j++) out[o + j] = (a[ia + j * sa] as number) / (b[ib + j * sb] as number);
+  },
 };
-
-/**
- * A row loop for `op`, with the two common layouts (both operands contiguous; one a broadcast
- * number) as plain loops of their own: the strided form costs about twice as much per element.
- * Each op gets its own closures, so V8 inlines `op` into them.
- */
-function rowLoop(op: (x: number, y: number) => number): RowLoop {
-  return (out, o, a, ia, sa, b, ib, sb, n) => {
-    if (sa === 1 && sb === 1) {
-      for (let j = 0; j < n; j++) out[o + j] = op(a[ia + j] as number, b[ib + j] as number);
-    } else if (sa === 1 && sb === 0) {
-      const y = b[ib] as number;
-      for (let j = 0; j < n; j++) out[o + j] = op(a[ia + j] as number, y);
-    } else if (sa === 0 && sb === 1) {
-      const x = a[ia] as number;
-      for (let j = 0; j < n; j++) out[o + j] = op(x, b[ib + j] as number);
-    } else {
-      for (let j = 0; j < n; j++) out[o + j] = op(a[ia + j * sa] as number, b[ib + j * sb] as number);
-    }
-  };
-}
 
 /** out = f(a, b) with a and b broadcast to outShape; `op` names a rule with a loop of its own. */
 export function mapBinary(
