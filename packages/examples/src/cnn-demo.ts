@@ -30,7 +30,7 @@ import {
   saveModel,
 } from "@chainrule/nn";
 import { confusionMatrix } from "./ui/confusion.js";
-import { createProgress, type Progress, type ProgressStream } from "./ui/progress.js";
+import { createProgress, type ProgressStream, silentProgress } from "./ui/progress.js";
 import { printTrainingReport } from "./ui/training-report.js";
 
 export interface CnnOptions {
@@ -262,20 +262,6 @@ function evaluate(net: Sequential, all: Uint8Array, labels: Uint8Array, rows: In
     });
     return { loss: lossSum / rows.length, accuracy: correct / rows.length, predicted };
   });
-}
-
-function silentProgress(): Progress {
-  const start = performance.now();
-  let done = 0;
-  return {
-    update(d) {
-      done = d;
-    },
-    stop() {
-      const seconds = (performance.now() - start) / 1000;
-      return { done, seconds, examplesPerSecond: done / seconds, loss: undefined };
-    },
-  };
 }
 
 /** Train the CNN and print everything the demo prints; returns the figures. */

@@ -24,7 +24,7 @@ import {
 } from "@chainrule/nn";
 import { CNN_DEFAULTS } from "./cnn-demo.js";
 import { confusionMatrix } from "./ui/confusion.js";
-import { createProgress, type Progress, type ProgressStream } from "./ui/progress.js";
+import { createProgress, type ProgressStream, silentProgress } from "./ui/progress.js";
 import { printTrainingReport } from "./ui/training-report.js";
 
 export interface DemoOptions {
@@ -114,21 +114,6 @@ function evaluate(net: MLP, data: Data): { loss: number; accuracy: number; predi
     });
     return { loss, accuracy: correct / predicted.length, predicted };
   });
-}
-
-/** A progress that draws nothing but still times the epoch (for --quiet). */
-function silentProgress(): Progress {
-  const start = performance.now();
-  let done = 0;
-  return {
-    update(d) {
-      done = d;
-    },
-    stop() {
-      const seconds = (performance.now() - start) / 1000;
-      return { done, seconds, examplesPerSecond: done / seconds, loss: undefined };
-    },
-  };
 }
 
 /** Train (or, with `load`, evaluate) and print everything; returns the figures. */

@@ -206,22 +206,22 @@ export const prod = batchable(
   (batch, x, axis, keepdims): Tensor => batch.wrap(prod(batch.inner(x), batch.axes("prod", axis, x.ndim), keepdims)),
 );
 
-/** The fused rule's Πⱼ≠ᵢ xⱼ, group by group: y/xᵢ without zeros; with one 0, the others' product at the 0; else 0. */
+/** The fused rule's Πⱼ≠ᵢ xⱼ, group by group. */
 function othersInGroups(x: FloatArray, m: number, n: number, out: FloatArray): void {
+  // Πⱼ≠ᵢ xⱼ = (Πⱼ<ᵢ xⱼ)·(Πⱼ>ᵢ xⱼ): the products before and after each element, with no division,
+  // so zeros need no special case and a product that underflows loses no gradient
   for (let i = 0; i < m; i++) {
     const start = i * n;
-    let zeros = 0;
-    let at = -1;
-    let p = 1; // the product of the non-zero elements
+    let before = 1;
     for (let j = start; j < start + n; j++) {
-      const v = x[j] as number;
-      if (v === 0) {
-        zeros++;
-        at = j;
-      } else p *= v;
+      out[j] = before;
+      before *= x[j] as number;
     }
-    for (let j = start; j < start + n; j++)
-      out[j] = zeros === 0 ? p / (x[j] as number) : zeros === 1 && j === at ? p : 0;
+    let after = 1;
+    for (let j = start + n - 1; j >= start; j--) {
+      out[j] = (out[j] as number) * after;
+      after *= x[j] as number;
+    }
   }
 }
 

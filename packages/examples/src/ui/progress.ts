@@ -112,3 +112,18 @@ export function createProgress(options: ProgressOptions): Progress {
     },
   };
 }
+
+/** A progress that draws nothing but still times the epoch (for --quiet). */
+export function silentProgress(): Progress {
+  const start = performance.now();
+  let done = 0;
+  return {
+    update(d) {
+      done = d;
+    },
+    stop() {
+      const seconds = (performance.now() - start) / 1000;
+      return { done, seconds, examplesPerSecond: done / seconds, loss: undefined };
+    },
+  };
+}
