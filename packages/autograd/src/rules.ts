@@ -221,24 +221,24 @@ export const binary = {
     da: (a, b) => (b === 0 ? 0 : b * a ** (b - 1)),
     db: (a, _b, y) => (a === 0 ? 0 : y * Math.log(a)),
   },
-  // y = max(a, b)             ∂y/∂a = [a ≥ b],  ∂y/∂b = [a < b]   NOTE: a tie sends the gradient to a
-  // NOTE: NaN in either operand gives NaN, and then both partials are 1 (∂y/∂a = [¬(a < b)],
-  // ∂y/∂b = [¬(a ≥ b)]), as PyTorch's maximum backward, which masks g only where a < b or a > b.
+  // y = max(a, b)             ∂y/∂a = [a > b] + ½[a = b],  ∂y/∂b = [a < b] + ½[a = b]
+  // NOTE: a tie splits the gradient in halves, as PyTorch's maximum backward does; NaN in either
+  // operand gives NaN, and then both partials are 1 (PyTorch masks g only where a < b or a > b).
   maximum: {
     name: "maximum",
-    formula: "∂max(a, b)/∂a = [a ≥ b], ∂max(a, b)/∂b = [a < b]",
+    formula: "∂max(a, b)/∂a = [a > b] + ½[a = b], ∂max(a, b)/∂b = [a < b] + ½[a = b]",
     f: (a, b) => (a >= b || Number.isNaN(a) ? a : b),
-    da: (a, b) => (a < b ? 0 : 1),
-    db: (a, b) => (a >= b ? 0 : 1),
+    da: (a, b) => (a < b ? 0 : a === b ? 0.5 : 1),
+    db: (a, b) => (a > b ? 0 : a === b ? 0.5 : 1),
   },
-  // y = min(a, b)             ∂y/∂a = [a ≤ b],  ∂y/∂b = [a > b]   NOTE: a tie sends the gradient to a
-  // NOTE: NaN as for maximum: y is NaN and both partials are 1.
+  // y = min(a, b)             ∂y/∂a = [a < b] + ½[a = b],  ∂y/∂b = [a > b] + ½[a = b]
+  // NOTE: ties and NaN as for maximum.
   minimum: {
     name: "minimum",
-    formula: "∂min(a, b)/∂a = [a ≤ b], ∂min(a, b)/∂b = [a > b]",
+    formula: "∂min(a, b)/∂a = [a < b] + ½[a = b], ∂min(a, b)/∂b = [a > b] + ½[a = b]",
     f: (a, b) => (a <= b || Number.isNaN(a) ? a : b),
-    da: (a, b) => (a > b ? 0 : 1),
-    db: (a, b) => (a <= b ? 0 : 1),
+    da: (a, b) => (a > b ? 0 : a === b ? 0.5 : 1),
+    db: (a, b) => (a < b ? 0 : a === b ? 0.5 : 1),
   },
 } satisfies Record<string, BinaryRule>;
 

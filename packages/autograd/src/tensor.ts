@@ -280,11 +280,11 @@ export class Tensor implements GraphNode<Tensor> {
   pow(exponent: TensorLike): Tensor {
     return elementwise.pow(this, exponent);
   }
-  /** max(a, b) elementwise, broadcast; a tie sends the whole gradient to a. */
+  /** max(a, b) elementwise, broadcast; a tie splits the gradient in halves, as PyTorch does. */
   maximum(other: TensorLike): Tensor {
     return elementwise.maximum(this, other);
   }
-  /** min(a, b) elementwise, broadcast; a tie sends the whole gradient to a. */
+  /** min(a, b) elementwise, broadcast; a tie splits the gradient in halves, as PyTorch does. */
   minimum(other: TensorLike): Tensor {
     return elementwise.minimum(this, other);
   }

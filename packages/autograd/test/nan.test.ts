@@ -9,6 +9,8 @@ import { describe, expect, test } from "vitest";
 import {
   type BinaryRule,
   binary,
+  grad,
+  jvp,
   type Tensor,
   type TensorDtype,
   tensor,
@@ -50,7 +52,7 @@ describe("the rule table", () => {
         expect(y).toBeNaN();
         expect([rule.da(a, b, y), rule.db(a, b, y)]).toEqual([1, 1]);
       }
-      expect([rule.da(3, 3, 3), rule.db(3, 3, 3)]).toEqual([1, 0]); // a tie still goes to a
+      expect([rule.da(3, 3, 3), rule.db(3, 3, 3)]).toEqual([0.5, 0.5]); // a tie splits g, as PyTorch does
     }
   });
 });
@@ -195,5 +197,20 @@ describe("tensors", () => {
       }),
       { numRuns: 60 },
     );
+  });
+});
+
+describe("ties of maximum and minimum", () => {
+  test("split the gradient in halves, as PyTorch: fused, recorded and forward-mode rules", () => {
+    const a = tensor([1, 2, 3], { requiresGrad: true });
+    const b = tensor([2, 2, 2], { requiresGrad: true });
+    a.maximum(b).sum().backward();
+    expect(Array.from(a.grad?.data ?? [])).toEqual([0, 0.5, 1]);
+    expect(Array.from(b.grad?.data ?? [])).toEqual([1, 0.5, 0]);
+    const [ga, gb] = grad((x: Tensor, y: Tensor) => x.minimum(y).sum(), [0, 1])(tensor([1, 2, 3]), tensor([2, 2, 2]));
+    expect(Array.from(ga?.data ?? [])).toEqual([1, 0.5, 0]);
+    expect(Array.from(gb?.data ?? [])).toEqual([0, 0.5, 1]);
+    const { tangent } = jvp((x: Tensor) => x.maximum(2), [tensor([1, 2, 3])], [tensor([1, 1, 1])]);
+    expect(Array.from(tangent.data)).toEqual([0, 0.5, 1]);
   });
 });

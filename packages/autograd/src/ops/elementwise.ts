@@ -201,9 +201,10 @@ const binaryPartials: Record<BinaryOp, BinaryPartials> = {
   mul: (a, b) => [b, a], //                                             ∂(a·b) = (b, a)
   div: (_a, b, y) => [b.pow(-1), y.div(b).neg()], //                    ∂(a/b) = (1/b, −a/b²)
   pow: (a, b, y) => [where(a.eq(0).mul(b.eq(0)), 0, b.mul(a.pow(b.sub(1)))), y.mul(lnOrZero(a))], // (b·aᵇ⁻¹, aᵇ·ln a)
-  // ([a ≥ b], [a < b]) and ([a ≤ b], [a > b]), written as negations so that NaN sends g to both
-  maximum: (a, b) => [a.lt(b).eq(0), a.ge(b).eq(0)],
-  minimum: (a, b) => [a.gt(b).eq(0), a.le(b).eq(0)],
+  // ([a > b] + ½[a = b], [a < b] + ½[a = b]) for maximum and the mirror for minimum: a tie splits g,
+  // and the negations ([¬(a < b)] …) send g to both operands where one is NaN
+  maximum: (a, b) => [a.lt(b).eq(0).sub(a.eq(b).mul(0.5)), a.gt(b).eq(0).sub(a.eq(b).mul(0.5))],
+  minimum: (a, b) => [a.gt(b).eq(0).sub(a.eq(b).mul(0.5)), a.lt(b).eq(0).sub(a.eq(b).mul(0.5))],
 };
 
 /** t·p, without a multiplication when the partial p is ±1. */

@@ -104,8 +104,8 @@ export function localFactor(node: GraphValue, k: number, name: Names): Factor {
     case "maximum":
     case "minimum": {
       if (b === undefined) break;
-      const cmp = node.op === "maximum" ? (k === 0 ? "≥" : "<") : k === 0 ? "≤" : ">";
-      return sym(atom(`[${x.text} ${cmp} ${b.term.text}]`));
+      const cmp = node.op === "maximum" ? (k === 0 ? ">" : "<") : k === 0 ? "<" : ">";
+      return sym(atom(`([${x.text} ${cmp} ${b.term.text}] + ½[${x.text} = ${b.term.text}])`));
     }
   }
   const wrt = (operands[k] as Operand | undefined)?.term ?? atom("x");
