@@ -31,7 +31,8 @@ export interface Geometry {
 
 /**
  * Pack channels [c0, c0 + count) of x [N, C, H, W] into cols [count·kH·kW, N·oH·oW] (row-major),
- * overwriting every element of cols.
+ * overwriting every element of cols. With `adjoint` (col2im), the opposite: add every entry of
+ * cols onto the element of x it was copied from (entries from padding are dropped).
  */
 export function im2col(
   x: FloatArray,
@@ -41,6 +42,7 @@ export function im2col(
   count: number,
   g: Geometry,
   cols: FloatArray,
+  adjoint = false,
 ): void {
   const [h, w] = g.inSize;
   const [kh, kw] = g.kernel;
@@ -60,69 +62,25 @@ export function im2col(
         const lo = Math.min(ow, Math.max(0, Math.ceil(-off / sw)));
         const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 - off) / sw) + 1));
         for (let e = 0; e < n; e++) {
-          const src = (e * channels + c0 + c) * plane;
+          const image = (e * channels + c0 + c) * plane;
           for (let r = 0; r < oh; r++) {
-            const dst = row + e * l + r * ow;
+            const at = row + e * l + r * ow; // this output row's entries in cols
             const y = r * sh - ph + i * dh;
-            if (y < 0 || y >= h) {
-              cols.fill(0, dst, dst + ow);
-              continue;
-            }
-            const base = src + y * w + off;
-            for (let q = 0; q < lo; q++) cols[dst + q] = 0;
-            if (sw === 1) {
-              for (let q = lo; q < hi; q++) cols[dst + q] = x[base + q] as number;
+            const inside = y >= 0 && y < h;
+            const base = image + y * w + off;
+            if (adjoint) {
+              if (!inside) continue;
+              for (let q = lo; q < hi; q++) x[base + q * sw] = (x[base + q * sw] as number) + (cols[at + q] as number);
+            } else if (!inside) {
+              cols.fill(0, at, at + ow);
             } else {
-              for (let q = lo; q < hi; q++) cols[dst + q] = x[base + q * sw] as number;
-            }
-            for (let q = hi; q < ow; q++) cols[dst + q] = 0;
-          }
-        }
-      }
-    }
-  }
-}
-
-/**
- * The adjoint of im2col: add every entry of cols [count·kH·kW, N·oH·oW] onto the element of
- * channels [c0, c0 + count) of x [N, C, H, W] it was copied from (entries from padding are dropped).
- */
-export function col2im(
-  cols: FloatArray,
-  n: number,
-  channels: number,
-  c0: number,
-  count: number,
-  g: Geometry,
-  x: FloatArray,
-): void {
-  const [h, w] = g.inSize;
-  const [kh, kw] = g.kernel;
-  const [oh, ow] = g.outSize;
-  const [sh, sw] = g.stride;
-  const [dh, dw] = g.dilation;
-  const [ph, pw] = g.padBefore;
-  const plane = h * w;
-  const l = oh * ow;
-  const width = n * l;
-  for (let c = 0; c < count; c++) {
-    for (let i = 0; i < kh; i++) {
-      for (let j = 0; j < kw; j++) {
-        const row = ((c * kh + i) * kw + j) * width;
-        const off = j * dw - pw;
-        const lo = Math.min(ow, Math.max(0, Math.ceil(-off / sw)));
-        const hi = Math.max(lo, Math.min(ow, Math.floor((w - 1 - off) / sw) + 1));
-        for (let e = 0; e < n; e++) {
-          const dst = (e * channels + c0 + c) * plane;
-          for (let r = 0; r < oh; r++) {
-            const y = r * sh - ph + i * dh;
-            if (y < 0 || y >= h) continue;
-            const src = row + e * l + r * ow;
-            const base = dst + y * w + off;
-            if (sw === 1) {
-              for (let q = lo; q < hi; q++) x[base + q] = (x[base + q] as number) + (cols[src + q] as number);
-            } else {
-              for (let q = lo; q < hi; q++) x[base + q * sw] = (x[base + q * sw] as number) + (cols[src + q] as number);
+              cols.fill(0, at, at + lo);
+              if (sw === 1) {
+                for (let q = lo; q < hi; q++) cols[at + q] = x[base + q] as number;
+              } else {
+                for (let q = lo; q < hi; q++) cols[at + q] = x[base + q * sw] as number;
+              }
+              cols.fill(0, at + hi, at + ow);
             }
           }
         }

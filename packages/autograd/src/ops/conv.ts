@@ -22,7 +22,7 @@
 
 import { composing, fromOp, isGradEnabled } from "../engine.js";
 import { ChainruleError } from "../errors.js";
-import { col2im, type Geometry, im2col } from "../kernels/im2col.js";
+import { type Geometry, im2col } from "../kernels/im2col.js";
 import { gemm } from "../kernels/matmul.js";
 import { allocate, type FloatArray, type FloatDtype } from "../ndarray.js";
 import { formatShape } from "../shape.js";
@@ -146,7 +146,7 @@ export const convTranspose = batchable(
     for (let k = 0; k < groups; k++) {
       groupRows(yd, s, k, ym);
       gemm(true, false, s.rows, s.width, s.og, wd, k * s.og * s.rows, ym, 0, cols, 0);
-      col2im(cols, s.n, c, k * s.cg, s.cg, geometry, out);
+      im2col(out, s.n, c, k * s.cg, s.cg, geometry, cols, true); // col2im: the columns added back
     }
     return fromOp("convTranspose", out, [s.n, c, ...geometry.inSize], [y, w], {
       vjp: (g) => [
