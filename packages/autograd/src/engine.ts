@@ -107,6 +107,14 @@ export function withBatchLevel<T>(size: number, fn: (level: BatchLevel) => T): T
   }
 }
 
+/**
+ * The tangent of an op with two inputs, Σ of the terms present (a null term is a zero tangent):
+ * ẏ = ∂y/∂a·ȧ + ∂y/∂b·ḃ with either term missing. jvp rules call it with at least one term.
+ */
+export function sumTangents(a: Tensor | null | undefined, b: Tensor | null | undefined): Tensor {
+  return a && b ? a.add(b) : ((a ?? b) as Tensor);
+}
+
 /** t's tangent at a forward-mode level, or null (a zero tangent). */
 export function tangentOf(t: Tensor, level: number): Tensor | null {
   return t.tangents?.get(level) ?? null;

@@ -20,7 +20,7 @@
  * errors.ts, transforms/vmap.ts, ops/elementwise.ts.
  */
 
-import { composing, fromOp, isGradEnabled } from "../engine.js";
+import { composing, fromOp, isGradEnabled, sumTangents } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { type Geometry, im2col } from "../kernels/im2col.js";
 import { gemm } from "../kernels/matmul.js";
@@ -117,7 +117,7 @@ export const conv = batchable(
             ? new Tensor(weightFromCols(kept, g.data as FloatArray, s, groups, dtype), w.shape) // fused: reuse the packing
             : convWeight(x, g, geometry, groups),
       ],
-      jvp: ([dx, dw]) => sumOf(dx && conv(dx, w, geometry, groups), dw && conv(x, dw, geometry, groups)),
+      jvp: ([dx, dw]) => sumTangents(dx && conv(dx, w, geometry, groups), dw && conv(x, dw, geometry, groups)),
       replay: () => conv(x, w, geometry, groups),
     });
   },
@@ -154,7 +154,7 @@ export const convTranspose = batchable(
         w.requiresGrad ? convWeight(g, y, geometry, groups) : null,
       ],
       jvp: ([dy, dw]) =>
-        sumOf(dy && convTranspose(dy, w, geometry, groups), dw && convTranspose(y, dw, geometry, groups)),
+        sumTangents(dy && convTranspose(dy, w, geometry, groups), dw && convTranspose(y, dw, geometry, groups)),
       replay: () => convTranspose(y, w, geometry, groups),
     });
   },
@@ -181,7 +181,8 @@ export const convWeight = batchable(
         x.requiresGrad ? convTranspose(y, g, geometry, groups) : null,
         y.requiresGrad ? conv(x, g, geometry, groups) : null,
       ],
-      jvp: ([dx, dy]) => sumOf(dx && convWeight(dx, y, geometry, groups), dy && convWeight(x, dy, geometry, groups)),
+      jvp: ([dx, dy]) =>
+        sumTangents(dx && convWeight(dx, y, geometry, groups), dy && convWeight(x, dy, geometry, groups)),
       replay: () => convWeight(x, y, geometry, groups),
     });
   },
@@ -192,11 +193,6 @@ export const convWeight = batchable(
     return batch.wrap(v.reshape([b, (v.shape[0] as number) / b, ...v.shape.slice(1)]));
   },
 );
-
-/** The tangent of a bilinear op: the sum of the terms that are present. */
-function sumOf(a: Tensor | null | undefined, b: Tensor | null | undefined): Tensor {
-  return a && b ? a.add(b) : ((a ?? b) as Tensor);
-}
 
 // ---- batching ----
 

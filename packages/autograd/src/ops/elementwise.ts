@@ -18,6 +18,7 @@ import {
   noGrad,
   type OpRules,
   type Saves,
+  sumTangents,
   tangentOf,
   toTensor,
 } from "../engine.js";
@@ -257,9 +258,7 @@ function binaryRules(name: BinaryOp, a: Tensor, other: TensorLike, shape: readon
     jvp: ([da, db], y) => {
       // ẏ = ∂y/∂a·ȧ + ∂y/∂b·ḃ
       const [pa, pb] = binaryPartials[name](a, toTensor(name, other, a), y);
-      const ta = da ? times(da, pa) : null;
-      const tb = db ? times(db, pb) : null;
-      return ta && tb ? ta.add(tb) : ((ta ?? tb) as Tensor);
+      return sumTangents(da && times(da, pa), db && times(db, pb));
     },
     replay: () => binaryOp(name, a, other),
   };

@@ -7,7 +7,7 @@
  * kernels/matmul.ts, ndarray.ts, shape.ts, errors.ts, transforms/vmap.ts.
  */
 
-import { fromOp } from "../engine.js";
+import { fromOp, sumTangents } from "../engine.js";
 import { ChainruleError } from "../errors.js";
 import { gemm } from "../kernels/matmul.js";
 import { allocate, checkAllocation, type FloatArray, type Storage } from "../ndarray.js";
@@ -166,11 +166,7 @@ function product(a: Tensor, b: Tensor, transA: boolean, transB: boolean): Tensor
             ? mm(g, a, true, transA)
             : mm(a, g, !transA, false),
     ],
-    jvp: ([da, db]) => {
-      const ta = da ? mm(da, b, transA, transB) : null;
-      const tb = db ? mm(a, db, transA, transB) : null;
-      return ta && tb ? ta.add(tb) : ((ta ?? tb) as Tensor);
-    },
+    jvp: ([da, db]) => sumTangents(da && mm(da, b, transA, transB), db && mm(a, db, transA, transB)),
     replay: () => mm(a, b, transA, transB),
   });
 }
