@@ -2,11 +2,11 @@
  * @file The numeric loops: plain indexed loops over row-major typed arrays, no gradients, no
  * allocation inside inner loops. Broadcasting reads operands through zero strides instead of
  * copying them. Imports errors.ts, shape.ts, rules.ts (types only), and kernels/matmul.ts (the SIMD
- * ReLU).
+ * ReLU and arithmetic on long arrays).
  */
 
 import { ChainruleError } from "./errors.js";
-import { reluGradWasm, reluWasm } from "./kernels/matmul.js";
+import { binaryWasm, reluGradWasm, reluWasm } from "./kernels/matmul.js";
 import { gradMath, mapMath } from "./kernels/unary.js";
 import type { BinaryRule } from "./rules.js";
 import { broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "./shape.js";
@@ -246,6 +246,11 @@ export function mapBinary(
   out: Storage,
   op?: string,
 ): void {
+  if (op !== undefined && !(out instanceof Int32Array) && !(a instanceof Int32Array) && !(b instanceof Int32Array)) {
+    // long operands of one layout, or one a number: the SIMD kernels (a number first only where ∘ commutes)
+    if (binaryWasm(op, a, b, out)) return;
+    if (a.length === 1 && (op === "add" || op === "mul") && binaryWasm(op, b, a, out)) return;
+  }
   const row: RowLoop =
     (op === undefined ? undefined : rowLoops[op]) ??
     ((out, o, a, ia, sa, b, ib, sb, n) => {

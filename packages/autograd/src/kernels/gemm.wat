@@ -1,5 +1,6 @@
 ;; @file WebAssembly SIMD kernels for C = op(A)·op(B) in float32 (f32x4) and float64 (f64x2),
-;; the y ← y + α·x of the optimizers' updates, and ReLU with its backward step (at the end).
+;; the y ← y + α·x of the optimizers' updates, ReLU with its backward step, and the four arithmetic
+;; ops (at the end).
 ;; Assembled by scripts/build-wasm.mjs into gemm-wasm.generated.ts; driven by kernels/matmul.ts,
 ;; which copies the operands into this module's memory, calls `gemm_*` (the loop nest over the
 ;; cache blocks, near the end) and copies C back out. Imports nothing (the build for worker threads
@@ -906,4 +907,99 @@
           (select (f64.const 0) (f64.load (i32.add (local.get $g) (local.get $off)))
             (f64.le (f64.load (i32.add (local.get $x) (local.get $off))) (f64.const 0))))
         (local.set $off (i32.add (local.get $off) (i32.const 8)))
+        (br $one))))
+
+  ;; ---------------------------------------------------------------------------------------------
+  ;; out = a ∘ b over n elements at byte offsets, for ∘ = add, sub, mul, div (op 0…3): the
+  ;; binary ops of rules.ts on equal-length operands, or with b one number broadcast. bstep is the
+  ;; bytes b advances per element: the element size, or 0 for a number, which the caller then
+  ;; writes 16 bytes wide (4 f32 or 2 f64 copies) so that a vector load is its splat. Each lane is
+  ;; IEEE-rounded in the dtype, as the JavaScript loop's float64 result rounded to float32 is (for
+  ;; these four ops, rounding twice gives the correctly rounded float32). out may be a or b.
+  ;; ---------------------------------------------------------------------------------------------
+
+  (func (export "binary_f32") (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32)
+    (param $bstep i32)
+    (local $end i32) (local $off i32) (local $boff i32) (local $bytes i32)
+    (local $x v128) (local $y v128) (local $r v128) (local $u f32) (local $w f32) (local $s f32)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $end (i32.and (local.get $bytes) (i32.const -16)))
+    (block $tail
+      (loop $vec
+        (br_if $tail (i32.ge_u (local.get $off) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $a) (local.get $off))))
+        (local.set $y (v128.load (i32.add (local.get $b) (local.get $boff))))
+        (block $op
+          (block $div
+            (block $mul
+              (block $sub
+                (block $add (br_table $add $sub $mul $div (local.get $op)))
+                (local.set $r (f32x4.add (local.get $x) (local.get $y))) (br $op))
+              (local.set $r (f32x4.sub (local.get $x) (local.get $y))) (br $op))
+            (local.set $r (f32x4.mul (local.get $x) (local.get $y))) (br $op))
+          (local.set $r (f32x4.div (local.get $x) (local.get $y))))
+        (v128.store (i32.add (local.get $out) (local.get $off)) (local.get $r))
+        (local.set $off (i32.add (local.get $off) (i32.const 16)))
+        (local.set $boff (i32.add (local.get $boff) (i32.shl (local.get $bstep) (i32.const 2))))
+        (br $vec)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $off) (local.get $bytes)))
+        (local.set $u (f32.load (i32.add (local.get $a) (local.get $off))))
+        (local.set $w (f32.load (i32.add (local.get $b) (local.get $boff))))
+        (block $op
+          (block $div
+            (block $mul
+              (block $sub
+                (block $add (br_table $add $sub $mul $div (local.get $op)))
+                (local.set $s (f32.add (local.get $u) (local.get $w))) (br $op))
+              (local.set $s (f32.sub (local.get $u) (local.get $w))) (br $op))
+            (local.set $s (f32.mul (local.get $u) (local.get $w))) (br $op))
+          (local.set $s (f32.div (local.get $u) (local.get $w))))
+        (f32.store (i32.add (local.get $out) (local.get $off)) (local.get $s))
+        (local.set $off (i32.add (local.get $off) (i32.const 4)))
+        (local.set $boff (i32.add (local.get $boff) (local.get $bstep)))
+        (br $one))))
+
+  (func (export "binary_f64") (param $op i32) (param $a i32) (param $b i32) (param $out i32) (param $n i32)
+    (param $bstep i32)
+    (local $end i32) (local $off i32) (local $boff i32) (local $bytes i32)
+    (local $x v128) (local $y v128) (local $r v128) (local $u f64) (local $w f64) (local $s f64)
+    (local.set $bytes (i32.shl (local.get $n) (i32.const 3)))
+    (local.set $end (i32.and (local.get $bytes) (i32.const -16)))
+    (block $tail
+      (loop $vec
+        (br_if $tail (i32.ge_u (local.get $off) (local.get $end)))
+        (local.set $x (v128.load (i32.add (local.get $a) (local.get $off))))
+        (local.set $y (v128.load (i32.add (local.get $b) (local.get $boff))))
+        (block $op
+          (block $div
+            (block $mul
+              (block $sub
+                (block $add (br_table $add $sub $mul $div (local.get $op)))
+                (local.set $r (f64x2.add (local.get $x) (local.get $y))) (br $op))
+              (local.set $r (f64x2.sub (local.get $x) (local.get $y))) (br $op))
+            (local.set $r (f64x2.mul (local.get $x) (local.get $y))) (br $op))
+          (local.set $r (f64x2.div (local.get $x) (local.get $y))))
+        (v128.store (i32.add (local.get $out) (local.get $off)) (local.get $r))
+        (local.set $off (i32.add (local.get $off) (i32.const 16)))
+        (local.set $boff (i32.add (local.get $boff) (i32.shl (local.get $bstep) (i32.const 1))))
+        (br $vec)))
+    (block $done
+      (loop $one
+        (br_if $done (i32.ge_u (local.get $off) (local.get $bytes)))
+        (local.set $u (f64.load (i32.add (local.get $a) (local.get $off))))
+        (local.set $w (f64.load (i32.add (local.get $b) (local.get $boff))))
+        (block $op
+          (block $div
+            (block $mul
+              (block $sub
+                (block $add (br_table $add $sub $mul $div (local.get $op)))
+                (local.set $s (f64.add (local.get $u) (local.get $w))) (br $op))
+              (local.set $s (f64.sub (local.get $u) (local.get $w))) (br $op))
+            (local.set $s (f64.mul (local.get $u) (local.get $w))) (br $op))
+          (local.set $s (f64.div (local.get $u) (local.get $w))))
+        (f64.store (i32.add (local.get $out) (local.get $off)) (local.get $s))
+        (local.set $off (i32.add (local.get $off) (i32.const 8)))
+        (local.set $boff (i32.add (local.get $boff) (local.get $bstep)))
         (br $one)))))

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { Random } from "../random.js";
 import {
   axpy,
+  binaryWasm,
   type FloatArray,
   type Gemm,
   gemm,
@@ -418,6 +419,61 @@ describe("ReLU and its backward step in the SIMD kernels", () => {
     expect(reluGradWasm(new Float64Array(2000), new Float32Array(2000), new Float64Array(2000))).toBe(false);
     const previous = setGemmBackend("js");
     expect(reluWasm(new Float64Array(2000), new Float64Array(2000))).toBe(false);
+    setGemmBackend(previous);
+  });
+});
+
+describe("add, sub, mul, div in the SIMD kernels", () => {
+  const special = [Number.NaN, 0, -0, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY, 1e-310, -1e-310, 1e-45, 3];
+  const loops: Record<string, (a: number, b: number) => number> = {
+    add: (a, b) => a + b,
+    sub: (a, b) => a - b,
+    mul: (a, b) => a * b,
+    div: (a, b) => a / b,
+  };
+
+  test("the same bits as the JavaScript loop, with b of a's length or one number (broadcast)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("add", "sub", "mul", "div"),
+        fc.integer({ min: 1024, max: 2100 }), // odd lengths reach the one-by-one tail
+        fc.boolean(),
+        fc.boolean(),
+        fc.integer({ min: 0, max: 2 ** 31 - 1 }),
+        (op, n, f64, scalar, seed) => {
+          const rng = new Random(seed);
+          const make = (length: number): FloatArray => {
+            const values = Array.from({ length }, (_, i) =>
+              i % 5 === 0 ? (special[(i + seed) % special.length] as number) : rng.uniform(-3, 3),
+            );
+            return f64 ? Float64Array.from(values) : Float32Array.from(values);
+          };
+          const a = make(n);
+          const b = scalar ? make(1).fill(rng.uniform(-3, 3)) : make(n);
+          const out = a.slice().fill(Number.NaN);
+          expect(binaryWasm(op, a, b, out)).toBe(true);
+          const f = loops[op] as (a: number, b: number) => number;
+          const round = f64 ? (v: number) => v : Math.fround;
+          for (let i = 0; i < n; i++) {
+            const want = round(f(a[i] as number, b[scalar ? 0 : i] as number));
+            if (!Object.is(out[i], want) && !(Number.isNaN(want) && Number.isNaN(out[i]))) {
+              throw new Error(`${op} at ${i}: ${a[i]} ∘ ${b[scalar ? 0 : i]} gave ${out[i]}, want ${want}`);
+            }
+          }
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
+  test("other ops, other lengths, short or mixed arrays are left to the caller's loop", () => {
+    const a = new Float32Array(2000);
+    expect(binaryWasm("pow", a, a, a.slice())).toBe(false);
+    expect(binaryWasm("add", a, new Float32Array(1000), a.slice())).toBe(false);
+    expect(binaryWasm("add", new Float32Array(1000), new Float32Array(1000), new Float32Array(1000))).toBe(false);
+    expect(binaryWasm("add", a, new Float64Array(2000), a.slice())).toBe(false);
+    const previous = setGemmBackend("js");
+    expect(binaryWasm("add", a, a, a.slice())).toBe(false);
     setGemmBackend(previous);
   });
 });

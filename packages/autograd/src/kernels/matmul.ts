@@ -262,7 +262,12 @@ interface GemmExports {
   relu_f64: (x: number, y: number, n: number) => void;
   relu_grad_f32: (x: number, g: number, out: number, n: number) => void;
   relu_grad_f64: (x: number, g: number, out: number, n: number) => void;
+  binary_f32: Binary;
+  binary_f64: Binary;
 }
+
+/** out = a ∘ b over n elements at byte offsets (op 0…3: add, sub, mul, div); b advances bstep bytes per element. */
+type Binary = (op: number, a: number, b: number, out: number, n: number, bstep: number) => void;
 
 /** y ← y + α·x over n elements at byte offsets x and y. */
 type Axpy = (x: number, y: number, n: number, alpha: number) => void;
@@ -1050,10 +1055,32 @@ export function reluGradWasm(x: FloatArray, g: FloatArray, out: FloatArray): boo
   );
 }
 
+const BINARY_CODES: Readonly<Record<string, number>> = { add: 0, sub: 1, mul: 2, div: 3 };
+
 /**
- * An elementwise kernel of gemm.wat over arrays of one dtype and out's length: copies `inputs`
- * into the module's memory one after another (64-byte aligned), runs `run` with their byte
- * offsets, and copies input `result` back into `out`. False, with nothing done, for arrays under
+ * out = a ∘ b for ∘ = add, sub, mul or div (`op`, as rules.ts names them), in the SIMD kernels:
+ * a and out of one length, b of that length or a single number (broadcast). A JavaScript loop
+ * costs 1.5–2 ns an element; the copies in and out and the SIMD loop a fraction of that. Same
+ * bits as the rules' loop. False when it does not apply (another op, short or int32 arrays, mixed
+ * dtypes): the caller runs its own loop.
+ */
+export function binaryWasm(op: string, a: FloatArray, b: FloatArray, out: FloatArray): boolean {
+  const code = BINARY_CODES[op];
+  const n = out.length;
+  if (code === undefined || a.length !== n || (b.length !== n && b.length !== 1)) return false;
+  const f64 = out instanceof Float64Array;
+  // a number is written 16 bytes wide, so that the kernel's vector load of it is its splat
+  const wide = b.length === n ? b : (f64 ? new Float64Array(2) : new Float32Array(4)).fill(b[0] as number);
+  const bstep = b.length === n ? (f64 ? 8 : 4) : 0;
+  return elementwiseWasm([a, wide], out, 0, (k, f64, [aAt, bAt], n) =>
+    (f64 ? k.binary_f64 : k.binary_f32)(code, aAt as number, bAt as number, aAt as number, n, bstep),
+  );
+}
+
+/**
+ * An elementwise kernel of gemm.wat over arrays of out's dtype: copies `inputs` into the module's
+ * memory one after another (64-byte aligned), runs `run` with their byte offsets and out's
+ * length, and copies input `result` back into `out`. False, with nothing done, for outputs under
  * WASM_MIN_ELEMENTS elements, mixed dtypes, the plain backend, or no SIMD: the caller runs its loop.
  */
 function elementwiseWasm(
@@ -1068,9 +1095,13 @@ function elementwiseWasm(
   const w = wasmGemm();
   const f64 = out instanceof Float64Array;
   const size = f64 ? 8 : 4;
-  const base = memoryBase(); // above what a late worker thread may still write
-  const at = inputs.map((_, i) => base + i * roundUp(n * size, 64));
-  if (w === null || !reserve(w, base + inputs.length * roundUp(n * size, 64))) return false;
+  let end = memoryBase(); // above what a late worker thread may still write
+  const at = inputs.map((a) => {
+    const start = end;
+    end += roundUp(a.length * size, 64);
+    return start;
+  });
+  if (w === null || !reserve(w, end)) return false;
   const heap = f64 ? w.f64 : w.f32;
   for (let i = 0; i < inputs.length; i++) heap.set(inputs[i] as FloatArray, (at[i] as number) / size);
   run(w.exports, f64, at, n);
