@@ -1,12 +1,14 @@
 /**
  * @file One thread against setGemmThreads(2) on square products C = A·Bᵀ (a backward-pass shape),
  * side by side: rounds alternate between the two settings in one process, each round timing a
- * sample of reps that fill about 0.2 s, so that both see the same machine. Prints, per size and
+ * sample of reps that fill about --seconds (default 1), so that both see the same machine. (Two
+ * threads measure whether sharing a product of each size is faster than computing it alone, and
+ * then share only those: a round is long enough for that choice to settle, as in a training run.) Prints, per size and
  * dtype, GFLOP/s median [min–max] for each and the per-round speed-up of two threads. With
  * --busy, a CPU-bound process (a busy loop) runs beside it for the whole measurement: the case
  * of a second core that is doing something else.
  *
- * Usage: node scripts/bench-threads.mjs [--sizes 128,256,512,1024] [--rounds 7] [--busy] [--dtypes f32,f64]
+ * Usage: node scripts/bench-threads.mjs [--sizes 128,256,512,1024] [--rounds 7] [--seconds 1] [--busy] [--dtypes f32,f64]
  * It imports the built package (dist/), so run the package's build first.
  */
 
@@ -18,6 +20,7 @@ const { values } = parseArgs({
   options: {
     sizes: { type: "string", default: "128,256,512,1024" },
     rounds: { type: "string", default: "7" },
+    seconds: { type: "string", default: "1" },
     dtypes: { type: "string", default: "f32" },
     busy: { type: "boolean", default: false },
   },
@@ -47,7 +50,7 @@ for (const dtype of values.dtypes.split(",")) {
     const call = () => gemm(false, true, n, n, n, A, 0, B, 0, C, 0);
     const t = performance.now();
     call();
-    const reps = Math.max(1, Math.ceil(200 / (performance.now() - t)));
+    const reps = Math.max(1, Math.ceil((1000 * Number(values.seconds)) / (performance.now() - t)));
     const gflops = { 1: [], 2: [] };
     for (let r = 0; r < Number(values.rounds); r++) {
       for (const threads of r % 2 === 0 ? [1, 2] : [2, 1]) {

@@ -16,6 +16,7 @@ import {
   type Gemm,
   gemm,
   gemmJs,
+  gemmPoolForTesting,
   gemmThreads,
   gemmWasm,
   hasWasmGemm,
@@ -270,7 +271,12 @@ describe("gemmWasm across its cache blocks", () => {
 });
 
 describe("gemm on worker threads", () => {
-  afterAll(() => setGemmThreads(1));
+  // every product over the threshold goes to the workers, whatever sharing measures on this machine
+  gemmPoolForTesting.alwaysShare(true);
+  afterAll(() => {
+    gemmPoolForTesting.alwaysShare(false);
+    return setGemmThreads(1);
+  });
 
   test("bands on 2 and 3 threads give one thread's bits: by columns and by rows, every transpose", async () => {
     expect(gemmThreads()).toBe(1);
