@@ -235,6 +235,17 @@ const rowLoops: Record<string, RowLoop> = {
   },
 };
 
+/**
+ * d ← d / c in place, with c rounded to d's dtype first (as a number operand of `div` is): the
+ * SIMD kernels for long arrays, the loop otherwise, with the same bits.
+ */
+export function divideInPlace(d: FloatArray, c: number): void {
+  const divisor = d instanceof Float64Array ? Float64Array.of(c) : Float32Array.of(c);
+  if (binaryWasm("div", d, divisor, d)) return;
+  const v = divisor[0] as number;
+  for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) / v;
+}
+
 /** out = f(a, b) with a and b broadcast to outShape; `op` names a rule with a loop of its own. */
 export function mapBinary(
   f: (a: number, b: number) => number,

@@ -466,3 +466,29 @@ describe("a leaf keeps the gradient the pass made for it, and copies any other",
     expect([...(cache as unknown as Tensor).data]).toEqual(Array(12).fill(3));
   });
 });
+
+describe("divInPlace", () => {
+  test("gives the bits of div, short and long (SIMD) arrays, float32 with a divisor rounded to float32", () => {
+    for (const n of [7, 3001]) {
+      for (const dtype of ["float64", "float32"] as const) {
+        for (const divisor of [255, 0.1, -3, 0, Number.POSITIVE_INFINITY]) {
+          const values = Array.from({ length: n }, (_, i) =>
+            i % 11 === 0 ? [0, -0, Number.NaN, 1e-40][i % 4] : Math.sin(i) * 1e3,
+          );
+          const t = tensor(values as number[], { dtype });
+          const want = t.div(divisor).data;
+          const version = t.version;
+          expect(t.divInPlace(divisor)).toBe(t);
+          expect(t.version).toBe(version + 1);
+          for (let i = 0; i < n; i++)
+            expect(Object.is(t.data[i], want[i]) || (Number.isNaN(t.data[i]) && Number.isNaN(want[i]))).toBe(true);
+        }
+      }
+    }
+  });
+
+  test("refuses an int32 tensor and a leaf that requires grad", () => {
+    expect(() => tensor([1, 2], { dtype: "int32" }).divInPlace(2)).toThrow(/^divInPlace: an int32 tensor cannot hold/);
+    expect(() => tensor([1, 2], { requiresGrad: true }).divInPlace(2)).toThrow(/divInPlace/);
+  });
+});

@@ -19,7 +19,15 @@ import {
 } from "./engine.js";
 import { ChainruleError } from "./errors.js";
 import type { GraphNode } from "./graph.js";
-import { allocate, checkAllocation, type Dtype, type FloatArray, type FloatDtype, type Storage } from "./ndarray.js";
+import {
+  allocate,
+  checkAllocation,
+  type Dtype,
+  divideInPlace,
+  type FloatArray,
+  type FloatDtype,
+  type Storage,
+} from "./ndarray.js";
 import * as cumulative from "./ops/cumulative.js";
 import * as elementwise from "./ops/elementwise.js";
 import * as indexing from "./ops/indexing.js";
@@ -658,6 +666,16 @@ export class Tensor implements GraphNode<Tensor> {
     return this.update_("mulInPlace", (d) => {
       for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) * factor;
     });
+  }
+  /**
+   * this /= divisor, in place, for a float tensor: the divisor is taken in the tensor's dtype, as
+   * `div` takes a number, so the quotients are those of `div`.
+   */
+  divInPlace(divisor: number): this {
+    if (this.dtype === "int32") {
+      throw new ChainruleError("divInPlace", "an int32 tensor cannot hold the quotients; use div, which gives float64");
+    }
+    return this.update_("divInPlace", (d) => divideInPlace(d as FloatArray, divisor));
   }
   /** Overwrite the values with those of another tensor of the same shape, in place. */
   copy_(source: Tensor): this {

@@ -136,9 +136,10 @@ export function pixels(
     checkRow("pixels", r, n);
     codes.set(images.subarray(r * PIXELS, (r + 1) * PIXELS), i * PIXELS); // the engine converts the bytes
   }
-  // k/255 by the library's division, vectorized for a batch: in float32 the division of the
-  // exact k rounds once, which gives the same bits as k/255 computed in float64 and then cast
-  return fromStorage(codes, [list.length, PIXELS]).div(255).data as Float32Array | Float64Array;
+  // k/255 by the library's division, in place and vectorized for a batch: in float32 the division
+  // of the exact k rounds once, which gives the same bits as k/255 computed in float64 and then cast
+  fromStorage(codes, [list.length, PIXELS]).divInPlace(255);
+  return codes;
 }
 
 /**
