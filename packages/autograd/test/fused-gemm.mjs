@@ -4,7 +4,7 @@
  * (Node 20: --experimental-wasm-relaxed-simd), on the built code (dist/).
  */
 
-import { gemmPoolForTesting, gemmWasm, hasFusedGemm, setGemmBackend, setGemmThreads } from "../dist/kernels/matmul.js";
+import { gemmWasm, hasFusedGemm, setGemmBackend, setGemmThreads } from "../dist/kernels/matmul.js";
 import { Random } from "../dist/random.js";
 
 const random = new Random(9);
@@ -69,7 +69,6 @@ report.nanAndInfinity = [Float32Array, Float64Array].every((F) => {
 
 // on two threads the fused kernel gives one thread's bits
 setGemmBackend("wasm-fused");
-gemmPoolForTesting.alwaysShare(true); // the products reach the worker
 for (const F of [Float32Array, Float64Array]) {
   const [m, n, k] = [96, 300, 520];
   const a = F.from({ length: m * k }, () => random.uniform(-1, 1));

@@ -27,7 +27,6 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const one = product(); // one thread
 await setGemmThreads(2);
-gemmPoolForTesting.alwaysShare(true); // every product reaches the workers
 product(); // the worker is awake and spinning now
 const report = { scenario, threadsBefore: gemmThreads() };
 if (scenario === "killed") {

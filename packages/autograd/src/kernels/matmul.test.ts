@@ -16,7 +16,6 @@ import {
   type Gemm,
   gemm,
   gemmJs,
-  gemmPoolForTesting,
   gemmThreads,
   gemmWasm,
   hasWasmGemm,
@@ -271,12 +270,7 @@ describe("gemmWasm across its cache blocks", () => {
 });
 
 describe("gemm on worker threads", () => {
-  // every product over the threshold goes to the workers, whatever sharing measures on this machine
-  gemmPoolForTesting.alwaysShare(true);
-  afterAll(() => {
-    gemmPoolForTesting.alwaysShare(false);
-    return setGemmThreads(1);
-  });
+  afterAll(() => setGemmThreads(1));
 
   test("bands on 2 and 3 threads give one thread's bits: by columns and by rows, every transpose", async () => {
     expect(gemmThreads()).toBe(1);

@@ -19,7 +19,6 @@ import {
   gemmWasmRelaxedSharedBase64,
   gemmWasmSharedBase64,
 } from "./gemm-wasm.generated.js";
-import { ShareChoice } from "./share-choice.js";
 
 export type { FloatArray };
 
@@ -421,8 +420,7 @@ export const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOf
   // C is cut into bands: bands of columns whose edges fall on multiples of 64 bytes within a row,
   // or bands of rows when C is taller than wide. One band without worker threads; with them, a
   // few bands per thread, which the threads claim one at a time (see runShared).
-  const work = m * n * k;
-  const shared = pool !== null && work >= THREADS_MIN_WORK && (alwaysShare || pool.choice.share(work)) ? pool : null;
+  const shared = pool !== null && m * n * k >= THREADS_MIN_WORK ? pool : null;
   const threads = shared === null ? 1 : shared.workers.length + 1;
   const byRows = m > n;
   const span = byRows ? m : n;
@@ -471,10 +469,8 @@ export const gemmWasm: Gemm = (transA, transB, m, n, k, a, aOff, b, bOff, c, cOf
   const kernels = fused ? (w.fused as NonNullable<WasmGemm["fused"]>) : w.exports;
   const kernel = f64 ? kernels.gemm_f64 : kernels.gemm_f32;
   let taken: number[] = [];
-  const started = now();
   if (shared === null || bands === 1) kernel(...bandArgs(job, 0, 0));
   else taken = runShared(shared, job, bands, (f64 ? 1 : 0) | (fused ? 2 : 0), kernel, end);
-  if (pool !== null && work >= THREADS_MIN_WORK) pool.choice.record(work, shared !== null, now() - started);
   c.set(heap.subarray(cAt / size, cAt / size + m * n), cOff);
   // the bands taken over from a late worker were computed into the second C: copy those instead
   const cmAt = (cAt + roundUp(m * n * size, 64)) / size;
@@ -607,15 +603,9 @@ interface Pool {
    * is done, it writes below `end`, so the memory is used only from there on. `at`: since when.
    */
   fences: Array<{ job: number; end: number; at: number }>;
-  /** Whether sharing a product of a given size has measured faster than computing it alone. */
-  choice: ShareChoice;
 }
 
 let pool: Pool | null = null;
-/** The choice of each number of threads, kept when a pool stops: what it measured is still true of the machine. */
-const shareChoices = new Map<number, ShareChoice>();
-/** Set by tests: share every product over THREADS_MIN_WORK. */
-let alwaysShare = false;
 /** The last call of setGemmThreads: each call waits for the one before it. */
 let settingThreads: Promise<unknown> = Promise.resolve();
 
@@ -911,10 +901,6 @@ class GemmWorker {
  * event loop runs). False when there is no such worker.
  */
 export const gemmPoolForTesting = {
-  /** Share every product big enough, whatever sharing has measured (so that tests reach the pool). */
-  alwaysShare(on: boolean): void {
-    alwaysShare = on;
-  },
   stallWorker(index: number): boolean {
     if (pool === null || index < 1 || index > pool.workers.length) return false;
     Atomics.store(pool.control, STALL, index);
@@ -939,9 +925,7 @@ export const gemmPoolForTesting = {
  * a few bands per thread, which the threads claim one at a time; this thread computes every band
  * no worker has claimed, so a busy or sleeping core only means fewer bands for its worker. Every
  * entry is still computed by one thread in the same order, so results are bit for bit those of
- * one thread. Products under about 2²¹ multiply-adds stay on this thread, and so do products of a
- * size for which sharing has measured slower than computing alone (the other core busy with
- * another process): both ways are timed now and then, and the faster runs. A worker that dies or
+ * one thread. Products under about 2²¹ multiply-adds stay on this thread. A worker that dies or
  * stops answering while it holds a band is noticed after a bounded wait (about a second): the
  * product is then computed again on this thread (same bits), the workers are stopped and a
  * warning is emitted. `setGemmThreads(1)` stops the workers. Node only (worker_threads; this
@@ -1001,7 +985,6 @@ async function startThreads(count: number): Promise<number> {
     started: new Float64Array(new SharedArrayBuffer(8 * MAX_BANDS)),
     job: 0,
     fences: [],
-    choice: shareChoices.get(count) ?? shareChoices.set(count, new ShareChoice()).get(count)!,
   };
   try {
     for (let i = 1; i < count; i++)
