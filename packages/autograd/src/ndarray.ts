@@ -246,6 +246,19 @@ export function divideInPlace(d: FloatArray, c: number): void {
   for (let i = 0; i < d.length; i++) d[i] = (d[i] as number) / v;
 }
 
+/**
+ * Whether an operand of shape `shape`, broadcast to `outShape`, is one row repeated: its axes,
+ * leading 1s aside, are the last axes of outShape.
+ */
+function repeatsAsRows(shape: Shape, outShape: Shape): boolean {
+  let lead = 0;
+  while (lead < shape.length && shape[lead] === 1) lead++;
+  const tail = shape.length - lead;
+  if (tail > outShape.length) return false;
+  for (let j = 0; j < tail; j++) if (shape[lead + j] !== outShape[outShape.length - tail + j]) return false;
+  return true;
+}
+
 /** out = f(a, b) with a and b broadcast to outShape; `op` names a rule with a loop of its own. */
 export function mapBinary(
   f: (a: number, b: number) => number,
@@ -258,9 +271,11 @@ export function mapBinary(
   op?: string,
 ): void {
   if (op !== undefined && !(out instanceof Int32Array) && !(a instanceof Int32Array) && !(b instanceof Int32Array)) {
-    // long operands of one layout, or one a number: the SIMD kernels (a number first only where ∘ commutes)
-    if (binaryWasm(op, a, b, out)) return;
-    if (a.length === 1 && (op === "add" || op === "mul") && binaryWasm(op, b, a, out)) return;
+    // long operands of one layout, a number, or a row repeated over the rows (a bias): the SIMD
+    // kernels, with the operands swapped only where ∘ commutes
+    if (binaryWasm(op, a, b, out, repeatsAsRows(bShape, outShape))) return;
+    const commutes = op === "add" || op === "mul";
+    if (commutes && a.length < out.length && binaryWasm(op, b, a, out, repeatsAsRows(aShape, outShape))) return;
   }
   const row: RowLoop =
     (op === undefined ? undefined : rowLoops[op]) ??

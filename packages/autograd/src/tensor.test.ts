@@ -3,6 +3,7 @@ import { customOp } from "./custom.js";
 import { noGrad } from "./engine.js";
 import { ChainruleError } from "./errors.js";
 import { manualSeed, Random } from "./random.js";
+import { broadcastStrides } from "./shape.js";
 import {
   arange,
   concat,
@@ -490,5 +491,38 @@ describe("divInPlace", () => {
   test("refuses an int32 tensor and a leaf that requires grad", () => {
     expect(() => tensor([1, 2], { dtype: "int32" }).divInPlace(2)).toThrow(/^divInPlace: an int32 tensor cannot hold/);
     expect(() => tensor([1, 2], { requiresGrad: true }).divInPlace(2)).toThrow(/divInPlace/);
+  });
+});
+
+describe("broadcast arithmetic on long arrays (SIMD kernels) gives the loop's bits", () => {
+  test("a bias row, a number and equal shapes, either operand first", () => {
+    const loop: Record<string, (a: number, b: number) => number> = {
+      add: (a, b) => a + b,
+      sub: (a, b) => a - b,
+      mul: (a, b) => a * b,
+      div: (a, b) => a / b,
+    };
+    const outShape = [2, 8, 100];
+    for (const dtype of ["float32", "float64"] as const) {
+      const round = dtype === "float32" ? Math.fround : (v: number) => v;
+      const x = randn(outShape, new Random(3), { dtype });
+      for (const shape of [[100], [1, 100], [8, 100], [2, 8, 100], [], [8, 1]]) {
+        const b = randn(shape, new Random(4), { dtype }).add(2);
+        // b's value at each flat index of the broadcast result
+        const strides = broadcastStrides(shape, outShape);
+        const at = (i: number) =>
+          b.data[
+            Math.floor(i / 800) * strides[0]! + (Math.floor(i / 100) % 8) * strides[1]! + (i % 100) * strides[2]!
+          ] as number;
+        for (const op of ["add", "sub", "mul", "div"] as const) {
+          const y = x[op](b).data;
+          const z = b[op](x).data;
+          for (let i = 0; i < x.size; i++) {
+            expect(y[i]).toBe(round(loop[op]!(x.data[i] as number, at(i))));
+            expect(z[i]).toBe(round(loop[op]!(at(i), x.data[i] as number)));
+          }
+        }
+      }
+    }
   });
 });

@@ -466,6 +466,28 @@ describe("add, sub, mul, div in the SIMD kernels", () => {
     );
   });
 
+  test("a row repeated over the rows (rows = true): the same bits, row by row", () => {
+    for (const F of [Float32Array, Float64Array]) {
+      for (const [rows, row] of [
+        [16, 64],
+        [5, 301],
+      ] as const) {
+        const a = F.from({ length: rows * row }, (_, i) => Math.sin(i) * 3);
+        const b = F.from({ length: row }, (_, j) => Math.cos(j) + 0.5);
+        for (const op of ["add", "sub", "mul", "div"]) {
+          const out = a.slice().fill(Number.NaN);
+          expect(binaryWasm(op, a, b, out, true)).toBe(true);
+          const f = loops[op] as (a: number, b: number) => number;
+          const round = F === Float64Array ? (v: number) => v : Math.fround;
+          for (let i = 0; i < a.length; i++) expect(out[i]).toBe(round(f(a[i] as number, b[i % row] as number)));
+        }
+      }
+    }
+    // without the flag, or with rows shorter than 64, the caller's loop runs
+    expect(binaryWasm("add", new Float32Array(2048), new Float32Array(64), new Float32Array(2048))).toBe(false);
+    expect(binaryWasm("add", new Float32Array(2048), new Float32Array(32), new Float32Array(2048), true)).toBe(false);
+  });
+
   test("other ops, other lengths, short or mixed arrays are left to the caller's loop", () => {
     const a = new Float32Array(2000);
     expect(binaryWasm("pow", a, a, a.slice())).toBe(false);

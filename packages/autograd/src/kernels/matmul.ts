@@ -1057,24 +1057,34 @@ export function reluGradWasm(x: FloatArray, g: FloatArray, out: FloatArray): boo
 
 const BINARY_CODES: Readonly<Record<string, number>> = { add: 0, sub: 1, mul: 2, div: 3 };
 
+/** Rows shorter than this are left to the loop: each row is a call into the module. */
+const MIN_ROW = 64;
+
 /**
  * out = a ∘ b for ∘ = add, sub, mul or div (`op`, as rules.ts names them), in the SIMD kernels:
- * a and out of one length, b of that length or a single number (broadcast). A JavaScript loop
- * costs 1.5–2 ns an element; the copies in and out and the SIMD loop a fraction of that. Same
- * bits as the rules' loop. False when it does not apply (another op, short or int32 arrays, mixed
- * dtypes): the caller runs its own loop.
+ * a and out of one length, b of that length, a single number (broadcast), or, with `rows`, one
+ * row repeated over a's rows (a bias; at least MIN_ROW long). A JavaScript loop costs 1.5–2 ns an
+ * element; the copies in and out and the SIMD loop a fraction of that. Same bits as the rules'
+ * loop. False when it does not apply (another op, short or int32 arrays, mixed dtypes): the caller
+ * runs its own loop.
  */
-export function binaryWasm(op: string, a: FloatArray, b: FloatArray, out: FloatArray): boolean {
+export function binaryWasm(op: string, a: FloatArray, b: FloatArray, out: FloatArray, rows = false): boolean {
   const code = BINARY_CODES[op];
   const n = out.length;
-  if (code === undefined || a.length !== n || (b.length !== n && b.length !== 1)) return false;
+  const row = b.length;
+  const repeated = rows && row >= MIN_ROW && n % row === 0;
+  if (code === undefined || a.length !== n || (row !== n && row !== 1 && !repeated)) return false;
   const f64 = out instanceof Float64Array;
+  const size = f64 ? 8 : 4;
+  const scalar = row === 1 && n > 1;
   // a number is written 16 bytes wide, so that the kernel's vector load of it is its splat
-  const wide = b.length === n ? b : (f64 ? new Float64Array(2) : new Float32Array(4)).fill(b[0] as number);
-  const bstep = b.length === n ? (f64 ? 8 : 4) : 0;
-  return elementwiseWasm([a, wide], out, 0, (k, f64, [aAt, bAt], n) =>
-    (f64 ? k.binary_f64 : k.binary_f32)(code, aAt as number, bAt as number, aAt as number, n, bstep),
-  );
+  const wide = scalar ? (f64 ? new Float64Array(2) : new Float32Array(4)).fill(b[0] as number) : b;
+  return elementwiseWasm([a, wide], out, 0, (k, f64, [aAt, bAt], n) => {
+    const binary = f64 ? k.binary_f64 : k.binary_f32;
+    const [from, to, by] = [aAt as number, (aAt as number) + n * size, row * size];
+    if (scalar) binary(code, from, bAt as number, from, n, 0);
+    else for (let at = from; at < to; at += by) binary(code, at, bAt as number, at, row, size); // row by row
+  });
 }
 
 /**
