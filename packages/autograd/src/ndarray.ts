@@ -6,7 +6,7 @@
  */
 
 import { ChainruleError } from "./errors.js";
-import { binaryWasm, reluGradWasm, reluWasm } from "./kernels/matmul.js";
+import { binaryWasm, reluGradWasm, reluWasm, sumRowsWasm } from "./kernels/matmul.js";
 import { gradMath, mapMath } from "./kernels/unary.js";
 import type { BinaryRule } from "./rules.js";
 import { broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "./shape.js";
@@ -397,6 +397,7 @@ export function reduce(
     out.fill(0);
     const lead = axes.every((a, i) => a === i); // summing leading axes (a bias gradient): rows of n
     if (lead && axes.length > 0 && out.length > 0) {
+      if (!(x instanceof Int32Array) && !(out instanceof Int32Array) && sumRowsWasm(x, out)) return;
       const cols = out.length;
       for (let r = 0; r < x.length; r += cols) {
         for (let j = 0; j < cols; j++) out[j] = (out[j] as number) + (x[r + j] as number);

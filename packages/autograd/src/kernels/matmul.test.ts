@@ -23,6 +23,7 @@ import {
   reluWasm,
   setGemmBackend,
   setGemmThreads,
+  sumRowsWasm,
 } from "./matmul.js";
 
 type Dtype = "float32" | "float64";
@@ -486,6 +487,27 @@ describe("add, sub, mul, div in the SIMD kernels", () => {
     // without the flag, or with rows shorter than 64, the caller's loop runs
     expect(binaryWasm("add", new Float32Array(2048), new Float32Array(64), new Float32Array(2048))).toBe(false);
     expect(binaryWasm("add", new Float32Array(2048), new Float32Array(32), new Float32Array(2048), true)).toBe(false);
+  });
+
+  test("the sum of rows adds them in order: the loop's bits, −0 and NaN included", () => {
+    for (const F of [Float32Array, Float64Array]) {
+      for (const [rows, cols] of [
+        [64, 256],
+        [3, 1001],
+      ] as const) {
+        const x = F.from({ length: rows * cols }, (_, i) =>
+          i % 97 === 0 ? -0 : i % 389 === 0 ? Number.NaN : Math.sin(i) * 1e3,
+        );
+        const out = new F(cols).fill(7);
+        expect(sumRowsWasm(x, out)).toBe(true);
+        const want = new F(cols);
+        for (let r = 0; r < rows; r++)
+          for (let j = 0; j < cols; j++) want[j] = (want[j] as number) + (x[r * cols + j] as number);
+        for (let j = 0; j < cols; j++) expect(Object.is(out[j], want[j])).toBe(true);
+      }
+    }
+    expect(sumRowsWasm(new Float32Array(4096), new Float32Array(32))).toBe(false); // rows under 64
+    expect(sumRowsWasm(new Float32Array(100), new Float32Array(100))).toBe(false); // short
   });
 
   test("other ops, other lengths, short or mixed arrays are left to the caller's loop", () => {

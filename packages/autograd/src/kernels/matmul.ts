@@ -1088,10 +1088,27 @@ export function binaryWasm(op: string, a: FloatArray, b: FloatArray, out: FloatA
 }
 
 /**
+ * out[j] = Σᵣ x[r·cols + j], the sum of x's rows of out's length (a bias's gradient), in the SIMD
+ * kernels: rows added to out one after another, in order, as the loop does (same bits). False when
+ * it does not apply (rows shorter than MIN_ROW, a short x, mixed dtypes): the caller runs its loop.
+ */
+export function sumRowsWasm(x: FloatArray, out: FloatArray): boolean {
+  const cols = out.length;
+  if (cols < MIN_ROW || x.length % cols !== 0) return false;
+  const size = out instanceof Float64Array ? 8 : 4;
+  return elementwiseWasm([out.fill(0), x], out, 0, (k, f64, [outAt, xAt]) => {
+    const binary = f64 ? k.binary_f64 : k.binary_f32;
+    const end = (xAt as number) + x.length * size;
+    for (let at = xAt as number; at < end; at += cols * size)
+      binary(0, outAt as number, at, outAt as number, cols, size);
+  });
+}
+
+/**
  * An elementwise kernel of gemm.wat over arrays of out's dtype: copies `inputs` into the module's
  * memory one after another (64-byte aligned), runs `run` with their byte offsets and out's
- * length, and copies input `result` back into `out`. False, with nothing done, for outputs under
- * WASM_MIN_ELEMENTS elements, mixed dtypes, the plain backend, or no SIMD: the caller runs its loop.
+ * length, and copies input `result` back into `out`. False, with nothing done, when no array has
+ * WASM_MIN_ELEMENTS elements, for mixed dtypes, the plain backend, or no SIMD: the caller runs its loop.
  */
 function elementwiseWasm(
   inputs: FloatArray[],
@@ -1100,7 +1117,8 @@ function elementwiseWasm(
   run: (kernels: GemmExports, f64: boolean, at: number[], n: number) => void,
 ): boolean {
   const n = out.length;
-  if (n < WASM_MIN_ELEMENTS || backend === "js" || !inputs.every((a) => a.constructor === out.constructor))
+  const work = Math.max(n, ...inputs.map((a) => a.length));
+  if (work < WASM_MIN_ELEMENTS || backend === "js" || !inputs.every((a) => a.constructor === out.constructor))
     return false;
   const w = wasmGemm();
   const f64 = out instanceof Float64Array;
