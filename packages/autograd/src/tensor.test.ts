@@ -361,6 +361,28 @@ describe("errors name the operation, the shapes and the axes", () => {
   });
 });
 
+describe("small storages (up to 2 KB) are windows into shared slabs", () => {
+  test("each class: zeroed, exactly its own elements, disjoint, and a slab of at most 16 of its class", () => {
+    for (const dtype of ["float64", "float32", "int32"] as const) {
+      for (const size of [9, 20, 100, 200, 256, 300]) {
+        const ts = Array.from({ length: 40 }, () => zeros([size], { dtype }));
+        ts.forEach((t, i) => {
+          expect(t.data.length).toBe(size);
+          expect(t.data.every((v) => v === 0)).toBe(true);
+          if (t.data.byteLength <= 2048) {
+            const cls = 2 ** Math.ceil(Math.log2(Math.max(t.data.byteLength, 64)));
+            expect(t.data.buffer.byteLength).toBeLessThanOrEqual(cls === 64 ? 1024 : 16 * cls);
+          } else {
+            expect(t.data.buffer.byteLength).toBe(t.data.byteLength); // a buffer of its own
+          }
+          t.fill_(i + 1);
+        });
+        ts.forEach((t, i) => expect(t.data.every((v) => v === i + 1)).toBe(true));
+      }
+    }
+  });
+});
+
 describe("tiny storages are windows into shared slabs", () => {
   test("each is zeroed, holds exactly its own elements, and changes to it stay in it", () => {
     for (const dtype of ["float64", "float32"] as const) {

@@ -48,15 +48,15 @@ function runW2(dtype: Dtype) {
       epochS.push(seconds() - t0);
       rssAfterEpoch.push(Math.round(rssMB()));
       if (w2EvaluatesAfter(e, epochs)) {
-        // Scored 500 rows at a time, each gathered from the pixel codes like a training batch:
+        // Scored 200 rows at a time, each gathered from the pixel codes like a training batch:
         // neither a float copy of the test set (13 MB in float64) nor the kernels' WebAssembly
         // memory, which never shrinks, grows for the rest of the run.
         const scores = new Float64Array(testLabels.length * 10);
-        for (let r = 0; r < testLabels.length; r += 500) {
+        for (let r = 0; r < testLabels.length; r += 200) {
           const [x] = mnistBatch(
             images,
             labels,
-            { start: 8000 + r, end: 8000 + Math.min(r + 500, testLabels.length) },
+            { start: 8000 + r, end: 8000 + Math.min(r + 200, testLabels.length) },
             dtype,
           );
           scores.set(noGrad(() => model.forward(x)).data, r * 10);
