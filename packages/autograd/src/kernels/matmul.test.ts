@@ -42,6 +42,13 @@ interface Case {
 const alloc = (dtype: Dtype, length: number): FloatArray =>
   dtype === "float32" ? new Float32Array(length) : new Float64Array(length);
 
+/** A FloatArray of `dtype` with x[i] = f(i). */
+const filled = (dtype: Dtype, length: number, f: (i: number) => number): FloatArray => {
+  const x = alloc(dtype, length);
+  for (let i = 0; i < length; i++) x[i] = f(i);
+  return x;
+};
+
 /** Operands with entries uniform in (−1, 1) after their offsets, and C filled with NaN. */
 function operands(dtype: Dtype, { m, n, k, aOff, bOff, cOff }: Case, seed: number) {
   const rng = new Random(seed);
@@ -468,18 +475,18 @@ describe("add, sub, mul, div in the SIMD kernels", () => {
   });
 
   test("a row repeated over the rows (rows = true): the same bits, row by row", () => {
-    for (const F of [Float32Array, Float64Array]) {
+    for (const dtype of ["float32", "float64"] as const) {
       for (const [rows, row] of [
         [16, 64],
         [5, 301],
       ] as const) {
-        const a = F.from({ length: rows * row }, (_, i) => Math.sin(i) * 3);
-        const b = F.from({ length: row }, (_, j) => Math.cos(j) + 0.5);
+        const a = filled(dtype, rows * row, (i) => Math.sin(i) * 3);
+        const b = filled(dtype, row, (j) => Math.cos(j) + 0.5);
         for (const op of ["add", "sub", "mul", "div"]) {
           const out = a.slice().fill(Number.NaN);
           expect(binaryWasm(op, a, b, out, true)).toBe(true);
           const f = loops[op] as (a: number, b: number) => number;
-          const round = F === Float64Array ? (v: number) => v : Math.fround;
+          const round = dtype === "float64" ? (v: number) => v : Math.fround;
           for (let i = 0; i < a.length; i++) expect(out[i]).toBe(round(f(a[i] as number, b[i % row] as number)));
         }
       }
@@ -490,17 +497,17 @@ describe("add, sub, mul, div in the SIMD kernels", () => {
   });
 
   test("the sum of rows adds them in order: the loop's bits, −0 and NaN included", () => {
-    for (const F of [Float32Array, Float64Array]) {
+    for (const dtype of ["float32", "float64"] as const) {
       for (const [rows, cols] of [
         [64, 256],
         [3, 1001],
       ] as const) {
-        const x = F.from({ length: rows * cols }, (_, i) =>
+        const x = filled(dtype, rows * cols, (i) =>
           i % 97 === 0 ? -0 : i % 389 === 0 ? Number.NaN : Math.sin(i) * 1e3,
         );
-        const out = new F(cols).fill(7);
+        const out = alloc(dtype, cols).fill(7);
         expect(sumRowsWasm(x, out)).toBe(true);
-        const want = new F(cols);
+        const want = alloc(dtype, cols);
         for (let r = 0; r < rows; r++)
           for (let j = 0; j < cols; j++) want[j] = (want[j] as number) + (x[r * cols + j] as number);
         for (let j = 0; j < cols; j++) expect(Object.is(out[j], want[j])).toBe(true);
