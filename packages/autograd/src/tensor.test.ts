@@ -377,7 +377,7 @@ describe("small storages (up to 2 KB) are windows into shared slabs", () => {
           }
           t.fill_(i + 1);
         });
-        ts.forEach((t, i) => expect(t.data.every((v) => v === i + 1)).toBe(true));
+        for (const [i, t] of ts.entries()) expect(t.data.every((v) => v === i + 1)).toBe(true);
       }
     }
   });
