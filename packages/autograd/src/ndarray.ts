@@ -6,7 +6,7 @@
  */
 
 import { ChainruleError } from "./errors.js";
-import { binaryWasm, reluGradWasm, reluWasm, sumRowsWasm } from "./kernels/matmul.js";
+import { binaryWasm, reluGradWasm, reluWasm, sumRowsWasm, WASM_MIN_ELEMENTS } from "./kernels/matmul.js";
 import { gradMath, mapMath } from "./kernels/unary.js";
 import type { BinaryRule } from "./rules.js";
 import { broadcastStrides, formatShape, type Shape, sizeOf, stridesOf } from "./shape.js";
@@ -294,7 +294,8 @@ export function mapBinary(
   out: Storage,
   op?: string,
 ): void {
-  if (op !== undefined && !(out instanceof Int32Array) && !(a instanceof Int32Array) && !(b instanceof Int32Array)) {
+  const long = op !== undefined && out.length >= WASM_MIN_ELEMENTS;
+  if (long && !(out instanceof Int32Array) && !(a instanceof Int32Array) && !(b instanceof Int32Array)) {
     // long operands of one layout, a number, or a row repeated over the rows (a bias): the SIMD
     // kernels, with the operands swapped only where ∘ commutes
     if (binaryWasm(op, a, b, out, repeatsAsRows(bShape, outShape))) return;

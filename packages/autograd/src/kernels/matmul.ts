@@ -1005,7 +1005,7 @@ export function gemmThreads(): number {
 }
 
 /** Below this many elements the copies into the module's memory cost more than the loop saves. */
-const WASM_MIN_ELEMENTS = 1024;
+export const WASM_MIN_ELEMENTS = 1024;
 
 /**
  * y ← y + α·x, elementwise over equal-length arrays of one dtype: an optimizer's update
