@@ -302,7 +302,7 @@ describe("gemm on worker threads", () => {
     checkExact("float32", { transA: false, transB: false, m: 40, n: 301, k: 600, aOff: 0, bOff: 0, cOff: 0 }, 25);
   });
 
-  test("overlapping calls take effect in order, and ReLU and axpy share the memory unchanged", async () => {
+  test("overlapping calls take effect in order, and ReLU, axpy and arithmetic share the memory unchanged", async () => {
     const first = setGemmThreads(3);
     const last = setGemmThreads(2);
     expect(await first).toBe(3);
@@ -316,6 +316,9 @@ describe("gemm on worker threads", () => {
     axpy(-0.5, x, z);
     for (let i = 0; i < x.length; i += 101)
       expect(z[i]).toBe(Math.fround((y[i] as number) + Math.fround(-0.5 * (x[i] as number))));
+    const q = new Float32Array(3000);
+    expect(binaryWasm("div", x, Float32Array.of(3), q)).toBe(true);
+    for (let i = 0; i < x.length; i += 101) expect(q[i]).toBe(Math.fround((x[i] as number) / 3));
     checkExact("float32", { transA: false, transB: true, m: 100, n: 300, k: 120, aOff: 0, bOff: 0, cOff: 0 }, 26);
     expect(await setGemmThreads(1)).toBe(1);
   });
