@@ -74,13 +74,15 @@ export function im2col(
             } else if (!inside) {
               cols.fill(0, at, at + ow);
             } else {
-              cols.fill(0, at, at + lo);
+              // (the fills only where the row reaches into the padding: a call costs more than a
+              // short row's copy)
+              if (lo > 0) cols.fill(0, at, at + lo);
               if (sw === 1) {
                 for (let q = lo; q < hi; q++) cols[at + q] = x[base + q] as number;
               } else {
                 for (let q = lo; q < hi; q++) cols[at + q] = x[base + q * sw] as number;
               }
-              cols.fill(0, at + hi, at + ow);
+              if (hi < ow) cols.fill(0, at + hi, at + ow);
             }
           }
         }
