@@ -33,6 +33,7 @@ import {
   type FloatDtype,
   mapBinary,
   mapUnary,
+  type Storage,
   unaryGrad,
 } from "../ndarray.js";
 import {
@@ -213,19 +214,49 @@ function times(t: Tensor, p: Tensor | number): Tensor {
   return p === 1 ? t : p === -1 ? t.neg() : t.mul(p);
 }
 
+// Scratch storages for a number operand: the loops read it at once, and nothing keeps it.
+const NUMBER = { float64: new Float64Array(1), float32: new Float32Array(1), int32: new Int32Array(1) };
+const NO_AXES: readonly number[] = [];
+
+/**
+ * A binary op's other operand as values and shape. A number becomes no Tensor (a Tensor for the
+ * 2 of `x.mul(2)` would be most of the op's garbage): one element of the tensor's dtype, or
+ * float64 beside an int32 tensor when it is not an integer (as toTensor makes it).
+ */
+function operand(name: string, other: TensorLike, like: Tensor): [Storage, readonly number[]] {
+  if (typeof other !== "number") {
+    const b = toTensor(name, other, like); // a Tensor, or the error that says what was expected
+    return [b.data, b.shape];
+  }
+  const scratch = NUMBER[like.dtype === "int32" && !Number.isInteger(other) ? "float64" : like.dtype];
+  scratch[0] = other;
+  return [scratch, NO_AXES];
+}
+
+/** The dtype of a storage. */
+function dtypeOf(data: Storage): Dtype {
+  return data instanceof Float64Array ? "float64" : data instanceof Float32Array ? "float32" : "int32";
+}
+
 function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
-  const b = toTensor(name, other, a);
+  const [bData, bShape] = operand(name, other, a);
   const rule: BinaryRule = binary[name];
-  const shape = broadcastShapes(name, a.shape, b.shape);
+  const shape = broadcastShapes(name, a.shape, bShape);
   // true division and powers of int32 operands give float64; the other binary ops keep int32
-  const promoted = promote(a.dtype, b.dtype);
+  const promoted = promote(a.dtype, dtypeOf(bData));
   const dtype = name === "div" || name === "pow" ? floatDtype(promoted) : promoted;
   checkAllocation(name, shape, dtype); // broadcasting can make a result far larger than its operands
   const out = allocate(dtype, sizeOf(shape));
-  mapBinary(rule.f, a.data, a.shape, b.data, b.shape, shape, out, name);
+  mapBinary(rule.f, a.data, a.shape, bData, bShape, shape, out, name);
   // A number operand is a constant, not a graph node (as in PyTorch's tensor-scalar ops): the
-  // node keeps only the tensor parent, and the 0-d constant lives only while the op runs.
-  return fromOp(name, out, shape, typeof other === "number" ? [a] : [a, b], binaryRules(name, a, other, shape));
+  // node keeps only the tensor parent.
+  return fromOp(
+    name,
+    out,
+    shape,
+    typeof other === "number" ? [a] : [a, other as Tensor],
+    binaryRules(name, a, other, shape),
+  );
 }
 
 /**
@@ -245,14 +276,14 @@ function binaryRules(name: BinaryOp, a: Tensor, other: TensorLike, shape: readon
   }
   return {
     vjp: (g, y) => {
-      const b = toTensor(name, other, a);
       if (composing()) {
-        const [pa, pb] = binaryPartials[name](a, b, y);
+        const [pa, pb] = binaryPartials[name](a, toTensor(name, other, a), y);
         return [times(g, pa), times(g, pb)]; // ∂L/∂a = g·∂y/∂a,  ∂L/∂b = g·∂y/∂b
       }
       const ga = a.requiresGrad ? allocate(g.dtype, g.size) : null;
-      const gb = b.requiresGrad ? allocate(g.dtype, g.size) : null;
-      binaryGrad(binary[name], a.data, a.shape, b.data, b.shape, y.data, g.data, shape, ga, gb);
+      const gb = other instanceof Tensor && other.requiresGrad ? allocate(g.dtype, g.size) : null;
+      const [bData, bShape] = operand(name, other, a);
+      binaryGrad(binary[name], a.data, a.shape, bData, bShape, y.data, g.data, shape, ga, gb);
       return [ga && new Tensor(ga, shape), gb && new Tensor(gb, shape)];
     },
     jvp: ([da, db], y) => {
