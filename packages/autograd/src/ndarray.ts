@@ -23,6 +23,11 @@ export type FloatArray = Float64Array | Float32Array;
 /** Any tensor's storage: a float storage or the Int32Array of an int32 tensor. */
 export type Storage = FloatArray | Int32Array;
 
+/** The dtype of a storage. */
+export function dtypeOf(data: Storage): Dtype {
+  return data instanceof Float64Array ? "float64" : data instanceof Float32Array ? "float32" : "int32";
+}
+
 /**
  * A zeroed storage of `size` elements. Small ones (up to SLAB_MAX bytes) are views into shared
  * slabs, each handed out once: a typed array with a buffer of its own costs an ArrayBuffer object

@@ -24,6 +24,7 @@ import {
   checkAllocation,
   type Dtype,
   divideInPlace,
+  dtypeOf,
   type FloatArray,
   type FloatDtype,
   type Storage,
@@ -178,9 +179,7 @@ export class Tensor implements GraphNode<Tensor> {
   }
   /** float64 or float32: the type of `data`. */
   get dtype(): Dtype {
-    if (this.view !== null) return this.view.source.dtype;
-    const s = this.storage;
-    return s instanceof Float64Array ? "float64" : s instanceof Float32Array ? "float32" : "int32";
+    return this.view !== null ? this.view.source.dtype : dtypeOf(this.storage);
   }
   /** The number of elements: the product of the shape. */
   get size(): number {

@@ -29,6 +29,7 @@ import {
   binaryGrad,
   checkAllocation,
   type Dtype,
+  dtypeOf,
   expand,
   type FloatDtype,
   mapBinary,
@@ -231,11 +232,6 @@ function operand(name: string, other: TensorLike, like: Tensor): [Storage, reado
   const scratch = NUMBER[like.dtype === "int32" && !Number.isInteger(other) ? "float64" : like.dtype];
   scratch[0] = other;
   return [scratch, NO_AXES];
-}
-
-/** The dtype of a storage. */
-function dtypeOf(data: Storage): Dtype {
-  return data instanceof Float64Array ? "float64" : data instanceof Float32Array ? "float32" : "int32";
 }
 
 function binaryOp(name: BinaryOp, a: Tensor, other: TensorLike): Tensor {
