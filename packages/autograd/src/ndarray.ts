@@ -705,20 +705,14 @@ export function cumulate(
   reverse: boolean,
   out: Storage,
 ): void {
-  const n = shape[axis] as number;
-  const inner = sizeOf(shape.slice(axis + 1));
-  const outer = sizeOf(shape.slice(0, axis));
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < inner; j++) {
-      const base = o * n * inner + j;
-      let acc = kind === "sum" ? 0 : 1;
-      for (let t = 0; t < n; t++) {
-        const at = base + (reverse ? n - 1 - t : t) * inner;
-        acc = kind === "sum" ? acc + (x[at] as number) : acc * (x[at] as number);
-        out[at] = acc;
-      }
+  forEachFibre(shape, axis, (base, n, inner) => {
+    let acc = kind === "sum" ? 0 : 1;
+    for (let t = 0; t < n; t++) {
+      const at = base + (reverse ? n - 1 - t : t) * inner;
+      acc = kind === "sum" ? acc + (x[at] as number) : acc * (x[at] as number);
+      out[at] = acc;
     }
-  }
+  });
 }
 
 /**
@@ -727,24 +721,18 @@ export function cumulate(
  * from the end by Horner's rule as S_k = g_k + x_{k+1}·S_{k+1}.
  */
 export function cumprodGrad(x: Storage, g: Storage, shape: Shape, axis: number, out: Storage): void {
-  const n = shape[axis] as number;
-  const inner = sizeOf(shape.slice(axis + 1));
-  const outer = sizeOf(shape.slice(0, axis));
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < inner; j++) {
-      const base = o * n * inner + j;
-      let before = 1;
-      for (let t = 0, at = base; t < n; t++, at += inner) {
-        out[at] = before; // E_t
-        before *= x[at] as number;
-      }
-      let s = 0;
-      for (let t = n - 1, at = base + t * inner; t >= 0; t--, at -= inner) {
-        s = t === n - 1 ? (g[at] as number) : (g[at] as number) + (x[at + inner] as number) * s;
-        out[at] = (out[at] as number) * s;
-      }
+  forEachFibre(shape, axis, (base, n, inner) => {
+    let before = 1;
+    for (let t = 0, at = base; t < n; t++, at += inner) {
+      out[at] = before; // E_t
+      before *= x[at] as number;
     }
-  }
+    let s = 0;
+    for (let t = n - 1, at = base + t * inner; t >= 0; t--, at -= inner) {
+      s = t === n - 1 ? (g[at] as number) : (g[at] as number) + (x[at + inner] as number) * s;
+      out[at] = (out[at] as number) * s;
+    }
+  });
 }
 
 /** log(eᵃ + eᵇ) without overflow: max + log(1 + e^−|a − b|) (−∞ is the identity, NaN propagates). */
@@ -758,18 +746,13 @@ function logAddExp(a: number, b: number): number {
 
 /** The running log-sum-exp along `axis`: out[…, i, …] = log Σ_{j ≤ i} exp x[…, j, …], one logAddExp a step. */
 export function logcumsumexp(x: Storage, shape: Shape, axis: number, out: Storage): void {
-  const n = shape[axis] as number;
-  const inner = sizeOf(shape.slice(axis + 1));
-  const outer = sizeOf(shape.slice(0, axis));
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < inner; j++) {
-      let acc = Number.NEGATIVE_INFINITY;
-      for (let t = 0, at = o * n * inner + j; t < n; t++, at += inner) {
-        acc = logAddExp(acc, x[at] as number);
-        out[at] = acc;
-      }
+  forEachFibre(shape, axis, (base, n, inner) => {
+    let acc = Number.NEGATIVE_INFINITY;
+    for (let t = 0, at = base; t < n; t++, at += inner) {
+      acc = logAddExp(acc, x[at] as number);
+      out[at] = acc;
     }
-  }
+  });
 }
 
 /**
@@ -778,21 +761,16 @@ export function logcumsumexp(x: Storage, shape: Shape, axis: number, out: Storag
  * the axis, so every exponent is ≤ 0: nothing overflows.
  */
 export function logcumsumexpGrad(x: Storage, y: Storage, g: Storage, shape: Shape, axis: number, out: Storage): void {
-  const n = shape[axis] as number;
-  const inner = sizeOf(shape.slice(axis + 1));
-  const outer = sizeOf(shape.slice(0, axis));
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < inner; j++) {
-      let s = 0;
-      let next = 0; // y_{k+1}
-      for (let t = n - 1, at = o * n * inner + j + t * inner; t >= 0; t--, at -= inner) {
-        const yk = y[at] as number;
-        s = t === n - 1 ? (g[at] as number) : (g[at] as number) + Math.exp(yk - next) * s;
-        out[at] = Math.exp((x[at] as number) - yk) * s;
-        next = yk;
-      }
+  forEachFibre(shape, axis, (base, n, inner) => {
+    let s = 0;
+    let next = 0; // y_{k+1}
+    for (let t = n - 1, at = base + t * inner; t >= 0; t--, at -= inner) {
+      const yk = y[at] as number;
+      s = t === n - 1 ? (g[at] as number) : (g[at] as number) + Math.exp(yk - next) * s;
+      out[at] = Math.exp((x[at] as number) - yk) * s;
+      next = yk;
     }
-  }
+  });
 }
 
 /**
@@ -802,8 +780,6 @@ export function logcumsumexpGrad(x: Storage, y: Storage, g: Storage, shape: Shap
  */
 export function argsort(x: Storage, shape: Shape, axis: number, descending: boolean, out: Int32Array): void {
   const n = shape[axis] as number;
-  const inner = sizeOf(shape.slice(axis + 1));
-  const outer = sizeOf(shape.slice(0, axis));
   const fibre = new Float64Array(n);
   const order = Array.from({ length: n }, (_, i) => i);
   // a before b when a is smaller (larger); 0 for equal keeps the order (Array.prototype.sort is stable)
@@ -815,17 +791,26 @@ export function argsort(x: Storage, shape: Shape, axis: number, descending: bool
     return u < v ? -1 : u > v ? 1 : 0;
   };
   const compare = descending ? (a: number, b: number) => ascending(b, a) : ascending;
-  for (let o = 0; o < outer; o++) {
-    for (let j = 0; j < inner; j++) {
-      const base = o * n * inner + j;
-      for (let t = 0; t < n; t++) {
-        fibre[t] = x[base + t * inner] as number;
-        order[t] = t;
-      }
-      order.sort(compare);
-      for (let t = 0; t < n; t++) out[base + t * inner] = order[t] as number;
+  forEachFibre(shape, axis, (base, _n, inner) => {
+    for (let t = 0; t < n; t++) {
+      fibre[t] = x[base + t * inner] as number;
+      order[t] = t;
     }
-  }
+    order.sort(compare);
+    for (let t = 0; t < n; t++) out[base + t * inner] = order[t] as number;
+  });
+}
+
+/**
+ * Visit every fibre of `shape` along `axis` (the elements that differ only in their index on that
+ * axis): `visit(base, n, step)` gets the offset of its first element, its length, and the distance
+ * between consecutive elements.
+ */
+function forEachFibre(shape: Shape, axis: number, visit: (base: number, n: number, step: number) => void): void {
+  const n = shape[axis] as number;
+  const inner = sizeOf(shape.slice(axis + 1));
+  const outer = sizeOf(shape.slice(0, axis));
+  for (let o = 0; o < outer; o++) for (let j = 0; j < inner; j++) visit(o * n * inner + j, n, inner);
 }
 
 /**

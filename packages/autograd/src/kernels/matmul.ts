@@ -560,28 +560,18 @@ interface Job {
   perThread: number;
   apBytes: number;
   /** k, a, ars, acs, b, brs, bcs, c, ldc, KC, MC, NC: what every band shares. */
-  args: number[];
+  args: SharedArgs;
 }
+
+/** k, a, ars, acs, b, brs, bcs, c, ldc, KC, MC, NC: the arguments of gemm_f32/f64 every band shares. */
+type SharedArgs = [number, number, number, number, number, number, number, number, number, number, number, number];
 
 /** The arguments of gemm_f32/f64 for band t of a job, with the buffers of thread `thread`. */
 function bandArgs(job: Job, t: number, thread: number): GemmArgs {
   const from = t * job.band;
   const to = Math.min(job.span, from + job.band);
   const at = job.base + thread * job.perThread;
-  const [k, a, ars, acs, b, brs, bcs, c, ldc, KC, MC, NC] = job.args as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [k, a, ars, acs, b, brs, bcs, c, ldc, KC, MC, NC] = job.args;
   const [m0, m1, n0, n1] = job.byRows ? [from, to, 0, job.n] : [0, job.m, from, to];
   const ap = at + SCRATCH_BYTES;
   return [m0, m1, n0, n1, k, a, ars, acs, b, brs, bcs, c, ldc, ap, ap + job.apBytes, at, KC, MC, NC];
@@ -758,7 +748,7 @@ function runShared(p: Pool, job: Job, bands: number, kind: number, kernel: Block
   // the bands the workers claimed: wait for each, or take it over once its worker is late
   // (the shortest: a band during which this thread lost its core says nothing about the work)
   const unit = Number.isFinite(shortest) ? shortest : now() - posted;
-  const secondC = job.args[7]! + roundUp(job.m * job.n * (kind & 1 ? 8 : 4), 64);
+  const secondC = job.args[7] + roundUp(job.m * job.n * (kind & 1 ? 8 : 4), 64);
   const taken: number[] = [];
   for (let t = 0; t < bands; t++) {
     let seen = now(); // a band claimed but not started yet counts from when it was first seen

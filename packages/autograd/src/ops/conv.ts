@@ -282,6 +282,21 @@ export function checkTensor(op: string, name: string, t: unknown): Tensor {
   return t;
 }
 
+/**
+ * The checks every convolution and pool makes of its input (a Tensor already) and options: an
+ * options object, and rank spatial + 2 ([N, C, …]) or spatial + 1 (one example, [C, …]).
+ */
+export function checkInput(op: string, x: Tensor, options: unknown, spatial: number): void {
+  if (typeof options !== "object" || options === null) throw new ChainruleError(op, "options must be an object");
+  if (x.ndim !== spatial + 1 && x.ndim !== spatial + 2) {
+    const layout = spatial === 1 ? "[N, C, W] or [C, W]" : "[N, C, H, W] or [C, H, W]";
+    throw new ChainruleError(
+      op,
+      `input must have rank ${spatial + 2} or ${spatial + 1} (${layout}), got shape ${formatShape(x.shape)}`,
+    );
+  }
+}
+
 /** Groups as a positive integer that divides both channel counts. */
 function checkGroups(op: string, groups: unknown, inChannels: number, outChannels: number, what: string): number {
   if (typeof groups !== "number" || !Number.isInteger(groups) || groups < 1) {
@@ -328,14 +343,7 @@ function convolve(
 ): Tensor {
   checkTensor(op, "input", x);
   checkTensor(op, "weight", w);
-  if (typeof options !== "object" || options === null) throw new ChainruleError(op, "options must be an object");
-  if (x.ndim !== spatial + 1 && x.ndim !== spatial + 2) {
-    const layout = spatial === 1 ? "[N, C, W] or [C, W]" : "[N, C, H, W] or [C, H, W]";
-    throw new ChainruleError(
-      op,
-      `input must have rank ${spatial + 2} or ${spatial + 1} (${layout}), got shape ${formatShape(x.shape)}`,
-    );
-  }
+  checkInput(op, x, options, spatial);
   if (w.ndim !== spatial + 2) {
     const layout = spatial === 1 ? "[out, in/groups, kW]" : "[out, in/groups, kH, kW]";
     throw new ChainruleError(op, `weight must have rank ${spatial + 2} (${layout}), got shape ${formatShape(w.shape)}`);
@@ -450,13 +458,7 @@ export function convTranspose2d(
   const op = "convTranspose2d";
   checkTensor(op, "input", x);
   checkTensor(op, "weight", weight);
-  if (typeof options !== "object" || options === null) throw new ChainruleError(op, "options must be an object");
-  if (x.ndim !== 3 && x.ndim !== 4) {
-    throw new ChainruleError(
-      op,
-      `input must have rank 4 or 3 ([N, C, H, W] or [C, H, W]), got shape ${formatShape(x.shape)}`,
-    );
-  }
+  checkInput(op, x, options, 2);
   if (weight.ndim !== 4) {
     throw new ChainruleError(
       op,

@@ -22,7 +22,7 @@ import { allocate, type FloatArray } from "../ndarray.js";
 import { formatShape, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { batchable } from "../transforms/vmap.js";
-import { checkTensor, perAxis, type SizeArg } from "./conv.js";
+import { checkInput, checkTensor, perAxis, type SizeArg } from "./conv.js";
 
 type Pair = readonly [number, number];
 
@@ -168,13 +168,7 @@ export interface AvgPoolOptions {
 /** The common checks of the pools: a 3-D or 4-D input, an options object. */
 function poolInput(op: string, x: Tensor, options: unknown): void {
   checkTensor(op, "input", x);
-  if (typeof options !== "object" || options === null) throw new ChainruleError(op, "options must be an object");
-  if (x.ndim !== 3 && x.ndim !== 4) {
-    throw new ChainruleError(
-      op,
-      `input must have rank 4 or 3 ([N, C, H, W] or [C, H, W]), got shape ${formatShape(x.shape)}`,
-    );
-  }
+  checkInput(op, x, options, 2);
 }
 
 /** Kernel, stride, padding and dilation of a pool, checked, with its output size (floor mode). */

@@ -15,8 +15,8 @@ import { loadMoons } from "@chainrule/examples/data/moons";
 import type * as TF from "@tensorflow/tfjs";
 import { type CaseSpec, type RunOptions, sampleCount } from "../case.js";
 import type { CaseOutput, Check, Metric } from "../result.js";
-import { accuracyOf, collectGarbage, rssMB, seconds } from "../stats.js";
-import { mnistArrays, w2EvaluatesAfter, w2Output, w3Checks } from "../workloads/mnist.js";
+import { collectGarbage, seconds } from "../stats.js";
+import { mnistArrays, w2Epochs, w3Checks } from "../workloads/mnist.js";
 import { W1_STEP0_LOSS, w1InitialLoss } from "../workloads/w1.js";
 import { timeW3Blocks, W3_BATCH, w3BatchStart, w3InitialLoss, w3Schedule } from "../workloads/w3.js";
 import { gemmMetrics, gemmSettings, productChecks, uniformMatrix, W4_SIZES } from "../workloads/w4.js";
@@ -153,18 +153,13 @@ async function runW2(options: RunOptions): Promise<CaseOutput> {
   const testX = tf.tensor2d(data.testX, [2000, 784]);
   const forward = (x: TF.Tensor2D) => tf.sigmoid(tf.matMul(tf.sigmoid(tf.matMul(x, K1).add(b1)), K2).add(b2));
   const opt = tf.train.sgd(3.0);
-  const epochs = sampleCount(options, 10, 1);
   const m = 10;
-
-  const epochS: number[] = [];
-  const rssAfterEpoch: number[] = [];
-  const accuracy = new Map<number, number>();
-  for (let e = 0; e < epochs; e++) {
-    const t0 = seconds();
-    const order = new Random(2000 + e).permutation(8000);
-    for (let k = 0; k < 800; k++) {
+  return w2Epochs(
+    options,
+    data.testLabels,
+    (order) =>
       tf.tidy(() => {
-        const rows = tf.tensor1d(order.subarray(k * m, k * m + m), "int32");
+        const rows = tf.tensor1d(order, "int32");
         const x = tf.gather(X, rows) as TF.Tensor2D;
         const y = tf.gather(Y, rows);
         // C = (1/m) Σₓ ½‖a²(x) − y(x)‖²
@@ -176,18 +171,10 @@ async function runW2(options: RunOptions): Promise<CaseOutput> {
               .sum()
               .mul(0.5 / m) as TF.Scalar,
         );
-      });
-    }
-    K1.dataSync();
-    epochS.push(seconds() - t0);
-    rssAfterEpoch.push(Math.round(rssMB()));
-    if (w2EvaluatesAfter(e, epochs)) {
-      const scores = tf.tidy(() => forward(testX)).dataSync();
-      accuracy.set(e + 1, accuracyOf(scores, data.testLabels, 10));
-    }
-    options.log(`  epoch ${e + 1}: ${epochS[e]!.toFixed(3)} s, rss ${rssAfterEpoch[e]} MB`);
-  }
-  return w2Output(epochS, rssAfterEpoch, accuracy);
+      }),
+    () => tf.tidy(() => forward(testX)).dataSync(),
+    () => K1.dataSync(), // the epoch's work done: TF.js runs lazily
+  );
 }
 
 // ---- W3: 784–256–256–10 ReLU MLP, softmax cross-entropy ----

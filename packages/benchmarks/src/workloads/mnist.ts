@@ -1,7 +1,8 @@
 /**
  * @file The MNIST arrays and the reference accuracies that W2 and W3 share, for every engine:
  * train and test pixels in the requested dtype (k/255 in float64, then cast), labels, one-hot
- * targets. Imports the examples' MNIST loader, result.ts.
+ * targets, and W2's loop of epochs. Imports @chainrule/datasets and @chainrule/autograd (Random),
+ * case.ts, stats.ts, result.ts.
  *
  * The examples' loader parses 21 MB of JSON, which leaves ~70 MB of resident memory behind in
  * the process. So that a workload's peak RSS is about training, not parsing, the runner writes
@@ -12,8 +13,11 @@
 import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { Random } from "@chainrule/autograd";
 import { loadMnist, oneHotLabels, pixels } from "@chainrule/datasets";
+import { type RunOptions, sampleCount } from "../case.js";
 import type { CaseOutput, Check } from "../result.js";
+import { accuracyOf, rssMB, seconds } from "../stats.js";
 
 /** SHA-256 of the derived arrays, from WORKLOADS.md §0. */
 export const MNIST_SHA256 = {
@@ -116,6 +120,36 @@ export const W2_EVAL_EPOCHS = [1, 3, 10];
 /** Whether W2 scores the test set after epoch index e of `epochs` (the listed epochs, and the last). */
 export function w2EvaluatesAfter(e: number, epochs: number): boolean {
   return W2_EVAL_EPOCHS.includes(e + 1) || e + 1 === epochs;
+}
+
+/**
+ * W2's epochs, the same for every harness: epoch e trains on the 800 mini-batches of 10 rows of
+ * permutation(8000, 2000 + e), in order, one `step(rows)` each, and `settle()` (a lazy engine
+ * waits for its results there) inside the timed region; then, untimed, the RSS and, after the
+ * epochs the workload scores, the test accuracy of `scores()` ([2000, 10], row-major).
+ */
+export function w2Epochs(
+  options: RunOptions,
+  testLabels: ArrayLike<number>,
+  step: (rows: Int32Array) => void,
+  scores: () => ArrayLike<number>,
+  settle: () => void = () => {},
+): CaseOutput {
+  const epochs = sampleCount(options, 10, 1);
+  const epochS: number[] = [];
+  const rssAfterEpoch: number[] = [];
+  const accuracy = new Map<number, number>();
+  for (let e = 0; e < epochs; e++) {
+    const t0 = seconds();
+    const order = new Random(2000 + e).permutation(8000); // train rows are 0…7999
+    for (let k = 0; k < 800; k++) step(order.subarray(10 * k, 10 * k + 10));
+    settle();
+    epochS.push(seconds() - t0);
+    rssAfterEpoch.push(Math.round(rssMB()));
+    if (w2EvaluatesAfter(e, epochs)) accuracy.set(e + 1, accuracyOf(scores(), testLabels, 10));
+    options.log(`  epoch ${e + 1}: ${epochS[e]!.toFixed(3)} s, rss ${rssAfterEpoch[e]} MB`);
+  }
+  return w2Output(epochS, rssAfterEpoch, accuracy);
 }
 
 /** A W2 case's result, from its epoch times, RSS after each epoch and test accuracies. */

@@ -11,10 +11,9 @@
 import { fromStorage, noGrad, Random, type Tensor } from "@chainrule/autograd";
 import { mnistBatch } from "@chainrule/datasets";
 import { MLP, quadraticCost, SGD } from "@chainrule/nn";
-import { type CaseSpec, type RunOptions, sampleCount } from "../case.js";
+import type { CaseSpec, RunOptions } from "../case.js";
 import type { CaseOutput, Dtype } from "../result.js";
-import { accuracyOf, rssMB, seconds } from "../stats.js";
-import { canonicalMnist, w2EvaluatesAfter, w2Output } from "./mnist.js";
+import { canonicalMnist, w2Epochs } from "./mnist.js";
 
 function runW2(dtype: Dtype) {
   return async (options: RunOptions): Promise<CaseOutput> => {
@@ -30,42 +29,29 @@ function runW2(dtype: Dtype) {
       dtype,
     });
     const opt = new SGD(model.parameters(), { lr: 3.0 });
-    const epochs = sampleCount(options, 10, 1);
-
-    const epochS: number[] = [];
-    const rssAfterEpoch: number[] = [];
-    const accuracy = new Map<number, number>();
-    for (let e = 0; e < epochs; e++) {
-      const t0 = seconds();
-      const order = new Random(2000 + e).permutation(8000); // train rows are 0…7999
-      for (let k = 0; k < 800; k++) {
-        const [x, y] = mnistBatch(images, labels, order.subarray(10 * k, 10 * k + 10), dtype);
+    return w2Epochs(
+      options,
+      testLabels,
+      (rows) => {
+        const [x, y] = mnistBatch(images, labels, rows, dtype);
         const C = quadraticCost(model.forward(x), y); // C = (1/m) Σₓ ½‖a²(x) − y(x)‖²
         opt.zeroGrad();
         C.backward();
         opt.step();
-      }
-      epochS.push(seconds() - t0);
-      rssAfterEpoch.push(Math.round(rssMB()));
-      if (w2EvaluatesAfter(e, epochs)) {
+      },
+      () => {
         // Scored 200 rows at a time, each gathered from the pixel codes like a training batch:
         // neither a float copy of the test set (13 MB in float64) nor the kernels' WebAssembly
         // memory, which never shrinks, grows for the rest of the run.
         const scores = new Float64Array(testLabels.length * 10);
         for (let r = 0; r < testLabels.length; r += 200) {
-          const [x] = mnistBatch(
-            images,
-            labels,
-            { start: 8000 + r, end: 8000 + Math.min(r + 200, testLabels.length) },
-            dtype,
-          );
+          const end = 8000 + Math.min(r + 200, testLabels.length);
+          const [x] = mnistBatch(images, labels, { start: 8000 + r, end }, dtype);
           scores.set(noGrad(() => model.forward(x)).data, r * 10);
         }
-        accuracy.set(e + 1, accuracyOf(scores, testLabels, 10));
-      }
-      options.log(`  epoch ${e + 1}: ${epochS[e]!.toFixed(3)} s, rss ${rssAfterEpoch[e]} MB`);
-    }
-    return w2Output(epochS, rssAfterEpoch, accuracy);
+        return scores;
+      },
+    );
   };
 }
 
@@ -91,16 +77,11 @@ function runW2Plain(dtype: Dtype) {
     ];
     const forward = (x: Tensor) => x.matmul(W1.T).add(b1).sigmoid().matmul(W2.T).add(b2).sigmoid();
     const sgd = (p: Tensor) => noGrad(() => p.sub(p.grad!.mul(3.0))).requireGrad();
-    const epochs = sampleCount(options, 10, 1);
-
-    const epochS: number[] = [];
-    const rssAfterEpoch: number[] = [];
-    const accuracy = new Map<number, number>();
-    for (let e = 0; e < epochs; e++) {
-      const t0 = seconds();
-      const order = new Random(2000 + e).permutation(8000);
-      for (let k = 0; k < 800; k++) {
-        const [x, y] = mnistBatch(images, labels, order.subarray(10 * k, 10 * k + 10), dtype);
+    return w2Epochs(
+      options,
+      testLabels,
+      (rows) => {
+        const [x, y] = mnistBatch(images, labels, rows, dtype);
         const C = forward(x)
           .sub(y)
           .pow(2)
@@ -108,16 +89,9 @@ function runW2Plain(dtype: Dtype) {
           .mul(0.5 / 10); // C = (1/m) Σₓ ½‖a²(x) − y(x)‖²
         C.backward();
         [W1, b1, W2, b2] = [sgd(W1), sgd(b1), sgd(W2), sgd(b2)];
-      }
-      epochS.push(seconds() - t0);
-      rssAfterEpoch.push(Math.round(rssMB()));
-      if (w2EvaluatesAfter(e, epochs)) {
-        const [x] = mnistBatch(images, labels, { start: 8000, end: 10000 }, dtype);
-        accuracy.set(e + 1, accuracyOf(noGrad(() => forward(x)).data, testLabels, 10));
-      }
-      options.log(`  epoch ${e + 1}: ${epochS[e]!.toFixed(3)} s, rss ${rssAfterEpoch[e]} MB`);
-    }
-    return w2Output(epochS, rssAfterEpoch, accuracy);
+      },
+      () => noGrad(() => forward(mnistBatch(images, labels, { start: 8000, end: 10000 }, dtype)[0])).data,
+    );
   };
 }
 
