@@ -52,6 +52,26 @@ afterAll(async () => {
   if (out !== undefined) rmSync(out, { recursive: true, force: true });
 });
 
+/**
+ * Draw one stroke on the MNIST pad through `points` ([x, y] from its corner, then [x, y, mouse
+ * steps] for each segment) and check the ten probabilities the page shows: a distribution.
+ */
+async function drawDigit(points: [number, number, number?][]): Promise<void> {
+  const box = (await page.locator("#mnist-pad").boundingBox()) as { x: number; y: number };
+  const [[x0, y0], ...rest] = points as [[number, number], ...[number, number, number][]];
+  await page.mouse.move(box.x + x0, box.y + y0);
+  await page.mouse.down();
+  for (const [x, y, steps] of rest) await page.mouse.move(box.x + x, box.y + y, { steps });
+  await page.mouse.up();
+  await page.waitForSelector("#mnist-outputs[data-sum]");
+  const probabilities = await page.$$eval("#mnist-outputs tr[data-probability]", (rows) =>
+    rows.map((r) => Number((r as HTMLElement).dataset.probability)),
+  );
+  expect(probabilities).toHaveLength(10);
+  expect(probabilities.every((p) => p >= 0 && p <= 1)).toBe(true);
+  expect(probabilities.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 6);
+}
+
 /** The digits as the page gets them, read from the file the build wrote. */
 function nodeDigits() {
   return parseDigits(new Uint8Array(gunzipSync(readFileSync(join(root, "public", "mnist-digits.gz.bin")))));
@@ -196,20 +216,12 @@ describe("the playground in Chromium", () => {
         `${Math.round(rate)} examples/s in the browser's worker, ${Math.round(nodeRate)} in Node (${((100 * rate) / nodeRate).toFixed(0)} %)`,
     );
     expect(accuracy).toBeGreaterThanOrEqual(0.85);
-    const box = (await page.locator("#mnist-pad").boundingBox()) as { x: number; y: number };
     // a "1": one vertical stroke
-    await page.mouse.move(box.x + 150, box.y + 40);
-    await page.mouse.down();
-    await page.mouse.move(box.x + 145, box.y + 140, { steps: 12 });
-    await page.mouse.move(box.x + 140, box.y + 240, { steps: 12 });
-    await page.mouse.up();
-    await page.waitForSelector("#mnist-outputs[data-sum]");
-    const probabilities = await page.$$eval("#mnist-outputs tr[data-probability]", (rows) =>
-      rows.map((r) => Number((r as HTMLElement).dataset.probability)),
-    );
-    expect(probabilities).toHaveLength(10);
-    expect(probabilities.every((p) => p >= 0 && p <= 1)).toBe(true);
-    expect(probabilities.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 6);
+    await drawDigit([
+      [150, 40],
+      [145, 140, 12],
+      [140, 240, 12],
+    ]);
   });
 
   test("view 3: the model downloads as a safetensors file and loads back from one", async () => {
@@ -277,20 +289,12 @@ describe("the playground in Chromium", () => {
         `${Math.round(rate)} examples/s in the worker, ${(cnn.defaultTrainSize / rate).toFixed(1)} s of training steps`,
     );
     expect(accuracy).toBeGreaterThanOrEqual(0.85);
-    const box = (await page.locator("#mnist-pad").boundingBox()) as { x: number; y: number };
     // a "7": a bar, then a diagonal down to the left
-    await page.mouse.move(box.x + 70, box.y + 50);
-    await page.mouse.down();
-    await page.mouse.move(box.x + 210, box.y + 50, { steps: 10 });
-    await page.mouse.move(box.x + 110, box.y + 240, { steps: 12 });
-    await page.mouse.up();
-    await page.waitForSelector("#mnist-outputs[data-sum]");
-    const probabilities = await page.$$eval("#mnist-outputs tr[data-probability]", (rows) =>
-      rows.map((r) => Number((r as HTMLElement).dataset.probability)),
-    );
-    expect(probabilities).toHaveLength(10);
-    expect(probabilities.every((p) => p >= 0 && p <= 1)).toBe(true);
-    expect(probabilities.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 6);
+    await drawDigit([
+      [70, 50],
+      [210, 50, 10],
+      [110, 240, 12],
+    ]);
     expect(await page.textContent("#mnist-outputs .note")).toContain("softmax");
     await shot("mnist");
   });
